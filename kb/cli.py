@@ -1,0 +1,131 @@
+"""The ``kb`` command line. Commands only read options, build one object and call it.
+
+With ``--json`` only JSON goes to stdout; progress and logs always go to stderr. No
+traceback reaches the user: an unexpected error is one line on stderr and exit status 2.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from kb.config import SOURCES, THEMES, Settings
+
+log = logging.getLogger("kb")
+
+
+def _emit(data) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _year(value: str) -> int:
+    if not value.isdigit() or not 1800 <= int(value) <= 2200:
+        raise argparse.ArgumentTypeError(f"not a year: {value!r}")
+    return int(value)
+
+
+def _date(value: str) -> str:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="kb", description="Refrain: evidence and policy-document knowledge base "
+                                "for UK health and social care integration.")
+    p.add_argument("--home", help="knowledge base folder (default $KB_HOME or ./kbdata)")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging on stderr")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    c = sub.add_parser("crawl", help="crawl the publishers' sites and ingest what is new")
+    c.add_argument("--source", choices=[*SOURCES, "all"], default="all")
+    c.add_argument("--base-url", help="replace every publisher's host with this URL (fixtures, the demo site)")
+    c.add_argument("--since", type=_date, help="only documents published on or after YYYY-MM-DD")
+    c.add_argument("--no-ingest", action="store_true", help="store raw documents only")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)")
+    c.add_argument("paths", nargs="+", metavar="PATH")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("extract", help="extract one file without storing anything")
+    c.add_argument("path", metavar="PATH")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("search", help="hybrid keyword + semantic search over passages")
+    c.add_argument("query", metavar="QUERY")
+    c.add_argument("-k", type=int, default=10, help="number of hits (1-100)")
+    c.add_argument("--theme", choices=THEMES)
+    c.add_argument("--source")
+    c.add_argument("--from", dest="year_from", type=_year)
+    c.add_argument("--to", dest="year_to", type=_year)
+    c.add_argument("--type", dest="doc_type", help="document type, e.g. policy_paper")
+    c.add_argument("--mode", choices=["hybrid", "keyword", "dense"], default="hybrid")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("recurrences", help="recommendations that recur across documents and years")
+    c.add_argument("--min-years", type=int, default=2)
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("serve", help="serve the web app with a production WSGI server")
+    c.add_argument("--host")
+    c.add_argument("--port", type=int)
+
+    c = sub.add_parser("stats", help="counts of documents and extractions")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("failures", help="files that could not be ingested, with reasons")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("reindex", help="rebuild Chroma and the recurrence groups from SQLite")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("demo", help="build the demo site, crawl it, ingest it, serve the app")
+    c.add_argument("--no-serve", action="store_true", help="stop after ingesting")
+    c.add_argument("--host")
+    c.add_argument("--port", type=int)
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("eval", help="score extraction against a gold file")
+    c.add_argument("gold", metavar="GOLD.json")
+    c.add_argument("--root", help="folder the gold paths are relative to (default: the gold file's parent's parent)")
+    c.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    for noisy in ("httpx", "chromadb", "sentence_transformers", "urllib3", "scrapy", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    settings = Settings.from_env(args.home)
+    from kb import commands
+
+    handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
+    try:
+        return handler(settings, args) or 0
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except Exception as exc:  # the contract: one line, never a traceback
+        log.debug("unexpected error", exc_info=True)
+        _err(f"kb {args.command}: error: {type(exc).__name__}: {exc}")
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Settings for every stage, read from ``KB_*`` environment variables in this one place.
+
+Anything that needs a setting takes a ``Settings`` (or one of its values) as an argument, so
+tests build their own instance instead of patching globals.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SAMPLES_DIR = REPO_ROOT / "samples"
+
+SOURCES = ("nao", "govuk", "nhs-digital", "parliament")
+THEMES = (
+    "information_sharing",
+    "digital_interoperability",
+    "financial_incentives",
+    "funding_pressure",
+    "workforce",
+    "evidence_and_evaluation",
+    "governance_and_accountability",
+    "culture_and_leadership",
+    "demand_and_capacity",
+)
+FUNDING_KINDS = ("allocation", "spend", "saving", "cost", "deficit", "other")
+STANCES = ("accepted", "accepted_in_principle", "partially_accepted", "rejected", "noted", "other")
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    chroma_url: str | None = None
+    embed_batch_size: int = 64
+    recurrence_threshold: float = 0.72
+    host: str = "127.0.0.1"
+    port: int = 5000
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def sqlite_path(self) -> Path:
+        return self.home / "kb.sqlite"
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.home / "chroma"
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.home / "raw"
+
+    @property
+    def crawl_dir(self) -> Path:
+        return self.home / "crawl"
+
+    @classmethod
+    def from_env(cls, home: str | os.PathLike | None = None) -> "Settings":
+        env = os.environ
+        return cls(
+            home=Path(home or env.get("KB_HOME") or "kbdata").resolve(),
+            chroma_url=env.get("KB_CHROMA_URL") or None,
+            embed_batch_size=int(env.get("KB_EMBED_BATCH", "64")),
+            recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.72")),
+            host=env.get("KB_HOST", "127.0.0.1"),
+            port=int(env.get("KB_PORT", "5000")),
+        )

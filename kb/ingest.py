@@ -1,0 +1,205 @@
+"""Ingest files into the knowledge base: load → extract → passages → SQLite → Chroma.
+
+Keyed by the sha256 of the bytes, so ingesting the same file twice changes nothing; a new
+version of a document (same URL, new bytes) replaces the old one. Each document is written
+in one SQLite transaction; Chroma is updated after the commit (``kb doctor`` re-derives it).
+A file that fails is recorded with its reason and the run goes on.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterable
+
+from kb.knowledge import KnowledgeBase
+from kb.passages import Passage, split_passages
+from kb.vectors import PASSAGES, RECOMMENDATIONS
+from nlp.models import ExtractedDocument, SourceDocument
+from nlp.text import DocumentError, load_document
+
+log = logging.getLogger(__name__)
+
+SUFFIXES = {".pdf", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}
+SIDECAR = ".meta.json"
+
+
+@dataclass
+class IngestResult:
+    path: str
+    status: str  # new | updated | unchanged | failed
+    doc_id: str | None = None
+    title: str | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
+    """Files as given, and supported files inside folders (sidecars skipped), sorted."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(
+                f for f in p.rglob("*")
+                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(SIDECAR)
+            ))
+        else:
+            out.append(p)
+    return out
+
+
+def read_sidecar(path: Path) -> dict:
+    """Crawl metadata stored beside a raw file (``<sha>.meta.json``), if any."""
+    for candidate in (path.with_suffix(SIDECAR), path.parent / (path.name + SIDECAR)):
+        if candidate.is_file():
+            try:
+                return json.loads(candidate.read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                log.warning("ignoring unreadable sidecar %s: %s", candidate, exc)
+    return {}
+
+
+def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
+                 progress: Callable[[IngestResult, int, int], None] | None = None,
+                 regroup: bool = True) -> list[IngestResult]:
+    files = expand_paths(paths)
+    results = []
+    for n, path in enumerate(files, 1):
+        result = ingest_file(kbase, path)
+        results.append(result)
+        if progress:
+            progress(result, n, len(files))
+    if regroup and any(r.status in ("new", "updated") for r in results):
+        from kb.recurrence import rebuild_groups
+
+        rebuild_groups(kbase)
+    return results
+
+
+def ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None = None) -> IngestResult:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return _fail(kbase, path, f"cannot read file: {exc.strerror or exc}")
+    sha = hashlib.sha256(data).hexdigest()
+    existing = kbase.store.document_by_sha(sha)
+    if existing:
+        return IngestResult(str(path), "unchanged", existing.id, existing.title)
+    meta = dict(meta or read_sidecar(path))
+    try:
+        source_doc = load_document(path)
+    except DocumentError as exc:
+        return _fail(kbase, path, str(exc))
+    from nlp.extract import extract
+
+    extracted = extract(source_doc, embedder=kbase.embedder)
+    return _store(kbase, path, sha, meta, source_doc, extracted)
+
+
+def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
+    log.warning("%s: %s", path, reason)
+    kbase.store.record_failure(str(path), reason, now_iso())
+    return IngestResult(str(path), "failed", reason=reason)
+
+
+def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDocument,
+           ex: ExtractedDocument) -> IngestResult:
+    store = kbase.store
+    doc_id = sha[:16]
+    url = meta.get("url") or path.resolve().as_uri()
+    title = meta.get("title") or ex.title or src.title or path.stem
+    published = meta.get("published") or ex.published or src.published
+    year = _year(published)
+    passages = split_passages(sha, src.pages, src.paged)
+    _tag_themes(passages, ex)
+    rec_ids = [hashlib.sha256(f"{sha}:rec:{i}:{r.text}".encode()).hexdigest()[:32]
+               for i, r in enumerate(ex.recommendations)]
+    vectors = kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations])
+    passage_vecs, rec_vecs = vectors[: len(passages)], vectors[len(passages):]
+
+    replaced = [d for d in store.documents_by_url(url) if d.sha256 != sha]
+    old_passages: list[str] = []
+    old_recs: list[str] = []
+    with store.transaction() as conn:
+        for old in replaced:
+            old_recs += [r[0] for r in conn.execute("SELECT id FROM recommendations WHERE doc_id = ?", (old.id,))]
+            old_passages += store.delete_document(old.id)
+        conn.execute(
+            """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
+                   format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
+            (doc_id, sha, url, meta.get("source") or "local", title, published, year,
+             meta.get("doc_type") or src.meta.get("document_type"),
+             meta.get("publisher") or ", ".join(src.meta.get("organisations") or []) or None,
+             src.format, len(src.pages) if src.paged else None,
+             json.dumps(meta.get("identifiers") or {}), meta.get("referrer"),
+             meta.get("content_type"), meta.get("path") or str(path.resolve()), now_iso()),
+        )
+        conn.executemany("INSERT INTO pages(doc_id, page, text) VALUES (?,?,?)",
+                         [(doc_id, i + 1, t) for i, t in enumerate(src.pages)])
+        conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)",
+                         [(p.id, doc_id, p.seq, p.page, p.text, p.themes) for p in passages])
+        conn.executemany(
+            "INSERT INTO barriers(doc_id, theme, themes, sentence, page, score) VALUES (?,?,?,?,?,?)",
+            [(doc_id, b.theme, json.dumps(b.themes or [b.theme]), b.sentence, b.page, b.score) for b in ex.barriers])
+        conn.executemany(
+            "INSERT INTO recommendations(id, doc_id, seq, label, text, actor, deadline, page) VALUES (?,?,?,?,?,?,?,?)",
+            [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
+             for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
+        conn.executemany(
+            "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
+            [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
+        conn.executemany(
+            """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
+               VALUES (?,?,?,?,?,?,?,?,?)""",
+            [(doc_id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.sentence, f.page, int(f.per_unit))
+             for f in ex.funding])
+
+    vec = kbase.vectors
+    if old_passages:
+        vec.delete(PASSAGES, old_passages)
+    if old_recs:
+        vec.delete(RECOMMENDATIONS, old_recs)
+    meta_common = {"doc_id": doc_id, "source": meta.get("source") or "local", "year": year or 0}
+    vec.upsert(PASSAGES, [p.id for p in passages], passage_vecs,
+               [dict(meta_common, page=p.page or 0) for p in passages])
+    if rec_ids:
+        vec.upsert(RECOMMENDATIONS, rec_ids, rec_vecs,
+                   [dict(meta_common, page=r.page or 0) for r in ex.recommendations])
+    status = "updated" if replaced else "new"
+    log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
+             len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))
+    return IngestResult(str(path), status, doc_id, title)
+
+
+def _year(published: str | None) -> int | None:
+    m = re.match(r"^(\d{4})", published or "")
+    return int(m.group(1)) if m else None
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split()).lower()
+
+
+def _tag_themes(passages: list[Passage], ex: ExtractedDocument) -> None:
+    """Mark each passage with the barrier themes stated in it, for the search theme filter."""
+    normed = [(_norm(p.text), p) for p in passages]
+    tags: dict[str, set[str]] = {}
+    for barrier in ex.barriers:
+        probe = _norm(barrier.sentence)[:80]
+        for text, p in normed:
+            if (barrier.page is None or p.page == barrier.page) and probe and probe in text:
+                tags.setdefault(p.id, set()).update(barrier.themes or [barrier.theme])
+                break
+    for p in passages:
+        p.themes = "|" + "|".join(sorted(tags[p.id])) + "|" if p.id in tags else ""

@@ -1,0 +1,330 @@
+"""SQLite: the knowledge base's record of truth (documents, passages, extractions, groups).
+
+Chroma holds only derived vectors; everything needed to rebuild it (passage text and the
+cached embeddings) lives here, so ``kb reindex`` never needs the original files.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+
+MIGRATIONS: dict[int, str] = {
+    1: """
+    CREATE TABLE documents (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,
+        url TEXT NOT NULL,
+        source TEXT NOT NULL,
+        title TEXT,
+        published TEXT,
+        year INTEGER,
+        doc_type TEXT,
+        publisher TEXT,
+        format TEXT,
+        pages INTEGER,
+        identifiers TEXT NOT NULL DEFAULT '{}',
+        referrer TEXT,
+        content_type TEXT,
+        raw_path TEXT,
+        ingested_at TEXT NOT NULL
+    );
+    CREATE INDEX documents_url ON documents(url);
+    CREATE INDEX documents_source_year ON documents(source, year);
+
+    CREATE TABLE pages (
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        page INTEGER NOT NULL,
+        text TEXT NOT NULL,
+        PRIMARY KEY (doc_id, page)
+    );
+
+    CREATE TABLE passages (
+        rowid INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        page INTEGER,
+        text TEXT NOT NULL,
+        themes TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX passages_doc ON passages(doc_id);
+    CREATE VIRTUAL TABLE passages_fts USING fts5(
+        text, content='passages', content_rowid='rowid', tokenize='porter unicode61'
+    );
+    CREATE TRIGGER passages_ai AFTER INSERT ON passages BEGIN
+        INSERT INTO passages_fts(rowid, text) VALUES (new.rowid, new.text);
+    END;
+    CREATE TRIGGER passages_ad AFTER DELETE ON passages BEGIN
+        INSERT INTO passages_fts(passages_fts, rowid, text) VALUES ('delete', old.rowid, old.text);
+    END;
+
+    CREATE TABLE barriers (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        theme TEXT NOT NULL,
+        themes TEXT NOT NULL DEFAULT '[]',
+        sentence TEXT NOT NULL,
+        page INTEGER,
+        score REAL NOT NULL
+    );
+    CREATE INDEX barriers_theme ON barriers(theme);
+
+    CREATE TABLE recommendations (
+        id TEXT PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        label TEXT,
+        text TEXT NOT NULL,
+        actor TEXT,
+        deadline TEXT,
+        page INTEGER,
+        group_id TEXT
+    );
+    CREATE INDEX recommendations_doc ON recommendations(doc_id);
+    CREATE INDEX recommendations_group ON recommendations(group_id);
+
+    CREATE TABLE responses (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        responds_to TEXT,
+        stance TEXT NOT NULL,
+        text TEXT NOT NULL,
+        target_date TEXT,
+        page INTEGER
+    );
+
+    CREATE TABLE funding (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        amount_gbp REAL NOT NULL,
+        mention TEXT NOT NULL,
+        subject TEXT,
+        period TEXT,
+        kind TEXT NOT NULL,
+        sentence TEXT NOT NULL,
+        page INTEGER,
+        per_unit INTEGER NOT NULL DEFAULT 0
+    );
+
+    CREATE TABLE recurrence_groups (
+        id TEXT PRIMARY KEY,
+        label TEXT NOT NULL,
+        years TEXT NOT NULL,
+        first_year INTEGER,
+        last_year INTEGER,
+        size INTEGER NOT NULL
+    );
+
+    CREATE TABLE embeddings (
+        key TEXT PRIMARY KEY,
+        vector BLOB NOT NULL
+    );
+
+    CREATE TABLE failures (
+        id INTEGER PRIMARY KEY,
+        path TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
+
+    CREATE TABLE crawl_runs (
+        id INTEGER PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        sources TEXT NOT NULL,
+        stored INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0
+    );
+    """,
+}
+
+
+@dataclass
+class DocumentRow:
+    id: str
+    sha256: str
+    url: str
+    source: str
+    title: str | None
+    published: str | None
+    year: int | None
+    doc_type: str | None
+    publisher: str | None
+    format: str | None
+    pages: int | None
+    identifiers: dict
+    referrer: str | None
+    content_type: str | None
+    raw_path: str | None
+    ingested_at: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> "DocumentRow":
+        data = dict(row)
+        data["identifiers"] = json.loads(data.get("identifiers") or "{}")
+        return cls(**data)
+
+    def citation(self) -> dict:
+        return {"doc_id": self.id, "title": self.title, "source": self.source, "url": self.url,
+                "published": self.published}
+
+
+class Store:
+    """One SQLite database under ``$KB_HOME``; opened per process (or per web request)."""
+
+    def __init__(self, path: str | Path, readonly: bool = False):
+        self.path = Path(path)
+        self.readonly = readonly
+        if readonly:
+            uri = f"file:{self.path}?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True, check_same_thread=False, isolation_level=None)
+        else:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # Autocommit mode: transactions are explicit (``transaction()``), never implicit.
+            self.conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        self.conn.row_factory = sqlite3.Row
+        self.conn.execute("PRAGMA foreign_keys = ON")
+        if not readonly:
+            self.conn.execute("PRAGMA journal_mode = WAL")
+            self.conn.execute("PRAGMA synchronous = NORMAL")
+            self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # --- schema ---------------------------------------------------------------------------
+
+    def schema_version(self) -> int:
+        self.conn.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> None:
+        current = self.schema_version()
+        for version in sorted(v for v in MIGRATIONS if v > current):
+            log.info("migrating %s to schema %d", self.path, version)
+            with self.transaction():
+                for statement in _split_sql(MIGRATIONS[version]):
+                    self.conn.execute(statement)
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta(key, value) VALUES ('schema_version', ?)", (str(version),)
+                )
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """All-or-nothing: a crash mid-document leaves no half-ingested rows behind."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # --- documents ------------------------------------------------------------------------
+
+    def document(self, doc_id: str) -> DocumentRow | None:
+        row = self.conn.execute("SELECT * FROM documents WHERE id = ?", (doc_id,)).fetchone()
+        return DocumentRow.from_row(row) if row else None
+
+    def document_by_sha(self, sha256: str) -> DocumentRow | None:
+        row = self.conn.execute("SELECT * FROM documents WHERE sha256 = ?", (sha256,)).fetchone()
+        return DocumentRow.from_row(row) if row else None
+
+    def documents_by_url(self, url: str) -> list[DocumentRow]:
+        rows = self.conn.execute("SELECT * FROM documents WHERE url = ?", (url,)).fetchall()
+        return [DocumentRow.from_row(r) for r in rows]
+
+    def documents(self, source: str | None = None) -> list[DocumentRow]:
+        sql = "SELECT * FROM documents"
+        args: tuple = ()
+        if source:
+            sql += " WHERE source = ?"
+            args = (source,)
+        sql += " ORDER BY published, title"
+        return [DocumentRow.from_row(r) for r in self.conn.execute(sql, args)]
+
+    def delete_document(self, doc_id: str) -> list[str]:
+        """Remove a document and everything derived from it; returns its passage ids."""
+        passage_ids = [r[0] for r in self.conn.execute("SELECT id FROM passages WHERE doc_id = ?", (doc_id,))]
+        self.conn.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+        self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+        return passage_ids
+
+    # --- embeddings cache -----------------------------------------------------------------
+
+    def cached_vectors(self, keys: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for key, blob in self.conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk):
+                found[key] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def cache_vectors(self, items: dict[str, np.ndarray]) -> None:
+        self.conn.executemany(
+            "INSERT OR IGNORE INTO embeddings(key, vector) VALUES (?, ?)",
+            [(k, np.asarray(v, dtype=np.float32).tobytes()) for k, v in items.items()],
+        )
+
+    # --- failures -------------------------------------------------------------------------
+
+    def record_failure(self, path: str, reason: str, at: str) -> None:
+        self.conn.execute("INSERT INTO failures(path, reason, at) VALUES (?, ?, ?)", (path, reason, at))
+
+    def failures(self, limit: int = 100) -> list[dict]:
+        rows = self.conn.execute("SELECT path, reason, at FROM failures ORDER BY id DESC LIMIT ?", (limit,))
+        return [dict(r) for r in rows]
+
+    # --- counts ---------------------------------------------------------------------------
+
+    def stats(self) -> dict:
+        count = lambda table: self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
+        sources = {s: n for s, n in self.conn.execute(
+            "SELECT source, COUNT(*) FROM documents GROUP BY source ORDER BY source")}
+        return {
+            "documents": count("documents"),
+            "sources": sources,
+            "recommendations": count("recommendations"),
+            "barriers": count("barriers"),
+            "funding": count("funding"),
+            "responses": count("responses"),
+            "passages": count("passages"),
+            "recurrence_groups": count("recurrence_groups"),
+        }
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies (which contain ';') whole."""
+    statements, buf, depth = [], [], 0
+    for line in script.splitlines():
+        stripped = line.strip().upper()
+        if not stripped:
+            continue
+        buf.append(line)
+        if stripped.startswith("CREATE TRIGGER"):
+            depth = 1
+        if depth and stripped.startswith("END;"):
+            depth = 0
+            statements.append("\n".join(buf))
+            buf = []
+            continue
+        if not depth and stripped.endswith(";"):
+            statements.append("\n".join(buf))
+            buf = []
+    if buf and "".join(buf).strip():
+        statements.append("\n".join(buf))
+    return statements
