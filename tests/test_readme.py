@@ -1,0 +1,38 @@
+"""The README is the contract users read: its commands and options must exist, and vice versa."""
+import re
+from pathlib import Path
+
+from kb.cli import build_parser
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+
+
+def subcommands() -> dict:
+    parser = build_parser()
+    action = next(a for a in parser._actions if a.dest == "command")
+    return action.choices
+
+
+def test_readme_starts_with_the_two_commands():
+    first_block = README.split("```")[1]
+    assert "make demo" in first_block and "make test" in first_block
+
+
+def test_every_command_is_documented():
+    for name in subcommands():
+        assert f"`kb {name}" in README, f"kb {name} is missing from README.md"
+
+
+def test_every_documented_option_exists():
+    commands = subcommands()
+    for line in re.findall(r"`kb (\w[\w-]*)([^`]*)`", README):
+        name, rest = line
+        assert name in commands, f"README documents unknown command kb {name}"
+        known = {opt for a in commands[name]._actions for opt in a.option_strings}
+        for option in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", rest):
+            assert option in known, f"README documents unknown option {option} of kb {name}"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
+    assert "make test" in ci

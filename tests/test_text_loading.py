@@ -1,0 +1,97 @@
+"""Every supported format becomes page-aware text; a bad file is one clear reason, no traceback."""
+import json
+
+import pytest
+from fpdf import FPDF
+
+from nlp.text import DocumentError, load_document, normalise_date
+
+
+def make_pdf(path, pages, title="A test report"):
+    pdf = FPDF()
+    pdf.set_title(title)
+    pdf.set_font("helvetica", size=11)
+    for text in pages:
+        pdf.add_page()
+        pdf.multi_cell(0, 6, text)
+    pdf.output(str(path))
+    return path
+
+
+def test_pdf_pages_keep_their_numbers_and_title(tmp_path):
+    path = make_pdf(tmp_path / "r.pdf", ["Cover page. HC 1011 SESSION 2016-17 8 FEBRUARY 2017",
+                                         "Information governance is a barrier to integration."])
+    doc = load_document(path)
+    assert doc.format == "pdf" and doc.paged
+    assert len(doc.pages) == 2
+    assert "Information governance" in doc.pages[1]
+    assert doc.title == "A test report"
+    assert doc.page_number(1) == 2
+
+
+def test_html_takes_title_date_and_main_text(tmp_path):
+    path = tmp_path / "page.html"
+    path.write_text("""<html><head><title>Site title</title>
+        <meta property="article:published_time" content="2018-07-18T09:00:00+01:00"></head>
+        <body><nav>Menu Home</nav><main><h1>The health and social care interface</h1>
+        <p>Workforce shortages in social care are a barrier.</p><script>alert(1)</script></main></body></html>""")
+    doc = load_document(path)
+    assert doc.title == "The health and social care interface"
+    assert doc.published == "2018-07-18"
+    assert "Workforce shortages" in doc.text
+    assert "Menu" not in doc.text and "alert" not in doc.text
+    assert not doc.paged and doc.page_number(0) is None
+
+
+def test_markdown_title_and_escapes(tmp_path):
+    path = tmp_path / "note.md"
+    path.write_text("# Integration note\n\nThe \\£5.3 billion **Better Care Fund** \\(BCF\\).\n")
+    doc = load_document(path)
+    assert doc.title == "Integration note"
+    assert "The £5.3 billion Better Care Fund (BCF)." in doc.text
+
+
+def test_govuk_content_item(tmp_path):
+    item = {"base_path": "/government/publications/x", "title": "Integration and innovation",
+            "document_type": "policy_paper", "first_published_at": "2021-02-11T12:00:00.000+00:00",
+            "description": "White paper.", "details": {"body": "<p>Data sharing <b>rules</b> are unclear.</p>"},
+            "links": {"organisations": [{"title": "Department of Health and Social Care"}]}}
+    path = tmp_path / "item.json"
+    path.write_text(json.dumps(item))
+    doc = load_document(path)
+    assert doc.title == "Integration and innovation"
+    assert doc.published == "2021-02-11"
+    assert "Data sharing rules are unclear." in doc.text
+    assert doc.meta["organisations"] == ["Department of Health and Social Care"]
+
+
+@pytest.mark.parametrize("name, content, reason", [
+    ("empty.pdf", b"", "empty file"),
+    ("junk.pdf", b"%PDF-1.4 this is not really a pdf", "broken PDF"),
+    ("bad.json", b"{not json", "invalid JSON"),
+    ("other.json", b'{"hello": "world"}', "not a GOV.UK content item"),
+    ("blank.html", b"<html><body>   </body></html>", "no text"),
+])
+def test_bad_files_give_one_clear_reason(tmp_path, name, content, reason):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(DocumentError, match=reason):
+        load_document(path)
+
+
+def test_missing_file_is_a_document_error(tmp_path):
+    with pytest.raises(DocumentError, match="cannot read"):
+        load_document(tmp_path / "nope.pdf")
+
+
+@pytest.mark.parametrize("value, iso", [
+    ("2017-02-08T00:00:00Z", "2017-02-08"),
+    ("8 February 2017", "2017-02-08"),
+    ("HC 1011 SESSION 2016-17 8 FEBRUARY 2017", "2017-02-08"),
+    ("25 Oct 2017", "2017-10-25"),
+    ("4 Sept 2019", "2019-09-04"),
+    ("31 February 2017", None),
+    ("no date here", None),
+])
+def test_dates(value, iso):
+    assert normalise_date(value) == iso
