@@ -168,7 +168,7 @@ def ingest_crawled(kbase: KnowledgeBase, result) -> dict:
 def cmd_serve(settings: Settings, args) -> int:
     from webapp.serve import serve
 
-    serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    serve(settings, host=args.host or settings.host, port=settings.port if args.port is None else args.port)
     return 0
 
 

@@ -145,8 +145,11 @@ def _allowed(conn: sqlite3.Connection, ids: list[str], filters: Filters, query: 
 
 
 def _excluded(text: str, query: Query) -> bool:
-    low = text.lower()
-    return any(re.search(r"\b" + re.escape(word.lower()) + r"\b", low) for word in query.excluded)
+    """Dense hits obey the query syntax too: no excluded word, every "exact phrase" present."""
+    low = " ".join(re.findall(r"[\w£'’\-]+", text.lower()))
+    if any(re.search(r"\b" + re.escape(word.lower()) + r"\b", low) for word in query.excluded):
+        return True
+    return any(not re.search(r"\b" + re.escape(phrase.lower()) + r"\b", low) for phrase in query.phrases)
 
 
 def _exact_filtered(kbase: KnowledgeBase, vector: np.ndarray, filters: Filters, query: Query,

@@ -47,6 +47,11 @@ class Embedder:
                     os.environ.setdefault("HF_HUB_OFFLINE", "1")
                     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
                     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+                    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+                    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+                    from transformers.utils import logging as hf_logging
+
+                    hf_logging.disable_progress_bar()
                     from sentence_transformers import SentenceTransformer
 
                     log.info("loading %s from %s", MODEL_NAME, model_path())

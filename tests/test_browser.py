@@ -1,0 +1,151 @@
+"""The web app in a real headless Chromium (Debian's ``chromium``, driven by Playwright),
+served by waitress on a free loopback port over the fixture knowledge base.
+
+Opt-in layer: marked ``browser``; skipped with a reason when Chromium is not installed
+(``make test`` installs it). A failing test leaves a screenshot in test-artifacts/.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "web"))
+pytest_plugins = ["refrain_webtest"]
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+PDF_TITLE = "Integrated care systems: the first year"
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(),
+                       reason=f"{CHROMIUM} not found: install Debian's chromium (`make chromium`) to run browser tests"),
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(web_app):
+    """The app under waitress, as ``kb serve`` runs it, on a free 127.0.0.1 port."""
+    from webapp.serve import make_server, server_url
+
+    server = make_server(web_app, "127.0.0.1", 0)
+    thread = threading.Thread(target=server.run, name="waitress-under-test", daemon=True)
+    thread.start()
+    yield server_url(server)
+    server.close()
+    thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+    playwright = sync_api.sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+    except Exception as exc:
+        playwright.stop()
+        pytest.skip(f"could not start {CHROMIUM}: {exc}")
+    yield browser
+    browser.close()
+    playwright.stop()
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh page; a console error (a CSP violation) or a failed asset fails the test.
+    (A 4xx page itself may be the point of a test; a 4xx stylesheet never is.)"""
+    options = getattr(request, "param", {}) or {}
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on("pageerror", lambda exc: problems.append(str(exc)))
+    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
+            if r.status >= 400 and r.request.resource_type != "document" else None)
+    yield page
+    context.close()
+    assert not problems, f"browser console errors: {problems}"
+
+
+def test_a_researcher_searches_then_narrows_by_a_facet(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/")
+    page.keyboard.press("Tab")
+    expect(page.locator(":focus")).to_have_text("Skip to main content")
+    search_box = page.get_by_label("Search for a barrier, a recommendation or a phrase")
+    search_box.fill("information governance")
+    search_box.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search\?q=information\+governance"))
+    results = page.locator("ol.results > li")
+    expect(results.first).to_be_visible()
+    expect(page.locator("mark").first).to_have_text(re.compile("information", re.I))
+    assert results.count() >= 4
+
+    page.locator("aside.facets").get_by_role("link", name=re.compile(r"^UK Parliament")).click()
+    expect(page).to_have_url(re.compile(r"source=parliament"))
+    expect(page.locator(".active-filters")).to_contain_text("Source: UK Parliament")
+    sources = page.locator("ol.results .source-name").all_text_contents()
+    assert sources and set(sources) == {"UK Parliament"}
+    # The facet now reads as a way to remove the filter, and counts still show the other sources.
+    expect(page.locator("a.facet-link.is-active")).to_contain_text("UK Parliament")
+    expect(page.locator("aside.facets")).to_contain_text("National Audit Office")
+
+
+def test_a_hit_opens_its_document_at_the_cited_page(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/search?q=information+governance+data+protection")
+    page.locator("ol.results").get_by_role("link", name=PDF_TITLE, exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}#page-2$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text(PDF_TITLE)
+    expect(page.locator("#page-2")).to_be_in_viewport()
+    expect(page.locator("#page-2")).to_contain_text("information governance")
+    expect(page.get_by_role("link", name="https://www.example.org/nao/integrated-care-systems-first-year-2022")
+           ).to_be_visible()
+
+
+def test_a_journalist_follows_a_recurring_recommendation_through_the_years(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/recurrences")
+    page.locator("ol.groups h2 a").first.click()
+    expect(page).to_have_url(re.compile(r"/recurrences/[0-9a-f]+$"))
+    expect(page.locator("#story")).to_contain_text("First said in 2014, repeated in")
+    marks = page.locator("svg.timeline-svg a.mark")
+    expect(marks.first).to_be_visible()
+    assert marks.count() >= 3
+    labels = [marks.nth(i).get_attribute("aria-label") for i in range(marks.count())]
+    assert labels[0].startswith("1. 19 November 2014")
+    # A mark is a real link: reach it from the keyboard and follow it to the sentence.
+    marks.last.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}#rec-[0-9a-f]+$"))
+    anchor = page.url.split("#")[1]
+    target = page.locator(f"[id='{anchor}']")
+    expect(target).to_be_in_viewport()
+    expect(target).to_contain_text("should")
+
+
+@pytest.mark.parametrize("page", [{"java_script_enabled": False}], indirect=True, ids=["no-javascript"])
+def test_search_and_filters_work_without_javascript(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/")
+    page.get_by_label("Search for a barrier, a recommendation or a phrase").fill("workforce")
+    page.locator("summary", has_text="Filters").click()
+    page.get_by_label("Source").select_option("nao")
+    page.get_by_label("From year").fill("2020")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"q=workforce.*source=nao.*from=2020"))
+    expect(page.locator("ol.results > li").first).to_contain_text("2022")
+    page.get_by_label("To year").fill("2019")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page.locator(".error-summary")).to_contain_text("must not be after")

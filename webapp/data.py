@@ -1,0 +1,147 @@
+"""What the views ask of the knowledge base, each in one call: a page of search results with
+facets, one document with its extractions, one recurrence group, the about-page facts.
+
+Read-only SQL over the store's connection; everything returned is plain data for a template
+or ``jsonify``. (Document extractions and a single recurrence group have no kb/ function yet;
+the queries here are candidates to move into ``kb.store`` / ``kb.recurrence``.)
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+
+from kb.facets import FacetValue, facet_counts
+from kb.knowledge import KnowledgeBase
+from kb.recurrence import recurrences
+from kb.search import Filters, Hit, search
+from kb.store import Store
+from webapp.params import SearchParams, check_page
+
+# Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
+# order means little, so that is the window we page through and count facets over.
+RESULT_WINDOW = 100
+FACETS = ("source", "theme", "year", "doc_type")
+
+
+@dataclass
+class SearchPage:
+    params: SearchParams
+    hits: list[Hit] = field(default_factory=list)  # this page's hits
+    total: int = 0  # hits in the window, all pages
+    pages: int = 0
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+
+    @property
+    def first(self) -> int:
+        return (self.params.page - 1) * self.params.k + 1
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.hits) - 1
+
+
+def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = True) -> SearchPage:
+    """One page of hits for ``params``; facets counted over the unfiltered top hits.
+
+    Raises ``ParamError`` when ``params.page`` is past the last page.
+    """
+    result = SearchPage(params)
+    if not params.q:
+        return result
+    window = search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters)
+    result.total = len(window)
+    result.pages = math.ceil(result.total / params.k)
+    check_page(params.page, result.pages)
+    start = (params.page - 1) * params.k
+    result.hits = window[start:start + params.k]
+    if with_facets:
+        unfiltered = search(kbase, params.q, k=RESULT_WINDOW, filters=Filters()) if params.filtered else window
+        result.facets = facet_counts(unfiltered, FACETS)
+    return result
+
+
+def doc_types(store: Store) -> list[str]:
+    """The document types present, for the search form's select."""
+    rows = store.conn.execute(
+        "SELECT DISTINCT doc_type FROM documents WHERE doc_type IS NOT NULL AND doc_type != '' ORDER BY doc_type")
+    return [r[0] for r in rows]
+
+
+def document_detail(store: Store, doc_id: str) -> dict | None:
+    """A document's metadata and every item extracted from it, or None if there is no such id."""
+    doc = store.document(doc_id)
+    if doc is None:
+        return None
+    conn = store.conn
+    barriers = []
+    for r in conn.execute("SELECT id, theme, themes, sentence, page, score FROM barriers WHERE doc_id = ? "
+                          "ORDER BY page, id", (doc_id,)):
+        item = dict(r)
+        try:
+            item["themes"] = json.loads(item["themes"] or "[]")
+        except json.JSONDecodeError:
+            item["themes"] = []
+        item["themes"] = item["themes"] or [item["theme"]]
+        barriers.append(item)
+    recommendations = [dict(r) for r in conn.execute(
+        "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
+        "ORDER BY seq", (doc_id,))]
+    funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
+        "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
+        "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
+    responses = [dict(r) for r in conn.execute(
+        "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
+        "ORDER BY page, id", (doc_id,))]
+    pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
+                                           (doc_id,))]
+    data = {
+        "id": doc.id, "title": doc.title, "url": doc.url, "source": doc.source, "published": doc.published,
+        "year": doc.year, "doc_type": doc.doc_type, "publisher": doc.publisher, "format": doc.format,
+        "pages": doc.pages, "identifiers": doc.identifiers, "ingested_at": doc.ingested_at,
+        "barriers": barriers, "recommendations": recommendations, "funding": funding, "responses": responses,
+    }
+    return {"document": data, "page_texts": pages}
+
+
+def by_page(detail: dict) -> list[dict]:
+    """Extractions grouped by page for the document page: items with no page come first, then
+    every page of a paged document (its text included), in order."""
+    doc = detail["document"]
+    sections: dict[int | None, dict] = {}
+
+    def section(page: int | None) -> dict:
+        if page not in sections:
+            sections[page] = {"page": page, "text": None, "barriers": [], "recommendations": [],
+                              "funding": [], "responses": []}
+        return sections[page]
+
+    paged = bool(doc["pages"])
+    for kind in ("barriers", "recommendations", "funding", "responses"):
+        for item in doc[kind]:
+            section(item["page"] if paged else None)[kind].append(item)
+    for row in detail["page_texts"]:
+        section(row["page"] if paged else None)["text"] = row["text"] if paged else (
+            "\n\n".join(r["text"] for r in detail["page_texts"]))
+    return sorted(sections.values(), key=lambda s: (s["page"] is not None, s["page"] or 0))
+
+
+def recurrence_group(store: Store, group_id: str) -> dict | None:
+    """One group of ``recurrences()`` by id (with its occurrences), or None."""
+    exists = store.conn.execute("SELECT 1 FROM recurrence_groups WHERE id = ?", (group_id,)).fetchone()
+    if not exists:
+        return None
+    return next((g for g in recurrences(store, min_years=1) if g["id"] == group_id), None)
+
+
+def about(store: Store) -> dict:
+    """Counts, the last ingest and the last finished crawl, for the about page."""
+    conn = store.conn
+    last_ingest = conn.execute("SELECT MAX(ingested_at) FROM documents").fetchone()[0]
+    try:
+        last_crawl = conn.execute("SELECT MAX(finished_at) FROM crawl_runs").fetchone()[0]
+    except Exception:  # an old database without the table must not break the page
+        last_crawl = None
+    years = conn.execute("SELECT MIN(year), MAX(year) FROM documents").fetchone()
+    return {"stats": store.stats(), "last_ingest": last_ingest, "last_crawl": last_crawl,
+            "first_year": years[0], "last_year": years[1]}

@@ -1,0 +1,168 @@
+"""Reading and checking query-string parameters, shared by the pages and the JSON API.
+
+Every problem becomes a ``ParamError`` (a 400) naming the parameter and saying what would be
+accepted; all problems of one request are reported together, so a user fixes them in one go.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Mapping
+
+from werkzeug.exceptions import BadRequest
+
+from kb.config import SOURCES, THEMES
+from kb.query import MAX_QUERY_CHARS
+from kb.search import Filters
+
+LOCAL_SOURCE = "local"
+ALL_SOURCES = (*SOURCES, LOCAL_SOURCE)
+YEAR_MIN, YEAR_MAX = 1800, 2200
+K_DEFAULT, K_MAX = 10, 100
+MAX_PAGE = 10_000
+MIN_YEARS_MAX = 100
+DOC_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-]{0,63}$")
+
+FIELD_LABELS = {"q": "Search", "theme": "Theme", "source": "Source", "from": "From year", "to": "To year",
+                "type": "Document type", "page": "Page", "k": "Results per page", "min_years": "Minimum years"}
+
+
+class ParamError(BadRequest):
+    """A 400 carrying ``errors``: ``[(parameter, message), ...]``."""
+
+    def __init__(self, errors: list[tuple[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(message for _, message in errors))
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    q: str = ""
+    theme: str | None = None
+    source: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    doc_type: str | None = None
+    page: int = 1
+    k: int = K_DEFAULT
+
+    @property
+    def filters(self) -> Filters:
+        return Filters(theme=self.theme, source=self.source, year_from=self.year_from,
+                       year_to=self.year_to, doc_type=self.doc_type)
+
+    @property
+    def filtered(self) -> bool:
+        return self.filters.active
+
+    def args(self, **changes) -> dict[str, str | int]:
+        """The query string of this search (defaults left out), with ``changes`` applied:
+        the permalink, and the base of facet and pagination links."""
+        params = replace(self, **changes)
+        pairs = {"q": params.q, "theme": params.theme, "source": params.source, "from": params.year_from,
+                 "to": params.year_to, "type": params.doc_type,
+                 "k": params.k if params.k != K_DEFAULT else None,
+                 "page": params.page if params.page != 1 else None}
+        return {key: value for key, value in pairs.items() if value not in (None, "")}
+
+
+def _text(args: Mapping[str, str], name: str) -> str | None:
+    value = args.get(name)
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _int(args: Mapping[str, str], name: str, default: int, lo: int, hi: int,
+         errors: list[tuple[str, str]], what: str) -> int:
+    raw = _text(args, name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"[0-9]{1,9}", raw):
+        errors.append((name, f"{what} must be a whole number from {lo} to {hi}, not {_show(raw)}."))
+        return default
+    value = int(raw)
+    if not lo <= value <= hi:
+        errors.append((name, f"{what} must be from {lo} to {hi}, not {value}."))
+        return default
+    return value
+
+
+def _year(args: Mapping[str, str], name: str, errors: list[tuple[str, str]]) -> int | None:
+    raw = _text(args, name)
+    if raw is None:
+        return None
+    label = FIELD_LABELS[name]
+    if not re.fullmatch(r"[0-9]{4}", raw):
+        errors.append((name, f"{label} must be a four-digit year, like 2014, not {_show(raw)}."))
+        return None
+    value = int(raw)
+    if not YEAR_MIN <= value <= YEAR_MAX:
+        errors.append((name, f"{label} must be between {YEAR_MIN} and {YEAR_MAX}, not {value}."))
+        return None
+    return value
+
+
+def _show(raw: str, limit: int = 40) -> str:
+    """A user's bad value, quoted and shortened, for an error message (escaped on output)."""
+    return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
+
+
+def parse_search(args: Mapping[str, str], require_query: bool = False) -> SearchParams:
+    """Check a search's parameters (``q theme source from to type page k``)."""
+    errors: list[tuple[str, str]] = []
+    q = (args.get("q") or "").strip()
+    if len(q) > MAX_QUERY_CHARS:
+        errors.append(("q", f"Search must be {MAX_QUERY_CHARS} characters or fewer; yours is {len(q)}."))
+    elif require_query and not q:
+        errors.append(("q", "Enter something to search for in the q parameter."))
+    theme = (_text(args, "theme") or "").lower() or None
+    if theme is not None and theme not in THEMES:
+        errors.append(("theme", f"Unknown theme {_show(theme)}. Choose one of: {', '.join(THEMES)}."))
+        theme = None
+    source = (_text(args, "source") or "").lower() or None
+    if source is not None and source not in ALL_SOURCES:
+        errors.append(("source", f"Unknown source {_show(source)}. Choose one of: {', '.join(ALL_SOURCES)}."))
+        source = None
+    year_from = _year(args, "from", errors)
+    year_to = _year(args, "to", errors)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    doc_type = _text(args, "type")
+    if doc_type is not None and not DOC_TYPE.match(doc_type):
+        errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
+                               "spaces, '_' or '-' (up to 64), like policy_paper."))
+        doc_type = None
+    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
+    k = _int(args, "k", K_DEFAULT, 1, K_MAX, errors, "Results per page (k)")
+    params = SearchParams(q=q[:MAX_QUERY_CHARS], theme=theme, source=source, year_from=year_from,
+                          year_to=year_to, doc_type=doc_type, page=page, k=k)
+    if errors:
+        error = ParamError(errors)
+        error.params = params  # what could be read, so a form can be shown again as submitted
+        raise error
+    return params
+
+
+def parse_page(args: Mapping[str, str]) -> int:
+    errors: list[tuple[str, str]] = []
+    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
+    if errors:
+        raise ParamError(errors)
+    return page
+
+
+def parse_min_years(args: Mapping[str, str], default: int = 1) -> int:
+    errors: list[tuple[str, str]] = []
+    value = _int(args, "min_years", default, 1, MIN_YEARS_MAX, errors, "min_years")
+    if errors:
+        raise ParamError(errors)
+    return value
+
+
+def check_page(page: int, pages: int) -> None:
+    """A page past the last one is a 400 that says how many there are (page 1 always exists)."""
+    if page > max(pages, 1):
+        raise ParamError([("page", f"There is no page {page}: there {'is' if pages == 1 else 'are'} "
+                                   f"{pages} page{'' if pages == 1 else 's'} of results.")])
