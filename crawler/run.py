@@ -1,0 +1,152 @@
+"""Run the spiders from Python: one crawl, selected sources, a result read from the items log.
+
+:func:`run_crawl` can be called **once per process**: Scrapy runs on a Twisted reactor, and a
+reactor cannot be restarted. Callers that crawl more than once (tests, ``kb demo`` re-runs)
+start ``python -m crawler.run`` in a subprocess, which prints the :class:`CrawlResult` as
+JSON on stdout; Scrapy's own log goes to stderr only.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from scrapy.crawler import AsyncCrawlerProcess
+from scrapy.settings import Settings
+
+from crawler.items import SOURCES
+from crawler.scope import is_loopback, parse_since
+from crawler.settings import user_agent
+from crawler.store import read_log
+
+# On 127.0.0.1 nobody needs protecting from us: the demo crawl should take seconds.
+LOOPBACK_SETTINGS = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS": 16,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 16,
+    "DOWNLOAD_TIMEOUT": 15,
+}
+
+
+@dataclass
+class CrawlResult:
+    """What one crawl stored (sidecars, each with ``path``) and what failed (with ``reason``)."""
+
+    stored: list[dict] = field(default_factory=list)
+    failed: list[dict] = field(default_factory=list)
+    log: str | None = None  # the items log this result was read from
+
+
+def crawl_settings(
+    home: Path,
+    items_log: Path,
+    base_url: str | None = None,
+    overrides: dict | None = None,
+) -> Settings:
+    """Project settings, relaxed for a loopback ``base_url``, then the caller's overrides,
+    then where this crawl writes (which nothing overrides)."""
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
+    if is_loopback(base_url):
+        settings.setdict(LOOPBACK_SETTINGS, priority="project")
+    overrides = dict(overrides or {})
+    if "REFRAIN_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
+        overrides["USER_AGENT"] = user_agent(overrides["REFRAIN_CONTACT_URL"])
+    settings.setdict(overrides, priority="cmdline")
+    settings.setdict({"KB_HOME": str(home), "REFRAIN_ITEMS_LOG": str(items_log)}, priority="cmdline")
+    return settings
+
+
+def new_log_path(home: Path) -> Path:
+    """A fresh ``<home>/crawl/<timestamp>.jsonl`` for this crawl's records."""
+    crawl_dir = home / "crawl"
+    crawl_dir.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    path, n = crawl_dir / f"{stamp}.jsonl", 1
+    while path.exists():
+        n += 1
+        path = crawl_dir / f"{stamp}-{n}.jsonl"
+    path.touch()
+    return path
+
+
+def run_crawl(
+    home: Path,
+    sources: list[str],
+    base_url: str | None = None,
+    since: str | None = None,
+    overrides: dict | None = None,
+) -> CrawlResult:
+    """Crawl ``sources`` into ``<home>/raw`` in one Scrapy process and report what happened.
+
+    ``base_url`` replaces every publisher's real hosts (the demo site); ``since`` drops
+    documents published before that date. Callable once per process (see the module doc).
+    """
+    unknown = [s for s in sources if s not in SOURCES]
+    if unknown:
+        raise ValueError(f"unknown source(s) {unknown}; choose from {list(SOURCES)}")
+    since = parse_since(since)
+    home = Path(home).resolve()
+    items_log = new_log_path(home)
+    if not sources:
+        return read_result(items_log)
+    # When the caller (the kb CLI) already logs to stderr, Scrapy must not add a second handler.
+    settings = crawl_settings(home, items_log, base_url, overrides)
+    if logging.getLogger().handlers:
+        settings.set("LOG_INSTALL_ROOT_HANDLER", False)
+    process = AsyncCrawlerProcess(settings)
+    if not settings.getbool("LOG_INSTALL_ROOT_HANDLER"):
+        # Under the kb CLI, Scrapy's per-request chatter stays out of the user's progress lines.
+        logging.getLogger("scrapy").setLevel(max(logging.getLogger().level, logging.WARNING))
+    for source in dict.fromkeys(sources):
+        process.crawl(source, base_url=base_url, since=since)
+    process.start()
+    return read_result(items_log)
+
+
+def read_result(items_log: Path) -> CrawlResult:
+    result = CrawlResult(log=str(items_log))
+    for record in read_log(items_log):
+        status = record.pop("status", None)
+        if status == "stored":
+            result.stored.append(record)
+        elif status == "failed":
+            result.failed.append(record)
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m crawler.run",
+        description="Crawl publishers into a Refrain home; prints the result as JSON.",
+    )
+    parser.add_argument("--home", type=Path, default=Path(os.environ.get("KB_HOME") or "kbdata"))
+    parser.add_argument("--source", action="append", choices=SOURCES, dest="sources",
+                        help="repeat for several; default: all four")
+    parser.add_argument("--base-url", help="one URL replacing every publisher's hosts (the demo site)")
+    parser.add_argument("--since", help="drop documents published before this date (YYYY-MM-DD)")
+    parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
+                        help="a Scrapy setting override (value parsed as JSON when it can be)")
+    args = parser.parse_args(argv)
+    overrides: dict[str, Any] = {}
+    for pair in args.set:
+        name, _, value = pair.partition("=")
+        try:
+            overrides[name] = json.loads(value)
+        except ValueError:
+            overrides[name] = value
+    result = run_crawl(args.home, args.sources or list(SOURCES), args.base_url, args.since, overrides)
+    json.dump(asdict(result), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,168 @@
+"""What every Refrain spider does the same way, so the site modules hold only selectors.
+
+A spider is created with the Scrapy arguments ``base_url`` (one origin replacing all of the
+publisher's real hosts: the demo site) and ``since`` (YYYY-MM-DD). Every request it makes
+carries an errback, so a page or file that cannot be fetched becomes a ``FetchFailure``
+record instead of a silent gap, and the crawl goes on.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any, ClassVar
+
+import scrapy
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse, Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.internet.error import (
+    ConnectionLost,
+    ConnectionRefusedError,
+    DNSLookupError,
+    TCPTimedOutError,
+    TimeoutError,
+)
+from twisted.web._newclient import ResponseFailed
+
+from crawler.checks import GENERIC_TYPES, PDF_TYPE, media_type
+from crawler.items import DocumentItem, FetchFailure
+from crawler.scope import Scope
+from crawler.topic import Topic, load_topic
+
+REFERRER = "refrain_referrer"
+
+
+def referrer_of(response: Response) -> str | None:
+    """The page that linked to this response (None for a response built outside a crawl)."""
+    request = getattr(response, "request", None)
+    return request.meta.get(REFERRER) if request is not None else None
+
+
+def content_type_of(response: Response) -> str | None:
+    """The response's media type; from its class when the server sent none."""
+    declared = media_type(response.headers.get("Content-Type"))
+    if declared:
+        return declared
+    if isinstance(response, HtmlResponse):
+        return "text/html"
+    return None
+
+
+def text_of(selection) -> str:
+    """All text inside the selected elements, whitespace collapsed."""
+    return " ".join(" ".join(selection.css("::text").getall()).split())
+
+
+def utc_now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class SourceSpider(scrapy.Spider):
+    """Base class of the four publisher spiders (it has no ``name``, so Scrapy skips it)."""
+
+    source: ClassVar[str]
+    publisher: ClassVar[str | None] = None
+    hosts: ClassVar[tuple[str, ...]]
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        since: str | None = None,
+        topic: Topic | str | None = None,
+        *args: Any,
+        **kwargs: Any,
+    ):
+        super().__init__(*args, **kwargs)
+        self.topic = topic if isinstance(topic, Topic) else load_topic(topic)
+        self.scope = Scope(self.hosts, base_url=base_url, since=since, date_from=self.topic.date_from)
+        self.allowed_domains = self.scope.allowed_domains
+
+    @classmethod
+    def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
+        if not kwargs.get("topic"):
+            kwargs["topic"] = crawler.settings.get("REFRAIN_TOPIC") or None
+        return super().from_crawler(crawler, *args, **kwargs)
+
+    # -- requests ------------------------------------------------------------------------------
+
+    def request(self, url: str, callback, *, referrer: str | None = None, **cb_kwargs: Any) -> scrapy.Request:
+        """A request to ``url`` (moved onto ``base_url`` if it is one of our hosts) that
+        reports its failure instead of vanishing."""
+        return scrapy.Request(
+            self.scope.rebase(url),
+            callback=callback,
+            errback=self.fetch_failed,
+            cb_kwargs=cb_kwargs,
+            meta={REFERRER: referrer},
+        )
+
+    def fetch_file(self, url: str, *, referrer: str, expect: str = PDF_TYPE, **doc: Any) -> scrapy.Request:
+        """Fetch a linked file as a document; ``doc`` holds what the linking page said of it."""
+        return self.request(url, self.parse_file, referrer=referrer, expect=expect, doc=doc)
+
+    def parse_file(self, response: Response, expect: str, doc: dict):
+        referrer = referrer_of(response)
+        got = content_type_of(response) or ""
+        if expect and got != expect:
+            if got not in GENERIC_TYPES:
+                yield self.failure(response.url, f"wrong content type: expected {expect}, got {got}", referrer)
+                return
+            got = expect  # an unlabelled file: the pipeline checks the body itself
+        yield self.document(response, referrer=referrer, content_type=got, **doc)
+
+    def document(self, response: Response, *, referrer: str | None = None, **fields: Any) -> DocumentItem:
+        """The response itself as a document."""
+        fields.setdefault("content_type", content_type_of(response))
+        fields.setdefault("publisher", self.publisher)
+        return DocumentItem(
+            url=response.url,
+            source=self.source,
+            title=fields.pop("title", None),
+            published=fields.pop("published", None),
+            doc_type=fields.pop("doc_type", None),
+            publisher=fields.pop("publisher"),
+            identifiers={k: v for k, v in (fields.pop("identifiers", None) or {}).items() if v},
+            referrer=referrer if referrer is not None else referrer_of(response),
+            content_type=fields.pop("content_type"),
+            fetched_at=utc_now(),
+            body=response.body,
+            **fields,
+        )
+
+    def read_json(self, response: Response) -> Any:
+        """The response's JSON, or None (the caller yields ``self.bad_json(response)``)."""
+        try:
+            return json.loads(response.body)
+        except ValueError:
+            return None
+
+    def bad_json(self, response: Response) -> FetchFailure:
+        return self.failure(response.url, "invalid JSON", referrer_of(response))
+
+    # -- failures ------------------------------------------------------------------------------
+
+    def failure(self, url: str, reason: str, referrer: str | None = None) -> FetchFailure:
+        return FetchFailure(url=url, source=self.source, reason=reason, referrer=referrer)
+
+    def fetch_failed(self, failure):
+        """Errback of every request: turn the failure into a record the pipeline logs.
+
+        Requests Scrapy refuses on purpose (offsite, disallowed by robots.txt) are not
+        failures of the publisher, so they are only counted in Scrapy's stats.
+        """
+        request = failure.request
+        if failure.check(HttpError):
+            reason = f"HTTP {failure.value.response.status}"
+        elif failure.check(IgnoreRequest):
+            return
+        elif failure.check(TimeoutError, TCPTimedOutError):
+            reason = "timeout"
+        elif failure.check(DNSLookupError):
+            reason = "DNS lookup failed"
+        elif failure.check(ConnectionRefusedError):
+            reason = "connection refused"
+        elif failure.check(ConnectionLost, ResponseFailed):
+            reason = "connection lost"
+        else:
+            reason = f"{type(failure.value).__name__}: {failure.value}"
+        yield self.failure(request.url, reason, request.meta.get(REFERRER))
