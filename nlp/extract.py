@@ -1,0 +1,93 @@
+"""Entry point of the extraction layer: ``SourceDocument`` in, ``ExtractedDocument`` out.
+
+    from nlp.text import load_document
+    from nlp.extract import extract
+    result = extract(load_document("report.pdf"))
+    result.to_json()
+
+``sentences(doc)`` gives the same sentence split the extractors use, with pages and offsets
+into ``doc.text``, for the knowledge base to reuse.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from spacy.language import Language
+
+from nlp.embed import Embedder, shared_embedder
+from nlp.layout import build_layout
+from nlp.meta import recover_metadata
+from nlp.models import Barrier, ExtractedDocument, Funding, Recommendation, Response, SourceDocument
+from nlp.pipeline import (SPANS_BARRIERS, SPANS_FUNDING, SPANS_RECOMMENDATIONS, SPANS_RESPONSES,
+                          build_pipeline, run)
+from nlp.segment import Sentence, sentence_spans, to_sentence
+
+log = logging.getLogger(__name__)
+
+__all__ = ["extract", "sentences", "Sentence", "default_pipeline"]
+
+_pipeline: Language | None = None
+_lock = threading.Lock()
+
+
+def default_pipeline() -> Language:
+    """The process-wide pipeline (blank English + rules; cheap, but built once)."""
+    global _pipeline
+    if _pipeline is None:
+        with _lock:
+            if _pipeline is None:
+                _pipeline = build_pipeline()
+    return _pipeline
+
+
+def sentences(doc: SourceDocument) -> list[Sentence]:
+    """Sentences of ``doc``: clean text, 1-based page (None if unpaged), offsets into doc.text."""
+    layout = build_layout(doc)
+    return [to_sentence(layout, s) for s in sentence_spans(layout)]
+
+
+def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
+            nlp: Language | None = None) -> ExtractedDocument:
+    """Barriers, recommendations, funding figures and responses of one document."""
+    started = time.perf_counter()
+    layout = build_layout(doc)
+    nlp = nlp or default_pipeline()
+    if "refrain_barriers" in nlp.pipe_names and embedder is None:
+        embedder = shared_embedder()
+    sdoc = run(nlp, layout, embedder)
+    title, published = recover_metadata(doc)
+    out = ExtractedDocument(title=title, published=published, pages=len(doc.pages))
+
+    def page(offset: int) -> int | None:
+        return layout.page_at(offset) if doc.paged else None
+
+    text = layout.text
+    for span in sdoc.spans.get(SPANS_FUNDING, []):
+        rec = span._.refrain_funding
+        out.funding.append(Funding(
+            amount_gbp=rec.amount_gbp, mention=rec.mention, subject=rec.subject, period=rec.period,
+            kind=rec.kind, sentence=text[rec.sentence_start:rec.sentence_end], page=page(span.start_char),
+            per_unit=rec.per_unit,
+        ))
+    for span in sdoc.spans.get(SPANS_RECOMMENDATIONS, []):
+        cand = span._.refrain_recommendation
+        out.recommendations.append(Recommendation(
+            text=cand.text, actor=cand.actor, deadline=cand.deadline, label=cand.label,
+            page=page(cand.start),
+        ))
+    for span in sdoc.spans.get(SPANS_RESPONSES, []):
+        cand = span._.refrain_response
+        out.responses.append(Response(
+            responds_to=cand.responds_to, stance=cand.stance, text=cand.text,
+            target_date=cand.target_date, page=page(cand.start),
+        ))
+    for span in sdoc.spans.get(SPANS_BARRIERS, []):
+        rec = span._.refrain_barrier
+        out.barriers.append(Barrier(theme=rec.theme, sentence=span.text, page=page(span.start_char),
+                                    score=rec.score, themes=list(rec.themes)))
+    log.info("extracted %s in %.2fs: %d funding, %d recommendations, %d responses, %d barriers",
+             doc.path, time.perf_counter() - started, len(out.funding), len(out.recommendations),
+             len(out.responses), len(out.barriers))
+    return out

@@ -1,0 +1,446 @@
+"""Pure parsing of money, periods and funding kinds in a sentence (no spaCy, no model).
+
+``find_money`` finds every pound amount ('£5.3 billion', '£5.3bn', '£171m', '£171 mil ion' as
+PDF converters drop 'll', '£1,234', ranges '£1–2 billion'); ``find_periods`` finds fiscal
+years (2016/17, 2016-17, 2016–17 → '2016/17'), halves and quarters ('H1 2024/25'), months and
+calendar years; ``period_for`` and ``kind_for`` attach the nearest one to an amount.
+The cue words that decide a kind live in ``nlp/data/funding_patterns.json``.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+MULTIPLIERS = {
+    "trillion": 1e12, "tn": 1e12,
+    "billion": 1e9, "bn": 1e9, "b": 1e9,
+    "million": 1e6, "mn": 1e6, "m": 1e6, "mil": 1e6,
+    "thousand": 1e3, "k": 1e3,
+}
+_NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
+# 'bil ion' / 'mil ion' / 'tril ion': a PDF conversion that lost the 'll' ligature.
+_MULT = r"tril\s?l?ion|tn|bil\s?l?ion|bn|b(?![a-z])|mil\s?l?ion|mn|m(?![a-z])|thousand|k(?![a-z])"
+MONEY = re.compile(
+    rf"(?P<cur>£|GBP\s?)\s?(?P<num>{_NUM})(?:\s?(?P<mult>{_MULT}))?"
+    rf"(?:\s?(?:–|-|—|to)\s?(?P<num2>{_NUM})\s?(?P<mult2>{_MULT}))?",
+    re.I,
+)
+# '5 million pounds', '2.5bn pounds'
+POUNDS_WORD = re.compile(rf"(?P<num>{_NUM})\s?(?P<mult>{_MULT})?\s+pounds\b", re.I)
+
+MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
+          "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec")
+FISCAL = re.compile(
+    r"(?P<prefix>\b(?:H[12]|Q[1-4])\s+)?"
+    r"\b(?P<y1>(?:19|20)\d{2})\s?[/\-–—]\s?(?P<y2>(?:19|20)?\d{2})\b(?![/\-–]\d)",
+    re.I,
+)
+FISCAL_RANGE = re.compile(
+    r"\b((?:19|20)\d{2})\s?[/\-–—]\s?(\d{2})\s+(?:to|until|through|-|–)\s+((?:19|20)\d{2})\s?[/\-–—]\s?(\d{2})\b"
+)
+MONTH_YEAR = re.compile(
+    rf"(?P<prefix>\b(?:year to date|up to|by|until|since|from|before|in)\s+)?"
+    rf"\b(?:(?P<day>\d{{1,2}})\s+)?(?P<month>{MONTHS})\.?,?\s+(?P<year>(?:19|20)\d{{2}})\b(?![/\-–]\d)",
+    re.I,
+)
+YEAR = re.compile(
+    r"\b(?P<prep>in|during|for|by|from|since|until|over|of|up to|before|after|throughout)\s+"
+    r"(?:(?:the\s+)?(?:calendar\s+|financial\s+)?year\s+)?(?P<year>(?:19|20)\d{2})\b(?![/\-–—]\d|\s?%|\s?per)",
+    re.I,
+)
+KEEP_PREP = {"up to": "up to", "by": "by", "until": "until", "since": "since", "before": "before"}
+PER_TIME = {"year", "annum", "month", "quarter", "decade", "years", "months", "annually"}
+UNIT_NOUNS = (
+    "person|people|head|capita|patient|patients|resident|household|user|client|bed|place|pupil|"
+    "student|doctor|nurse|gp|practice|hour|day|week|visit|appointment|admission|case|claimant|"
+    "recipient|beneficiary|child|adult|unit|item|contact|episode|procedure|dose|test|course"
+)
+PER_UNIT = re.compile(
+    rf"^\s*(?:(?:per|each|every|for each|for every)\s+(?!(?:year|annum|month|quarter|decade)\b)"
+    rf"(?:[a-z\-]+\s+){{0,2}}?[a-z\-]+|(?:a|an)\s+(?:{UNIT_NOUNS})\b)",
+    re.I,
+)
+
+
+@dataclass
+class MoneyMention:
+    """One pound amount inside a text: its surface, value in pounds and character span."""
+
+    surface: str
+    amount: float
+    start: int
+    end: int
+    per_unit: bool = False
+    upper: float | None = None  # the top of a range ('£1–2 billion')
+
+
+@dataclass
+class Period:
+    text: str  # normalised: '2016/17', 'H1 2024/25', 'July 2023', '2017/18 to 2019/20', '2015'
+    start: int
+    end: int
+
+
+@dataclass
+class FundingPatterns:
+    """Cue patterns for funding kinds, compiled from a data file."""
+
+    kinds: dict[str, list[re.Pattern]] = field(default_factory=dict)
+    default: str = "other"
+    window: int = 140
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "FundingPatterns":
+        kinds = {k: [re.compile(p, re.I) for p in v] for k, v in data.get("kinds", {}).items()}
+        return cls(kinds, data.get("default", "other"), int(data.get("window", 140)))
+
+
+@lru_cache(maxsize=4)
+def load_funding_patterns(path: str | None = None) -> FundingPatterns:
+    """Patterns from ``path`` (default ``nlp/data/funding_patterns.json``)."""
+    p = Path(path) if path else DATA_DIR / "funding_patterns.json"
+    return FundingPatterns.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+def _multiplier(word: str | None) -> float:
+    if not word:
+        return 1.0
+    w = re.sub(r"\s", "", word.lower())
+    w = {"bilion": "billion", "milion": "million", "trilion": "trillion"}.get(w, w)
+    return MULTIPLIERS.get(w, 1.0)
+
+
+def _number(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def parse_amount(surface: str) -> float | None:
+    """Pounds in a money surface ('£5.3bn' → 5.3e9, '£171 mil ion' → 1.71e8), else None."""
+    found = find_money(surface)
+    return found[0].amount if found else None
+
+
+def find_money(text: str) -> list[MoneyMention]:
+    """Every pound amount in ``text``, in order. Percentages and bare numbers are not money."""
+    out: list[MoneyMention] = []
+    for m in MONEY.finditer(text):
+        num = m.group("num")
+        end = m.end()
+        mult = m.group("mult")
+        mult2 = m.group("mult2")
+        if m.group("num2") and not mult and not mult2:
+            end = m.end("num")  # '£5-10' without a unit: too ambiguous for a range
+        num_end = m.end("num")
+        # A footnote number glued after a grouped amount: '£230,000.17 This...'
+        if "," in num and "." in num:
+            after = text[num_end:num_end + 3]
+            decimals = num.split(".")[1]
+            if not mult and (len(decimals) != 2 or re.match(r"^(\s+[A-Z]|\s*$)", after)):
+                num = num.split(".")[0]
+                end = min(end, m.start("num") + len(num))
+                num_end = end
+        try:
+            value = _number(num)
+        except ValueError:
+            continue
+        upper = None
+        if m.group("num2") and (mult or mult2) and end == m.end():
+            factor = _multiplier(mult or mult2)
+            value *= factor
+            upper = _number(m.group("num2")) * _multiplier(mult2 or mult)
+        else:
+            if m.group("num2"):
+                end = m.end("mult") if mult else num_end
+            value *= _multiplier(mult)
+        if value <= 0:
+            continue
+        surface = text[m.start():end].rstrip(" –-")
+        end = m.start() + len(surface)
+        per_unit = bool(PER_UNIT.match(text[end:end + 40]))
+        out.append(MoneyMention(surface, value, m.start(), end, per_unit, upper))
+    taken = [(mm.start, mm.end) for mm in out]
+    for m in POUNDS_WORD.finditer(text):
+        if any(s <= m.start() < e for s, e in taken):
+            continue
+        value = _number(m.group("num")) * _multiplier(m.group("mult"))
+        if value > 0:
+            out.append(MoneyMention(m.group(0), value, m.start(), m.end(),
+                                    bool(PER_UNIT.match(text[m.end():m.end() + 40]))))
+    out.sort(key=lambda mm: mm.start)
+    return out
+
+
+def normalise_period(text: str) -> str:
+    """'2016-17', '2016–17', '2016/2017' → '2016/17'; other text is returned tidied."""
+    text = " ".join(text.split())
+
+    def fy(m: re.Match) -> str:
+        y1, y2 = m.group(1), m.group(2)
+        if len(y2) == 4:
+            if int(y2) - int(y1) != 1:
+                return f"{y1}-{y2}"
+            y2 = y2[2:]
+        return f"{y1}/{y2}"
+
+    return re.sub(r"\b((?:19|20)\d{2})\s?[/\-–—]\s?((?:19|20)?\d{2})\b", fy, text)
+
+
+def find_periods(text: str) -> list[Period]:
+    """Periods stated in ``text``: fiscal years and ranges, halves, months, calendar years."""
+    found: list[Period] = []
+
+    def free(s: int, e: int) -> bool:
+        return all(e <= p.start or s >= p.end for p in found)
+
+    for m in FISCAL_RANGE.finditer(text):
+        first = normalise_period(f"{m.group(1)}/{m.group(2)}")
+        last = normalise_period(f"{m.group(3)}/{m.group(4)}")
+        found.append(Period(f"{first} to {last}", m.start(), m.end()))
+    for m in FISCAL.finditer(text):
+        y1, y2 = m.group("y1"), m.group("y2")
+        if len(y2) == 2 and (int(y2) - int(y1[2:])) % 100 != 1:
+            continue  # '2016-18' is not a fiscal year; neither is a page range
+        if len(y2) == 4 and not 0 < int(y2) - int(y1) <= 10:
+            continue
+        if not free(m.start(), m.end()):
+            continue
+        prefix = m.group("prefix") or ""
+        norm = normalise_period(f"{y1}/{y2}")
+        if prefix:
+            prefix = " ".join(prefix.split())
+            norm = f"{prefix} {norm}"
+        found.append(Period(norm, m.start(), m.end()))
+    for m in MONTH_YEAR.finditer(text):
+        if not free(m.start("month"), m.end()):
+            continue
+        month = m.group("month")
+        full = {
+            "jan": "January", "feb": "February", "mar": "March", "apr": "April", "jun": "June",
+            "jul": "July", "aug": "August", "sep": "September", "sept": "September", "oct": "October",
+            "nov": "November", "dec": "December",
+        }.get(month.lower(), month.title())
+        label = f"{full} {m.group('year')}"
+        prefix = " ".join((m.group("prefix") or "").lower().split())
+        if prefix in ("year to date", "up to", "by", "until", "since", "before"):
+            label = f"{prefix} {label}"
+        found.append(Period(label, m.start(), m.end()))
+    for m in YEAR.finditer(text):
+        if not free(m.start("year"), m.end()):
+            continue
+        prep = " ".join(m.group("prep").lower().split())
+        label = m.group("year")
+        if prep in KEEP_PREP:
+            label = f"{KEEP_PREP[prep]} {label}"
+        found.append(Period(label, m.start("prep"), m.end()))
+    found.sort(key=lambda p: p.start)
+    return found
+
+
+def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | None = None,
+               periods: list[Period] | None = None) -> str | None:
+    """The period stated nearest to ``mention``: just after it, else just before it.
+
+    A period never jumps over another amount: in 'from £3.5bn in 2022/23 to £3.0bn in
+    2023/24' each amount keeps its own year.
+    """
+    mentions = mentions if mentions is not None else find_money(text)
+    periods = periods if periods is not None else find_periods(text)
+    others = [m for m in mentions if m.start != mention.start]
+
+    def blocked(a: int, b: int) -> bool:
+        return any(a <= o.start < b for o in others)
+
+    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= 70
+             and not blocked(mention.end, p.start) and ";" not in text[mention.end:p.start]]
+    if after:
+        return after[0].text
+    before = [p for p in periods if p.end <= mention.start and mention.start - p.end <= 70
+              and not blocked(p.end, mention.start)
+              and not re.search(r";|\)|\bbut\b|\bwhereas\b|\bwhile\b", text[p.end:mention.start])]
+    if before:
+        return before[-1].text
+    return None
+
+
+def kind_for(text: str, mention: MoneyMention, patterns: FundingPatterns | None = None,
+             context: str = "") -> str:
+    """The funding kind whose cue is nearest to the amount (see funding_patterns.json).
+
+    When the sentence itself has no cue, the end of ``context`` (the previous sentence)
+    is searched: 'Spend has reduced ... This has fallen from £7m a month ...'.
+    """
+    patterns = patterns or load_funding_patterns()
+    found = nearest_cue(text, mention, patterns)
+    if found is None and context:
+        last: tuple[int, int, str] | None = None
+        for kind, regexes in patterns.kinds.items():
+            for rx in regexes:
+                for m in rx.finditer(context):
+                    key = (m.end(), m.end() - m.start(), kind)
+                    if last is None or key > last:
+                        last = key
+        if last is not None:
+            return last[2]
+    return found[1] if found else patterns.default
+
+
+def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns) -> tuple[float, str] | None:
+    """(distance, kind) of the cue nearest to ``mention``, or None."""
+    best: tuple[float, int, str] | None = None
+    lo = max(0, mention.start - patterns.window)
+    hi = min(len(text), mention.end + patterns.window)
+    for kind, regexes in patterns.kinds.items():
+        for rx in regexes:
+            for m in rx.finditer(text, lo, hi):
+                if m.end() <= mention.start:
+                    dist = mention.start - m.end()
+                elif m.start() >= mention.end:
+                    dist = (m.start() - mention.end) * 1.3  # cues before an amount bind tighter
+                else:
+                    dist = 0
+                key = (dist, -(m.end() - m.start()), kind)
+                if best is None or key < best:
+                    best = key
+    return (best[0], best[2]) if best else None
+
+
+GENERIC_SUBJECTS = {
+    "some", "others", "other", "year", "years", "policy", "figure", "savings", "saving", "spend",
+    "spending", "cost", "costs", "funding", "total", "amount", "it", "this", "that", "these", "they",
+    "which", "source", "further", "total cost", "maximum", "minimum", "average", "sum", "money",
+}
+
+
+def clean_subject(subject: str | None) -> str | None:
+    """Drop subjects that are periods, numbers, captions or generic words."""
+    if not subject:
+        return None
+    subject = re.split(r"\s*[()]|\.\d|\s+Source\b|\s+X\s", subject)[0]
+    subject = re.sub(r"[\d.,;:]+$", "", subject).strip(" ,;:-–")
+    if not subject or not re.search(r"[A-Za-z]{2}", subject):
+        return None
+    if subject.lower() in GENERIC_SUBJECTS or MONTH_YEAR.fullmatch(subject) or FISCAL.search(subject) \
+            or re.fullmatch(MONTHS, subject, re.I):
+        return None
+    if re.match(r"^(?:H[12]|Q[1-4]|X|per|each|in|by|of)\b", subject) or len(subject) < 3:
+        return None
+    if len(subject.split()) > 10:
+        return None
+    return subject
+
+
+SUBJECT_STOP = re.compile(
+    r"\s(?:in|by|over|during|from|to|per|a|an|each|which|that|who|and|but|compared|than|since|"
+    r"until|at|with|while|whereas|as|between|this|of)\b|[,;:.()\[\]\d%£]",
+    re.I,
+)
+NAME = re.compile(r"^\s+((?:[A-Z][\w’'&\-]*|of|and|for|the)(?:\s+(?:[A-Z][\w’'&\-]*|of|and|for|the)){0,6})")
+FUND_WORDS = re.compile(
+    r"\b(fund|funds|programme|program|grant|budget|scheme|settlement|package|allocation|initiative|"
+    r"pot|plan|plans|investment|deal|contract|tariff|support)\b",
+    re.I,
+)
+DETERMINERS = re.compile(r"^(?:the|a|an|its|their|our|this|these|those|some|total|around|about|over|"
+                         r"nearly|almost|approximately|additional|extra|further|another|new)\s+", re.I)
+
+
+def _trim_np(words: str) -> str | None:
+    text = words.strip(" ,;:-–")
+    while True:
+        new = DETERMINERS.sub("", text)
+        if new == text:
+            break
+        text = new
+    text = text.strip()
+    return text or None
+
+
+def subject_for(text: str, mention: MoneyMention) -> str | None:
+    """See ``_subject_for``; the result is cleaned of periods and generic words."""
+    return clean_subject(_subject_for(text, mention))
+
+
+def _subject_for(text: str, mention: MoneyMention) -> str | None:
+    """What the money is for or of, by surface patterns (the parser refines this later).
+
+    '£5.3 billion Better Care Fund' → 'Better Care Fund'; 'spent £1.3 billion on agency
+    doctors' → 'agency doctors'; 'a training budget of £4.8 billion' → 'training budget'.
+    """
+    after = text[mention.end:]
+    m = NAME.match(after)
+    if m and m.group(1)[0].isupper():
+        name = re.sub(r"\s+(?:of|and|for|the)$", "", m.group(1).strip())
+        if len(name) > 2 and not re.fullmatch(r"(?:In|By|For|The|This|It|A)", name):
+            return name
+    m = re.match(r"^\s+(?:(?:a|per|each)\s+\w+\s+)?(?:of\s+)?((?:[\w\-’']+\s+){0,2}"
+                 r"(?:funding|savings?|spend(?:ing)?|investment|budget|fund|grant|deficit|costs?))\b",
+                 after, re.I)
+    if m and not re.match(r"(?:in|by|per|a|of|for|to|on|at|from|with)\b", m.group(1), re.I):
+        word = m.group(1)
+        rest = after[m.end():]
+        m2 = re.match(r"^\s+(?:(?:set aside|earmarked|allocated|provided|available)\s+)?(?:for|on|to)\s+(.{3,80})", rest, re.I)
+        if m2:
+            cut = SUBJECT_STOP.search(" " + m2.group(1))
+            phrase = m2.group(1)[: max(0, cut.start() - 1)] if cut else m2.group(1)
+            np = _trim_np(phrase)
+            if np:
+                return np
+        np = _trim_np(word)
+        if np and np.lower() not in ("savings", "saving", "funding", "spending", "spend", "costs", "cost"):
+            return np
+    m = re.match(r"^\s+(?:(?:a|per)\s+(?:year|month|week|day|annum)\s+)?(?:on|for|towards|to fund|to)\s+(.{3,90})",
+                 after, re.I)
+    if m:
+        cut = SUBJECT_STOP.search(" " + m.group(1))
+        phrase = m.group(1)[: max(0, cut.start() - 1)] if cut else m.group(1)
+        np = _trim_np(phrase)
+        if np and len(np.split()) <= 8:
+            return np
+    before = text[:mention.start]
+    m = re.search(r"((?:[\w\-’']+\s+){1,5}?)(?:of|totalling|totaling|worth|at|was|is|were)\s+"
+                  r"(?:around|about|over|nearly|almost|approximately|up to|more than|less than|at least)?\s*$",
+                  before, re.I)
+    if m:
+        words = m.group(1).split()
+        # keep the noun phrase tail: stop at a verb-like or function word from the right
+        kept: list[str] = []
+        for w in reversed(words):
+            if w.lower() in ("the", "a", "an", "of", "and", "in", "has", "have", "had", "is", "was",
+                             "were", "are", "be", "been", "to", "for", "with", "by", "on", "at", "that",
+                             "which", "cost", "total", "its", "their"):
+                if w.lower() in ("cost",) and not kept:
+                    kept.append(w)
+                    continue
+                break
+            kept.append(w)
+        np = _trim_np(" ".join(reversed(kept)))
+        if np and FUND_WORDS.search(np) or (np and len(np.split()) >= 2):
+            return np
+    return None
+
+
+NAMED_FUND = re.compile(
+    r"\b((?:[A-Z][\w’'&\-]*\s+(?:(?:and|for|of|the)\s+)?){0,5}"
+    r"(?:Fund|Programme|Program|Grant|Scheme|Budget|Initiative|Deal|Settlement|Pot|Plans?|Partnerships?))\b"
+)
+
+
+def named_fund(text: str, mention: MoneyMention | None = None) -> str | None:
+    """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund')."""
+    best: tuple[int, str] | None = None
+    for m in NAMED_FUND.finditer(text):
+        name = re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip())
+        if len(name.split()) < 2:
+            continue
+        dist = 0 if mention is None else min(abs(m.start() - mention.end), abs(mention.start - m.end()))
+        if best is None or dist < best[0]:
+            best = (dist, name)
+    return best[1] if best else None

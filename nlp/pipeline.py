@@ -1,0 +1,376 @@
+"""The extraction pipeline: a blank English spaCy pipeline with Refrain's rule components.
+
+Components (namespaced factories, configured with registered pattern loaders):
+
+* ``refrain_sentences`` sets sentence starts from the layout-aware rules of ``nlp.segment``;
+* ``refrain_funding`` finds pound amounts → ``doc.spans["refrain_funding"]``;
+* ``refrain_responses`` finds government response statements → ``doc.spans["refrain_responses"]``;
+* ``refrain_recommendations`` finds formal recommendations → ``doc.spans["refrain_recommendations"]``;
+* ``refrain_barriers`` finds and themes barrier sentences → ``doc.spans["refrain_barriers"]``.
+
+Each span carries its record in a span extension (``span._.refrain_funding`` ...). The
+statistical model (``nlp.parse``) runs only on the recommendation and funding sentences;
+the sentence embedder only on barrier candidates, in one batch per document.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+from spacy.util import registry
+
+from nlp.barriers import Taxonomy, is_candidate, load_taxonomy, score_sentences, skipped_blocks, theme_vectors
+from nlp.layout import Layout, build_layout
+from nlp.models import SourceDocument
+from nlp.money import (FundingPatterns, clean_subject, find_money, find_periods, kind_for,
+                       load_funding_patterns, named_fund, period_for, subject_for)
+from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
+                                 is_directive, load_recommendation_patterns)
+from nlp.responses import ResponseCandidate, ResponsePatterns, find_responses, load_response_patterns
+from nlp.segment import SentSpan, sentence_spans, split_text
+
+log = logging.getLogger(__name__)
+
+SPANS_FUNDING = "refrain_funding"
+SPANS_RECOMMENDATIONS = "refrain_recommendations"
+SPANS_RESPONSES = "refrain_responses"
+SPANS_BARRIERS = "refrain_barriers"
+
+
+# --- extensions ----------------------------------------------------------------------------
+
+def _register_extensions() -> None:
+    for name in ("refrain_layout", "refrain_sents"):
+        if not Doc.has_extension(name):
+            Doc.set_extension(name, default=None)
+    for name in ("refrain_funding", "refrain_recommendation", "refrain_response", "refrain_barrier"):
+        if not Span.has_extension(name):
+            Span.set_extension(name, default=None)
+
+
+_register_extensions()
+
+
+@dataclass
+class FundingRecord:
+    amount_gbp: float
+    mention: str
+    subject: str | None
+    period: str | None
+    kind: str
+    sentence_start: int
+    sentence_end: int
+    per_unit: bool
+
+
+@dataclass
+class BarrierRecord:
+    theme: str
+    themes: list[str]
+    score: float
+
+
+# --- registered pattern loaders ---------------------------------------------------------------
+
+@registry.misc("refrain.funding_patterns.v1")
+def funding_patterns_v1(path: str | None = None) -> FundingPatterns:
+    return load_funding_patterns(path)
+
+
+@registry.misc("refrain.recommendation_patterns.v1")
+def recommendation_patterns_v1(path: str | None = None) -> RecPatterns:
+    return load_recommendation_patterns(path)
+
+
+@registry.misc("refrain.response_patterns.v1")
+def response_patterns_v1(path: str | None = None) -> ResponsePatterns:
+    return load_response_patterns(path)
+
+
+@registry.misc("refrain.barrier_taxonomy.v1")
+def barrier_taxonomy_v1(path: str | None = None) -> Taxonomy:
+    return load_taxonomy(path)
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+def doc_layout(doc: Doc) -> Layout:
+    """The layout attached by ``extract`` or, for a Doc made from a plain string, a fresh one."""
+    layout = doc._.refrain_layout
+    if layout is None or layout.text != doc.text:
+        layout = build_layout(SourceDocument("<doc>", "text", [doc.text], False))
+        if layout.text != doc.text:
+            # The Doc was not made from a layout: treat the whole text as one block.
+            from nlp.layout import Block
+
+            layout = Layout(doc.text, [Block("para", 0, len(doc.text), None)], False, [0], [0], [None])
+        doc._.refrain_layout = layout
+    return layout
+
+
+def doc_sents(doc: Doc) -> list[SentSpan]:
+    if doc._.refrain_sents is None:
+        doc._.refrain_sents = sentence_spans(doc_layout(doc))
+    return doc._.refrain_sents
+
+
+def _char_span(doc: Doc, start: int, end: int, label: str) -> Span | None:
+    return doc.char_span(start, end, label=label, alignment_mode="expand")
+
+
+# --- components ----------------------------------------------------------------------------
+
+@Language.component("refrain_sentences")
+def refrain_sentences(doc: Doc) -> Doc:
+    """Sentence starts from the layout rules (no parser)."""
+    import numpy as np
+    from spacy.attrs import SENT_START
+
+    starts = {s.start for s in doc_sents(doc)}
+    if len(doc) == 0:
+        return doc
+    # One array write: setting token.is_sent_start one by one is quadratic in spaCy.
+    values = np.array([[1 if (t.i == 0 or t.idx in starts) else -1] for t in doc], dtype="int64")
+    doc.from_array([SENT_START], values.astype("uint64"))
+    return doc
+
+
+@Language.factory(
+    "refrain_funding",
+    default_config={"patterns": {"@misc": "refrain.funding_patterns.v1"}, "use_parser": True},
+)
+def make_funding(nlp: Language, name: str, patterns: FundingPatterns, use_parser: bool) -> "FundingComponent":
+    return FundingComponent(patterns, use_parser)
+
+
+class FundingComponent:
+    """Every pound amount, with its subject, period and kind."""
+
+    def __init__(self, patterns: FundingPatterns, use_parser: bool = True) -> None:
+        self.patterns = patterns
+        self.use_parser = use_parser
+
+    def __call__(self, doc: Doc) -> Doc:
+        text = doc.text
+        spans: list[Span] = []
+        need_parse: list[tuple[Span, SentSpan, int, int]] = []
+        previous: SentSpan | None = None
+        for s in doc_sents(doc):
+            context = text[previous.start:previous.end] if previous is not None and previous.block == s.block else ""
+            previous = s
+            sentence = text[s.start:s.end]
+            if "£" not in sentence and "pounds" not in sentence and "GBP" not in sentence:
+                continue
+            mentions = find_money(sentence)
+            periods = find_periods(sentence)
+            for m in mentions:
+                span = _char_span(doc, s.start + m.start, s.start + m.end, "FUNDING")
+                if span is None:
+                    continue
+                subject = subject_for(sentence, m) or named_fund(sentence, m)
+                if subject is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
+                                                             sentence, re.I):
+                    subject = named_fund(context)  # 'In 2015-16, its first year, areas pooled £5.3bn'
+                span._.refrain_funding = FundingRecord(
+                    amount_gbp=m.amount, mention=m.surface, subject=subject,
+                    period=period_for(sentence, m, mentions, periods),
+                    kind=kind_for(sentence, m, self.patterns, context), sentence_start=s.start,
+                    sentence_end=s.end, per_unit=m.per_unit,
+                )
+                spans.append(span)
+                if subject is None:
+                    need_parse.append((span, s, m.start, m.end))
+        if self.use_parser and need_parse:
+            from nlp.parse import parse, subject_from_doc
+
+            parsed = parse(text[s.start:s.end] for _, s, _, _ in need_parse)
+            for (span, _s, a, b), pdoc in zip(need_parse, parsed):
+                subject = clean_subject(subject_from_doc(pdoc, a, b))
+                if subject:
+                    span._.refrain_funding.subject = subject
+        doc.spans[SPANS_FUNDING] = spans
+        return doc
+
+
+@Language.factory(
+    "refrain_responses",
+    default_config={"patterns": {"@misc": "refrain.response_patterns.v1"}},
+)
+def make_responses(nlp: Language, name: str, patterns: ResponsePatterns) -> "ResponseComponent":
+    return ResponseComponent(patterns)
+
+
+class ResponseComponent:
+    """Government response statements, linked to the recommendation they answer."""
+
+    def __init__(self, patterns: ResponsePatterns) -> None:
+        self.patterns = patterns
+
+    def __call__(self, doc: Doc) -> Doc:
+        spans = []
+        for cand in find_responses(doc_layout(doc), doc_sents(doc), self.patterns):
+            span = _char_span(doc, cand.start, cand.end, "RESPONSE")
+            if span is not None:
+                span._.refrain_response = cand
+                spans.append(span)
+        doc.spans[SPANS_RESPONSES] = spans
+        return doc
+
+
+@Language.factory(
+    "refrain_recommendations",
+    default_config={"patterns": {"@misc": "refrain.recommendation_patterns.v1"}, "use_parser": True},
+)
+def make_recommendations(nlp: Language, name: str, patterns: RecPatterns,
+                         use_parser: bool) -> "RecommendationComponent":
+    return RecommendationComponent(patterns, use_parser)
+
+
+class RecommendationComponent:
+    """Formal recommendations; none in a response document (those are the other body's)."""
+
+    def __init__(self, patterns: RecPatterns, use_parser: bool = True) -> None:
+        self.patterns = patterns
+        self.use_parser = use_parser
+
+    def __call__(self, doc: Doc) -> Doc:
+        if doc.spans.get(SPANS_RESPONSES):
+            doc.spans[SPANS_RECOMMENDATIONS] = []
+            return doc
+        cands = find_recommendations(doc_layout(doc), doc_sents(doc), self.patterns)
+        directive_sentences = [self._directive_sentence(c.raw or c.text) for c in cands]
+        if self.use_parser and cands:
+            from nlp.parse import actor_from_doc, parse
+
+            for cand, pdoc in zip(cands, parse(directive_sentences)):
+                cand.actor = actor_from_doc(pdoc)
+        else:
+            for cand, sentence in zip(cands, directive_sentences):
+                cand.actor = actor_by_rules(sentence)
+        spans = []
+        for cand in cands:
+            span = _char_span(doc, cand.start, cand.end, "RECOMMENDATION")
+            if span is not None:
+                span._.refrain_recommendation = cand
+                spans.append(span)
+        doc.spans[SPANS_RECOMMENDATIONS] = spans
+        return doc
+
+    def _directive_sentence(self, text: str) -> str:
+        """The first sentence that asks someone to act (titles run into it are cut off)."""
+        from nlp.recommendations import strip_marker
+
+        for part in text.split("\n\n"):
+            part = strip_marker(part)
+            for a, b in split_text(part):
+                sentence = part[a:b]
+                if is_directive(sentence, self.patterns):
+                    return sentence[:600]
+        return strip_marker(text)[:600]
+
+
+@Language.factory(
+    "refrain_barriers",
+    default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None},
+)
+def make_barriers(nlp: Language, name: str, taxonomy: Taxonomy, threshold: float | None) -> "BarrierComponent":
+    return BarrierComponent(taxonomy, threshold)
+
+
+class BarrierComponent:
+    """Barrier sentences with a theme and a score; embeds candidates in one batch."""
+
+    def __init__(self, taxonomy: Taxonomy, threshold: float | None = None, embedder=None) -> None:
+        self.taxonomy = taxonomy
+        self.threshold = threshold if threshold is not None else taxonomy.setting("threshold", 0.5)
+        self.embedder = embedder
+
+    def __call__(self, doc: Doc) -> Doc:
+        layout = doc_layout(doc)
+        text = doc.text
+        cands: list[SentSpan] = []
+        skip = skipped_blocks(layout, self.taxonomy)
+        for s in doc_sents(doc):
+            if skip[s.block]:
+                continue
+            if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
+                    and len(text[s.start:s.end].split()) < 8:
+                continue
+            if is_candidate(text[s.start:s.end], self.taxonomy):
+                cands.append(s)
+        spans = []
+        if cands:
+            embedder = self.embedder
+            if embedder is None:
+                from nlp.embed import shared_embedder
+
+                embedder = shared_embedder()
+            sentences = [text[s.start:s.end] for s in cands]
+            vectors = embedder.encode(sentences)
+            scores = score_sentences(sentences, vectors, self.taxonomy, theme_vectors(self.taxonomy, embedder))
+            for s, sc in zip(cands, scores):
+                if sc.score < self.threshold:
+                    continue
+                span = _char_span(doc, s.start, s.end, "BARRIER")
+                if span is not None:
+                    span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score)
+                    spans.append(span)
+        doc.spans[SPANS_BARRIERS] = spans
+        return doc
+
+
+# --- pipeline ------------------------------------------------------------------------------
+
+def build_pipeline(*, use_parser: bool = True, barriers: bool = True,
+                   patterns_dir: str | Path | None = None) -> Language:
+    """A blank English pipeline with the Refrain components.
+
+    ``patterns_dir`` points the components at other copies of the data files (same names
+    as in ``nlp/data``), so users can extend the rules without editing the package.
+    """
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.max_length = 50_000_000
+
+    def cfg(name: str, key: str) -> dict:
+        if patterns_dir is None:
+            return {}
+        return {key: {"@misc": f"refrain.{name}.v1", "path": str(Path(patterns_dir) / f"{name_file[name]}")}}
+
+    name_file = {
+        "funding_patterns": "funding_patterns.json",
+        "recommendation_patterns": "recommendation_patterns.json",
+        "response_patterns": "response_patterns.json",
+        "barrier_taxonomy": "themes.json",
+    }
+    nlp.add_pipe("refrain_sentences")
+    nlp.add_pipe("refrain_funding", config={**cfg("funding_patterns", "patterns"), "use_parser": use_parser})
+    nlp.add_pipe("refrain_responses", config=cfg("response_patterns", "patterns"))
+    nlp.add_pipe("refrain_recommendations",
+                 config={**cfg("recommendation_patterns", "patterns"), "use_parser": use_parser})
+    if barriers:
+        nlp.add_pipe("refrain_barriers", config=cfg("barrier_taxonomy", "taxonomy"))
+    return nlp
+
+
+def run(nlp: Language, layout: Layout, embedder=None) -> Doc:
+    """Run ``nlp`` over a laid-out document (the Doc text is the clean layout text)."""
+    doc = nlp.make_doc(layout.text)
+    doc._.refrain_layout = layout
+    if embedder is not None and "refrain_barriers" in nlp.pipe_names:
+        nlp.get_pipe("refrain_barriers").embedder = embedder
+    for _name, proc in nlp.pipeline:
+        doc = proc(doc)
+    return doc
+
+
+__all__ = [
+    "SPANS_FUNDING", "SPANS_RECOMMENDATIONS", "SPANS_RESPONSES", "SPANS_BARRIERS",
+    "FundingRecord", "BarrierRecord", "RecCandidate", "ResponseCandidate",
+    "build_pipeline", "run", "doc_layout", "doc_sents",
+]

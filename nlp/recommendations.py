@@ -1,0 +1,360 @@
+"""Formal recommendations: where they are, what they say, their label and deadline.
+
+A document states recommendations in a few recognisable shapes:
+
+* labelled items, 'Recommendation 3: ...' or a PAC-style 'Recommendation: ...' paragraph;
+* numbered or lettered items in a recommendations section, or after a lead-in such as
+  'Accordingly, I recommend:' (items may run over lines and pages: ``nlp.layout`` has
+  already glued them back together);
+* first-person prose, 'We recommend that ...';
+* when a document has none of those, 'The Department should ...' sentences addressed to a
+  public body.
+
+Descriptive or rhetorical 'should' ('patients should expect', 'should have been') is not a
+recommendation. All rules are data (``nlp/data/recommendation_patterns.json``); the actor is
+read from a dependency parse later, only for the sentences found here.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from nlp.layout import Block, Layout
+from nlp.segment import SentSpan
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+NEWS_MAX_WORDS = 2500  # reported recommendations count only in short, news-like texts
+CENTRAL_ACTOR = re.compile(
+    r"^(?:in\s+(?:future|particular|the\s+\w+\s+term),?\s+|therefore,?\s+|also,?\s+)?"
+    r"(?:the\s+)?(?:UK\s+)?(?:Department|Departments|DHSC|DH|DCLG|MHCLG|DLUHC|Government|government|"
+    r"Treasury|HM\s+Treasury|Cabinet\s+Office|Ministers?|Secretary\s+of\s+State|NHS\s+England|"
+    r"NHS\s+Improvement|NHSE|NHSEI|Committee)\b",
+)
+
+
+@dataclass
+class RecPatterns:
+    section_headings: list[re.Pattern] = field(default_factory=list)
+    section_end_headings: list[re.Pattern] = field(default_factory=list)
+    lead_ins: list[re.Pattern] = field(default_factory=list)
+    directive: list[re.Pattern] = field(default_factory=list)
+    descriptive: list[re.Pattern] = field(default_factory=list)
+    first_person: list[re.Pattern] = field(default_factory=list)
+    reported: list[re.Pattern] = field(default_factory=list)
+    actors: list[re.Pattern] = field(default_factory=list)
+    deadline: list[re.Pattern] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "RecPatterns":
+        def comp(key: str) -> list[re.Pattern]:
+            return [re.compile(p, re.I) for p in data.get(key, [])]
+
+        return cls(**{k: comp(k) for k in cls.__dataclass_fields__})
+
+
+@lru_cache(maxsize=4)
+def load_recommendation_patterns(path: str | None = None) -> RecPatterns:
+    p = Path(path) if path else DATA_DIR / "recommendation_patterns.json"
+    return RecPatterns.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+@dataclass
+class RecCandidate:
+    """A recommendation in clean-text offsets, before the actor is parsed."""
+
+    start: int
+    end: int
+    text: str
+    label: str | None
+    source: str  # labelled | section | lead_in | first_person | directive | reported
+    deadline: str | None = None
+    actor: str | None = None
+    raw: str = ""  # the clean text with block breaks ('\n\n') kept, for sentence-level work
+
+
+def _any(patterns: list[re.Pattern], text: str) -> bool:
+    return any(p.search(text) for p in patterns)
+
+
+def is_directive(text: str, patterns: RecPatterns) -> bool:
+    """A sentence that asks someone to act (and is not a descriptive 'should')."""
+    return _any(patterns.directive, text) and not _any(patterns.descriptive, text)
+
+
+def deadline_for(text: str, patterns: RecPatterns | None = None) -> str | None:
+    """'by July 2017', 'within 12 months of the publication of this Report', or None."""
+    patterns = patterns or load_recommendation_patterns()
+    best = None
+    for rx in patterns.deadline:
+        m = rx.search(text)
+        if m and (best is None or m.start() < best.start()):
+            best = m
+    return best.group(0).strip() if best else None
+
+
+def actor_by_rules(text: str) -> str | None:
+    """The words before the first modal: a fallback when no parse is available."""
+    m = re.search(r"(?:^|[.;:]\s+)([A-Z][^.;:]{1,120}?)\s+(?:should|must|ought\s+to|shall|needs?\s+to)\b", text)
+    if not m:
+        return None
+    actor = re.sub(r"^(?:In\s+(?:future|particular),?\s+|Therefore,?\s+|Also,?\s+)", "", m.group(1))
+    actor = re.sub(r"\s+(?:each|also|now|therefore|urgently|jointly|together|still|all)$", "", actor)
+    if re.fullmatch(r"(?:it|this|there|that|these|they|we|which|he|she)", actor, re.I):
+        return None
+    return actor.strip() or None
+
+
+_MARKER = re.compile(
+    r"^(?:(?:Key\s+)?Recommendations?\s*\d{0,3}[a-z]?(?:\s?\(?[a-z]\)?)?\s*[:.\-–—)]?\s*|"
+    r"\d{1,3}\s*:\s*PAC\s+recommendations?\s*:?\s*|\(?[a-z0-9]{1,4}\)\s+|\d{1,2}[a-z]?\.\s+|[a-z]\s+(?=[A-Z])|"
+    r"[●•▪■◦‣▶►✓➢→·\-–—*]\s*)",
+    re.I,
+)
+
+
+def strip_marker(text: str) -> str:
+    return _MARKER.sub("", text, count=1).strip()
+
+
+class _Labels:
+    """The current position in a nested list: 4 → 4a → 4a(i)."""
+
+    def __init__(self) -> None:
+        self.num: str | None = None
+        self.letter: str | None = None
+        self.roman: str | None = None
+
+    def update(self, block: Block) -> str | None:
+        label, style = block.label, block.style
+        if not label:
+            return None
+        if style == "compound":
+            m = re.match(r"(\d+)([a-z])\(([ivx]+)\)", label)
+            if m:
+                self.num, self.letter, self.roman = m.groups()
+                return self.current()
+        if style in ("num", "nao_num", "rec", "pac") or (style == "paren" and label[0].isdigit()):
+            self.num, self.letter, self.roman = label, None, None
+        elif style == "roman" or (style == "paren" and label in ("i", "v", "x") and self.letter
+                                  and self.letter not in ("h", "u", "w")):
+            self.roman = label
+        elif style in ("paren", "letter"):
+            self.letter, self.roman = label, None
+        else:
+            return label
+        return self.current()
+
+    def current(self) -> str | None:
+        out = self.num or ""
+        if self.letter:
+            out += self.letter
+        if self.roman:
+            out += f"({self.roman})"
+        return out or None
+
+
+def _block_text(layout: Layout, block: Block) -> str:
+    return layout.text[block.start:block.end]
+
+
+def _heading_text(layout: Layout, block: Block) -> str:
+    return re.sub(r"^\d+(?:\.\d+)*\.?\s+", "", _block_text(layout, block)).strip(" *")
+
+
+def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
+    """For each block, whether it lies inside a recommendations section."""
+    flags = []
+    inside = False
+    depth: int | None = None
+    found_since_open = False
+    for block in layout.blocks:
+        if block.kind == "heading":
+            text = _block_text(layout, block).strip(" *")
+            title = _heading_text(layout, block)
+            if _any(patterns.section_headings, text) or _any(patterns.section_headings, title):
+                inside = True
+                depth = block.label.count(".") + 1 if block.style == "dotted" and block.label else None
+                found_since_open = False
+            elif inside and (
+                _any(patterns.section_end_headings, title)
+                or (depth is not None and block.style == "dotted" and block.label
+                    and block.label.count(".") + 1 <= depth)
+                or (depth is None and block.label is None and found_since_open)
+            ):
+                inside = False
+        elif inside and block.kind == "item":
+            found_since_open = True
+        flags.append(inside)
+    return flags
+
+
+def _extend(layout: Layout, start_index: int, patterns: RecPatterns, max_blocks: int = 10) -> int:
+    """Index after the last block that still belongs to the recommendation at ``start_index``."""
+    blocks = layout.blocks
+    j = start_index + 1
+    open_colon = _block_text(layout, blocks[start_index]).rstrip().endswith(":")
+    while j < len(blocks) and j - start_index < max_blocks:
+        b = blocks[j]
+        text = _block_text(layout, b)
+        if b.kind == "heading" or b.style in ("rec", "pac", "dotted", "nao_num", "num", "letter"):
+            break
+        if b.kind == "item" and b.style == "paren" and not open_colon:
+            break
+        if b.kind == "para" and not open_colon and not is_directive(text, patterns):
+            break
+        if b.kind == "para" and re.match(r"^(?:the\s+)?(?:uk\s+)?government\s+(?:agrees|accepts)", text, re.I):
+            break
+        open_colon = text.rstrip().endswith(":") or (b.kind == "item" and open_colon)
+        j += 1
+    return j
+
+
+def find_recommendations(layout: Layout, spans: list[SentSpan],
+                         patterns: RecPatterns | None = None) -> list[RecCandidate]:
+    """Formal recommendations of a document (see the module docstring)."""
+    patterns = patterns or load_recommendation_patterns()
+    blocks = layout.blocks
+    text = layout.text
+    flags = _section_flags(layout, patterns)
+    labels = _Labels()
+    out: list[RecCandidate] = []
+    lead_in: str | None = None  # 'list' (each item a recommendation) or 'bundle' (one with bullets)
+    i = 0
+    while i < len(blocks):
+        b = blocks[i]
+        btext = _block_text(layout, b)
+        current = labels.update(b) if b.label else labels.current()
+        if b.style == "rec" or (b.style == "pac" and re.search(r"recommendation", b.marker or "", re.I)):
+            j = _extend(layout, i, patterns)
+            out.append(_candidate(layout, b.start, blocks[j - 1].end, b.label or current, "labelled", patterns))
+            lead_in = None
+            i = j
+            continue
+        if b.kind in ("para", "heading") and b.style not in ("num", "nao_num"):
+            lead_in = None
+            last = _last_sentence(text, spans, b)
+            if _any(patterns.lead_ins, last):
+                lead_in = "bundle" if re.search(r"\b(?:should|must)\s*:\s*$", last) and \
+                    not re.search(r"\brecommend", last, re.I) else "list"
+                if lead_in == "bundle" and not (flags[i] or CENTRAL_ACTOR.match(strip_marker(last))):
+                    lead_in = None  # 'Providers must:' in guidance is a requirement, not a recommendation
+                if lead_in == "bundle":
+                    j = _extend(layout, i, patterns)
+                    if j > i + 1:
+                        out.append(_candidate(layout, b.start, blocks[j - 1].end, None, "lead_in", patterns))
+                        i = j
+                        lead_in = None
+                        continue
+                    lead_in = None
+            i += 1
+            continue
+        in_list = lead_in == "list"
+        if b.kind == "item" or b.style in ("num", "nao_num"):
+            body = strip_marker(btext)
+            first = _first_sentence(body)
+            group_heading = b.kind == "heading" or (
+                b.style in ("num", "nao_num") and not is_directive(first, patterns))
+            if group_heading and b.style in ("num", "nao_num"):
+                if b.kind == "item" and len(body.split()) > 40:
+                    lead_in = None  # a numbered discussion paragraph ends the list
+                i += 1
+                continue  # '2. Recognising and remembering' groups the items that follow
+            accept = False
+            if in_list and b.style != "bullet":
+                accept = is_directive(first, patterns) or 5 <= len(body.split()) < 60
+            elif in_list and b.style == "bullet":
+                accept = is_directive(body, patterns) or len(body.split()) >= 4
+            elif flags[i] and b.style != "bullet" and is_directive(first, patterns):
+                accept = True
+            if accept:
+                j = _extend(layout, i, patterns) if btext.rstrip().endswith(":") else i + 1
+                out.append(_candidate(layout, b.start, blocks[j - 1].end, current, "section" if not in_list
+                                      else "lead_in", patterns))
+                i = j
+                continue
+        i += 1
+
+    covered = [(c.start, c.end) for c in out]
+
+    def free(s: SentSpan) -> bool:
+        return all(s.end <= a or s.start >= e for a, e in covered)
+
+    for s in spans:
+        sent = text[s.start:s.end]
+        if not free(s) or sent.rstrip().endswith(":"):
+            continue
+        if _any(patterns.first_person, sent) and not _any(patterns.descriptive, sent) \
+                and not _quoted(sent) and blocks[s.block].kind != "heading":
+            out.append(_candidate(layout, s.start, s.end, None, "first_person", patterns))
+    if out:
+        return sorted(out, key=lambda c: c.start)
+
+    conclusions = _conclusion_flags(layout)
+    for s in spans:
+        sent = text[s.start:s.end]
+        if blocks[s.block].kind == "heading" or _quoted(sent):
+            continue
+        m = re.match(r"^(?:[^,]{0,40},\s+)?(.{0,120}?)\s+(?:should|must|ought\s+to)\s+(?!have\b|not\s+have\b|be\s+noted)", sent)
+        if not m or not is_directive(sent, patterns):
+            continue
+        subject = m.group(1)
+        if not _any(patterns.actors, subject) or len(subject.split()) > 12 or re.search(
+                r"\b(?:will|would|can|could|is|are|was|were|has|have|had|that|which|who|to|if|when|it)\b",
+                subject, re.I):
+            continue
+        if CENTRAL_ACTOR.match(subject.strip()) or conclusions[s.block]:
+            out.append(_candidate(layout, s.start, s.end, None, "directive", patterns))
+    if out:
+        return out
+
+    words = len(text.split())
+    if not layout.paged and words <= NEWS_MAX_WORDS:
+        for s in spans:
+            sent = text[s.start:s.end]
+            if _any(patterns.reported, sent) and re.search(
+                    r"\b(?:need|should|must|call|urg|recommend)", sent, re.I):
+                out.append(_candidate(layout, s.start, s.end, None, "reported", patterns))
+    return out
+
+
+def _first_sentence(text: str) -> str:
+    from nlp.segment import split_text
+
+    spans = split_text(text)
+    return text[spans[0][0]:spans[0][1]] if spans else text
+
+
+def _quoted(sentence: str) -> bool:
+    s = sentence.strip()
+    return s[:1] in "“\"‘" and s.rstrip()[-1:] in "”\"’"
+
+
+def _last_sentence(text: str, spans: list[SentSpan], block: Block) -> str:
+    inside = [s for s in spans if block.start <= s.start < block.end]
+    return text[inside[-1].start:inside[-1].end] if inside else text[block.start:block.end]
+
+
+def _conclusion_flags(layout: Layout) -> list[bool]:
+    flags, inside = [], False
+    for block in layout.blocks:
+        if block.kind == "heading":
+            title = _heading_text(layout, block).lower()
+            inside = bool(re.match(r"(?:conclusions?|recommendations?|next\s+steps|the\s+way\s+forward|"
+                                   r"what\s+(?:needs|should)|implications\s+for\s+policy|summary\s+of\s+findings)",
+                                   title))
+        flags.append(inside)
+    return flags
+
+
+def _candidate(layout: Layout, start: int, end: int, label: str | None, source: str,
+               patterns: RecPatterns) -> RecCandidate:
+    raw = layout.text[start:end]
+    body = strip_marker(raw) if source in ("labelled", "section", "lead_in") else raw.strip()
+    body = re.sub(r"\s*\n\n\s*", " ", body)
+    return RecCandidate(start, end, body, label, source, deadline_for(body, patterns), raw=raw)

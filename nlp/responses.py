@@ -1,0 +1,230 @@
+"""Government responses to recommendations: which recommendation, what stance, by when.
+
+A response document (Treasury Minutes, a government response to an inquiry) restates each
+recommendation, numbered, then answers it: '1.1 The government agrees with the Committee's
+recommendation.', 'This recommendation is accepted in principle by the UK Government.'
+This module walks the blocks in order, keeps track of the recommendation being answered
+(from 'Recommendation 3:', '3: PAC recommendation', restated items '2a.', or a Treasury
+Minutes paragraph '3.1'), and turns each response statement into a candidate with its
+stance. Stance cues and statement shapes are data (``nlp/data/response_patterns.json``).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from nlp.layout import Layout
+from nlp.segment import SentSpan
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+
+@dataclass
+class ResponsePatterns:
+    order: list[str] = field(default_factory=list)
+    stances: dict[str, list[re.Pattern]] = field(default_factory=dict)
+    statement: list[re.Pattern] = field(default_factory=list)
+    target_date: list[re.Pattern] = field(default_factory=list)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ResponsePatterns":
+        return cls(
+            order=list(data.get("order", [])),
+            stances={k: [re.compile(p, re.I) for p in v] for k, v in data.get("stances", {}).items()},
+            statement=[re.compile(p, re.I) for p in data.get("statement", [])],
+            target_date=[re.compile(p, re.I) for p in data.get("target_date", [])],
+        )
+
+
+@lru_cache(maxsize=4)
+def load_response_patterns(path: str | None = None) -> ResponsePatterns:
+    p = Path(path) if path else DATA_DIR / "response_patterns.json"
+    return ResponsePatterns.from_dict(json.loads(p.read_text(encoding="utf-8")))
+
+
+@dataclass
+class ResponseCandidate:
+    start: int
+    end: int
+    text: str
+    responds_to: str | None
+    stance: str
+    target_date: str | None = None
+
+
+LABEL_PREFIX = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s+")
+CITED = re.compile(
+    r"\brecommendations?\s+(\d{1,3}[a-z]?(?:\)?\s?\(?[a-z]\)?)?(?:\s?\(?[ivx]{1,4}\)?)?"
+    r"(?:\s?(?:[-–]|and|to)\s?\(?[a-z0-9]{1,3}\)?)?)",
+    re.I,
+)
+RESTART = re.compile(
+    r"(?<=[a-z0-9)])\s+(?=(?:This|These)\s+(?:sub-?)?recommendations?\s+(?:is|are|has|have)\b|"
+    r"The\s+(?:UK\s+)?[Gg]overnment\s+(?:accepts|agrees|rejects|does\s+not)\b)"
+)
+GOVERNMENT = re.compile(
+    r"\b(UK\s+Government|Scottish\s+Government|Welsh\s+Government|Northern\s+Ireland\s+Executive|"
+    r"NI\s+Executive|Department|Treasury|NHS\s+England)\b",
+    re.I,
+)
+
+
+def stance_of(sentence: str, patterns: ResponsePatterns | None = None) -> str | None:
+    """The stance a response statement takes, or None when it is not a response statement."""
+    patterns = patterns or load_response_patterns()
+    body = LABEL_PREFIX.sub("", sentence, count=1)
+    if not any(p.search(body) for p in patterns.statement):
+        # 'Recognising the importance ..., we accept that ...': a lead clause, then the statement
+        comma = body.find(", ", 0, 160)
+        if comma < 0 or not any(p.search(body[comma + 2:]) for p in patterns.statement):
+            return None
+    # The cue nearest the start of the statement decides ('accepts ..., and ... when it
+    # disagrees' is an acceptance); on a tie the more specific stance wins.
+    best: tuple[int, int, str] | None = None
+    for rank, stance in enumerate(patterns.order):
+        for p in patterns.stances.get(stance, []):
+            m = p.search(body)
+            if m and (best is None or (m.start(), rank) < best[:2]):
+                best = (m.start(), rank, stance)
+    if best is None:
+        return "other" if re.search(r"recommendation", body, re.I) else None
+    if best[2] == "other" and not re.search(r"recommendation", body, re.I):
+        return None
+    return best[2]
+
+
+def _clean_label(label: str) -> str:
+    label = re.sub(r"\s", "", label).rstrip(".")
+    if "(" not in label:
+        label = label.replace(")", "")
+    return label
+
+
+def is_response_document(layout: Layout, spans: list[SentSpan],
+                         patterns: ResponsePatterns | None = None) -> bool:
+    """True for a document whose job is to answer recommendations."""
+    patterns = patterns or load_response_patterns()
+    hits = 0
+    for s in spans:
+        sent = layout.text[s.start:s.end]
+        if len(sent) > 600 or not re.search(r"accept|agree|reject|recommendation", sent, re.I):
+            continue
+        stance = stance_of(sent, patterns)
+        if stance and re.search(r"recommendation|committee|inquiry|this\s+is\s+accepted", sent, re.I):
+            hits += 1
+            if hits >= 3:
+                return True
+    head = layout.text[:3000].lower()
+    return hits >= 1 and bool(re.search(r"(?:government|treasury)\s+(?:response|minutes)|response\s+to\s+the", head))
+
+
+def find_responses(layout: Layout, spans: list[SentSpan],
+                   patterns: ResponsePatterns | None = None) -> list[ResponseCandidate]:
+    """Response statements of a response document (empty for any other document)."""
+    patterns = patterns or load_response_patterns()
+    if not is_response_document(layout, spans, patterns):
+        return []
+    text = layout.text
+    blocks = layout.blocks
+    context: list[str] = []  # labels of the recommendation(s) being answered
+    pending_new = True  # a new restated recommendation started since the last response
+    seen: set[tuple] = set()
+    out: list[ResponseCandidate] = []
+    group: str | None = None
+    last_block = -1
+    for s in spans:
+        sent = text[s.start:s.end]
+        if s.block != last_block:
+            last_block = s.block
+            b = blocks[s.block]
+            label = _clean_label(b.label) if b.label else None
+            body = text[b.start:b.end]
+            if b.style in ("rec", "pac") and label:
+                if b.style == "pac" and not re.search(r"recommendation", b.marker or "", re.I):
+                    pass
+                elif b.style == "rec" and not _restates(body) and (
+                        len(body.split()) < 4 or re.search(r"accept|agree|reject|Recommendation\s+\d", body[len(b.marker or ""):])):
+                    pass  # 'Recommendation 4a) i)' in a summary table
+                else:
+                    context = _push(context, label, pending_new)
+                    pending_new = False
+            elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
+                group = label  # '2) Recognising and remembering' opens a group of restated items
+            elif b.style in ("num", "paren", "letter", "compound") and label \
+                    and b.kind in ("item", "heading") and _restates(body):
+                if label.isalpha() and group:
+                    label = group + label
+                context = _push(context, label, pending_new)
+                pending_new = False
+            elif b.style == "dotted" and label and stance_of(body[:400], patterns):
+                context = _push([], label.split(".")[0], True)
+                pending_new = False
+        if len(sent) > 700:
+            continue
+        stance = stance_of(sent, patterns)
+        offset = 0
+        if stance is None:
+            # a statement glued to the restated recommendation ('... set up now This
+            # recommendation is accepted in full.') when the restatement had no full stop
+            m = RESTART.search(sent)
+            if m:
+                offset = m.end()
+                stance = stance_of(sent[offset:], patterns)
+            if stance is None:
+                continue
+            sent = sent[offset:]
+        cited = CITED.search(sent)
+        responds = ", ".join(context) if context else None
+        if cited and (not context or not re.search(r"\b(?:this|these)\s+recommendations?\b", sent, re.I)):
+            responds = _clean_label(re.sub(r"\s*(?:and|to)\s*", "-", cited.group(1)))
+        if responds is None:
+            continue
+        gov = GOVERNMENT.search(sent)
+        key = (responds, stance, gov.group(1).lower() if gov else "")
+        if any(k[0] == responds and k[1] == stance and (not k[2] or not key[2] or k[2] == key[2])
+               for k in seen):
+            continue
+        seen.add(key)
+        pending_new = True
+        out.append(ResponseCandidate(s.start + offset, s.end, LABEL_PREFIX.sub("", sent, count=1).strip()
+                                     if re.match(r"^\d+\.\d+\s", sent) else sent.strip(),
+                                     responds, stance, _target_date(text, s, blocks, patterns)))
+    return out
+
+
+def _restates(body: str) -> bool:
+    """A numbered item that restates a recommendation (asks someone to act)."""
+    return bool(re.search(r"\b(?:should|must|be\s+(?:established|set\s+up|introduced|maintained|"
+                          r"given|made|provided|required|reviewed)|is\s+maintained)", body, re.I))
+
+
+def _push(context: list[str], label: str, fresh: bool) -> list[str]:
+    if fresh:
+        return [label]
+    if label in context:
+        return context
+    return context + [label]
+
+
+def _target_date(text: str, span: SentSpan, blocks, patterns: ResponsePatterns) -> str | None:
+    """'Target implementation date: Spring 2018' after the statement, else a date in it."""
+    window_end = span.end + 1500
+    following = text[span.start:window_end]
+    m = patterns.target_date[0].search(following) if patterns.target_date else None
+    if m:
+        # stop at the next response statement: the date belongs to the nearest one
+        nxt = re.search(r"\n\n\s*(?:\d+\s*:\s*PAC|Recommendations?\s+\d)", following)
+        if nxt is None or m.start() < nxt.start():
+            return m.group(1).strip(" .;:")
+    sentence = text[span.start:span.end]
+    for rx in patterns.target_date[1:]:
+        m = rx.search(sentence)
+        if m:
+            return m.group(1).strip()
+    return None

@@ -1,0 +1,108 @@
+"""End to end: real shared-corpus documents through the real pipeline and models."""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from nlp.extract import extract, sentences
+from nlp.meta import recover_metadata
+from nlp.models import SourceDocument
+from nlp.text import load_document
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+needs_shared = pytest.mark.skipif(not (SHARED / "corpus").is_dir(),
+                                  reason=f"shared corpus not found at {SHARED} (checkout without ../shared)")
+
+
+@needs_shared
+def test_covid_inquiry_government_response_links_every_recommendation() -> None:
+    doc = load_document(SHARED / "corpus/public-inquiries/uk-covid-19-inquiry-module-1-response.pdf")
+    result = extract(doc)
+    assert [r.responds_to for r in result.responses] == [str(n) for n in range(1, 11)]
+    assert all(r.stance == "accepted" and r.page is not None and r.page > 10 for r in result.responses)
+    assert result.recommendations == []  # the inquiry's recommendations are restated, not made here
+    assert result.published == "2025-01-16"
+
+
+@needs_shared
+def test_covid_inquiry_report_recommendations_have_labels_actors_and_pages() -> None:
+    doc = load_document(SHARED / "corpus/public-inquiries/uk-covid-19-inquiry-module-1-recomm.pdf")
+    started = time.perf_counter()
+    result = extract(doc)
+    assert time.perf_counter() - started < 60
+    labelled = [r for r in result.recommendations if r.label]
+    assert {r.label for r in labelled} == {str(n) for n in range(1, 11)}
+    first = next(r for r in labelled if r.label == "1")
+    assert first.page == 67
+    assert first.actor and "governments of the UK" in first.actor
+    assert first.deadline == "within 12 months of the publication of this Report"
+    assert "Appendix" not in first.text
+
+
+@needs_shared
+def test_board_paper_funding_figures() -> None:
+    doc = load_document(SHARED / "corpus/nhs-england/nhs-england-productivity-update.md")
+    result = extract(doc)
+    by_amount = {f.amount_gbp: f for f in result.funding}
+    assert by_amount[3.5e9].period == "2022/23" and by_amount[3.5e9].kind == "spend"
+    assert by_amount[171e6].kind == "saving" and by_amount[171e6].mention == "£171 mil ion"
+    assert all(f.page is None for f in result.funding)
+    assert result.recommendations == []
+
+
+@needs_shared
+def test_to_json_is_the_kb_extract_contract() -> None:
+    doc = load_document(SHARED / "seeds/000_4c2651ccfd1ee66d.txt")
+    data = extract(doc).to_json()
+    assert set(data) == {"document", "barriers", "recommendations", "funding", "responses"}
+    assert data["document"]["pages"] == 1
+    assert {f["amount_gbp"] for f in data["funding"]} == {5.3e9, 2.1e9}
+    assert set(data["barriers"][0]) == {"theme", "sentence", "page", "score", "themes"}
+
+
+@needs_shared
+def test_sentences_are_reusable_with_pages_and_offsets() -> None:
+    doc = load_document(SHARED / "corpus/health-foundation/technical-appendix-draft-clean.pdf")
+    sents = sentences(doc)
+    assert sents and all(s.page in (1, 2) for s in sents)
+    assert all(0 <= s.start < s.end <= len(doc.text) for s in sents)
+
+
+@pytest.mark.parametrize(
+    "pages, published",
+    [
+        (["Report by the Comptroller and Auditor General\nHealth and social care integration\n"
+          "HC 1011 SESSION 2016–17 8 FEBRUARY 2017"], "2017-02-08"),
+        (["Integration update\nPublished: 8 February 2017\nBody text."], "2017-02-08"),
+        (["Getting into shape\nSeptember 2017\n"], "2017-09"),
+    ],
+)
+def test_published_date_is_recovered_from_the_text(pages: list[str], published: str) -> None:
+    title, date = recover_metadata(SourceDocument("x.pdf", "pdf", pages, True))
+    assert date == published and title
+
+
+def test_document_metadata_wins_over_recovered_values() -> None:
+    doc = SourceDocument("x.pdf", "pdf", ["Other title\nPublished: 1 May 2020"], True,
+                         title="Real title", published="2019-01-01")
+    assert recover_metadata(doc) == ("Real title", "2019-01-01")
+
+
+def test_year_in_the_title_is_the_last_resort() -> None:
+    doc = SourceDocument("x.md", "markdown", ["no dates here"], False, title="Reform (2017) Getting into shape")
+    assert recover_metadata(doc)[1] == "2017"
+
+
+def test_components_run_on_a_plain_blank_english_doc() -> None:
+    from nlp.pipeline import build_pipeline
+
+    nlp = build_pipeline(use_parser=False, barriers=False)
+    assert nlp.pipe_names == ["refrain_sentences", "refrain_funding", "refrain_responses", "refrain_recommendations"]
+    doc = nlp("Conclusion\n\nThe Department should publish a plan by 2020. The fund cost £5.3bn in 2016-17.")
+    [money] = doc.spans["refrain_funding"]
+    assert money.text == "£5.3bn" and money._.refrain_funding.period == "2016/17"
+    [rec] = doc.spans["refrain_recommendations"]
+    assert rec._.refrain_recommendation.actor == "The Department"
+    assert [s.text for s in doc.sents][1] == "The Department should publish a plan by 2020."

@@ -1,0 +1,75 @@
+"""Government responses: stance, the recommendation answered, and target dates."""
+from __future__ import annotations
+
+import pytest
+
+from nlp.layout import build_layout
+from nlp.models import SourceDocument
+from nlp.responses import find_responses, load_response_patterns, stance_of
+from nlp.segment import sentence_spans
+
+PATTERNS = load_response_patterns()
+
+
+def responses(*pages: str):
+    doc = SourceDocument("r.pdf", "pdf", list(pages), True)
+    layout = build_layout(doc)
+    return find_responses(layout, sentence_spans(layout), PATTERNS)
+
+
+@pytest.mark.parametrize(
+    "sentence, stance",
+    [
+        ("1.1 The government agrees with the Committee’s recommendation.", "accepted"),
+        ("The government accepts this recommendation in full.", "accepted"),
+        ("This recommendation is accepted in principle by the UK Government.", "accepted_in_principle"),
+        ("The government partially agrees with the Committee’s recommendation.", "partially_accepted"),
+        ("The government disagrees with the Committee’s recommendation.", "rejected"),
+        ("The government does not accept this recommendation.", "rejected"),
+        ("These recommendations are not accepted.", "rejected"),
+        ("The Department notes the Committee’s recommendation.", "noted"),
+        ("The Scottish Government accepts this recommendation in full, and the Welsh Government accepts "
+         "it in principle.", "accepted"),
+        ("The government welcomes the Chair's findings.", None),
+        ("In 2019 the Department published its plan.", None),
+    ],
+)
+def test_stance_of(sentence: str, stance: str | None) -> None:
+    assert stance_of(sentence, PATTERNS) == stance
+
+
+def test_treasury_minutes_responses_link_to_the_recommendation_number() -> None:
+    found = responses(
+        "Treasury Minutes\nGovernment response to the Committee of Public Accounts\n"
+        "1: PAC conclusion: The Department does not know whether integration saves money.\n"
+        "1: PAC recommendation: The Department should publish an evaluation plan.\n"
+        "1.1 The government agrees with the Committee’s recommendation.\n"
+        "1.2 The Department will publish its plan in the spring.\n"
+        "Target implementation date: Spring 2018\n",
+        "2: PAC conclusion: Local bodies find the rules confusing.\n"
+        "2: PAC recommendation: The Department should write to local bodies.\n"
+        "2.1 The government disagrees with the Committee’s recommendation.\n"
+        "2.2 The rules are already clear.\n",
+    )
+    assert [(r.responds_to, r.stance) for r in found] == [("1", "accepted"), ("2", "rejected")]
+    assert found[0].target_date == "Spring 2018"
+
+
+def test_inquiry_response_with_restated_sub_recommendations() -> None:
+    found = responses(
+        "Government response to the Inquiry\n"
+        "Recommendation 1: Simpler structures\n"
+        "The governments of the UK should each simplify their structures.\n"
+        "The government agrees that clear governance is needed.\n"
+        "We will review the structures.\n"
+        "2) Recognising what happened\n"
+        "2a. A permanent memorial be established in the UK.\n"
+        "2b. There should be at least three events.\n"
+        "This recommendation is accepted in full by the UK Government.\n"
+        "The UK Government accepts this recommendation in full.\n",
+    )
+    assert [(r.responds_to, r.stance) for r in found] == [("1", "accepted"), ("2a, 2b", "accepted")]
+
+
+def test_a_report_that_is_not_a_response_has_no_responses() -> None:
+    assert responses("Recommendation 1: The Department should agree a plan.\nWe agree this is hard.") == []
