@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -103,7 +104,21 @@ def ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None = None) -> I
     from nlp.extract import extract
 
     extracted = extract(source_doc, embedder=kbase.embedder)
+    meta.setdefault("path", str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
     return _store(kbase, path, sha, meta, source_doc, extracted)
+
+
+def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
+    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are, so the
+    knowledge base holds its own sources (the web app serves them; nothing points outside)."""
+    target = raw_dir / sha[:2] / (sha + (path.suffix.lower() if path.suffix.lower() in SUFFIXES else ""))
+    if target.exists() or path.resolve() == target.resolve():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(target.name + ".tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, target)
+    return target
 
 
 def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:

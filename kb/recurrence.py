@@ -148,17 +148,22 @@ def recurrences(store, min_years: int = 1) -> list[dict]:
     """The ``kb recurrences --json`` contract, longest-running groups first."""
     groups = store.conn.execute(
         "SELECT * FROM recurrence_groups ORDER BY (last_year - first_year) DESC, size DESC, id").fetchall()
-    out = []
-    for g in groups:
-        years = json.loads(g["years"])
-        if len(years) < min_years:
-            continue
-        occ = store.conn.execute(
-            """SELECT r.id AS recommendation_id, r.doc_id, d.title, d.published, r.page, r.text, r.label,
-                      d.source, d.url
-               FROM recommendations r JOIN documents d ON d.id = r.doc_id
-               WHERE r.group_id = ? ORDER BY d.published, r.seq""", (g["id"],)).fetchall()
-        out.append({"id": g["id"], "label": g["label"], "years": years,
-                    "first_seen": years[0] if years else None, "last_seen": years[-1] if years else None,
-                    "count": len(occ), "occurrences": [dict(o) for o in occ]})
-    return out
+    return [_with_occurrences(store, g) for g in groups if len(json.loads(g["years"])) >= min_years]
+
+
+def recurrence(store, group_id: str) -> dict | None:
+    """One group by id, with its occurrences, or None."""
+    g = store.conn.execute("SELECT * FROM recurrence_groups WHERE id = ?", (group_id,)).fetchone()
+    return _with_occurrences(store, g) if g else None
+
+
+def _with_occurrences(store, g) -> dict:
+    years = json.loads(g["years"])
+    occ = store.conn.execute(
+        """SELECT r.id AS recommendation_id, r.doc_id, d.title, d.published, r.page, r.text, r.label,
+                  d.source, d.url
+           FROM recommendations r JOIN documents d ON d.id = r.doc_id
+           WHERE r.group_id = ? ORDER BY d.published, r.seq""", (g["id"],)).fetchall()
+    return {"id": g["id"], "label": g["label"], "years": years,
+            "first_seen": years[0] if years else None, "last_seen": years[-1] if years else None,
+            "count": len(occ), "occurrences": [dict(o) for o in occ]}

@@ -258,6 +258,23 @@ def test_document_text_is_escaped_and_local_paths_are_not_links(client, doc_ids)
     assert "undated" in text
 
 
+def test_the_stored_copy_of_a_document_is_served_safely(client, doc_ids):
+    text, page = get_page(client, f"/documents/{doc_ids[PDF_TITLE]}")
+    raw_link = f"/documents/{doc_ids[PDF_TITLE]}/raw"
+    assert (raw_link, "Open the stored PDF") in page.links
+    pdf = client.get(raw_link)
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf" and pdf.data.startswith(b"%PDF")
+    assert "sandbox" in pdf.headers["Content-Security-Policy"]
+    html = client.get(f"/documents/{doc_ids[LOCAL_TITLE]}/raw")
+    assert html.status_code == 200 and html.mimetype == "application/octet-stream"
+    assert html.headers["Content-Disposition"].startswith("attachment")
+
+
+@pytest.mark.parametrize("doc_id", ["0000000000000000", "..%2F..%2Fetc%2Fpasswd", "../../kb.sqlite"])
+def test_the_raw_route_takes_no_paths(client, doc_id):
+    assert client.get(f"/documents/{doc_id}/raw").status_code == 404
+
+
 def test_an_unknown_document_is_a_404_with_help(client):
     text, _ = get_page(client, "/documents/0000000000000000", status=404)
     assert "Page not found" in text and "no document with id" in text

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from kb.facets import FacetValue, facet_counts
 from kb.knowledge import KnowledgeBase
-from kb.recurrence import recurrences
+from kb.recurrence import recurrence
 from kb.search import Filters, Hit, search
 from kb.store import Store
 from webapp.params import SearchParams, check_page
@@ -128,10 +128,7 @@ def by_page(detail: dict) -> list[dict]:
 
 def recurrence_group(store: Store, group_id: str) -> dict | None:
     """One group of ``recurrences()`` by id (with its occurrences), or None."""
-    exists = store.conn.execute("SELECT 1 FROM recurrence_groups WHERE id = ?", (group_id,)).fetchone()
-    if not exists:
-        return None
-    return next((g for g in recurrences(store, min_years=1) if g["id"] == group_id), None)
+    return recurrence(store, group_id)
 
 
 def about(store: Store) -> dict:

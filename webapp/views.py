@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import math
 
-from flask import Blueprint, abort, render_template, request, url_for
+from pathlib import Path
+
+from flask import Blueprint, abort, render_template, request, send_file, url_for
 
 from kb.recurrence import recurrences as all_recurrences
 from webapp import data, get_kb
@@ -48,6 +50,33 @@ def document(doc_id: str):
         abort(404, description=f"There is no document with id “{doc_id}”. It may have been replaced by a "
                                "newer version: search for its title.")
     return render_template("document.html", doc=detail["document"], sections=data.by_page(detail))
+
+
+@bp.get("/documents/<doc_id>/raw")
+def raw_document(doc_id: str):
+    """The stored copy of a document, by id only: no path ever comes from the request.
+
+    PDFs open inline; anything else (HTML, JSON, text) downloads under a sandbox policy, so a
+    stored page can never run script in Refrain's origin.
+    """
+    kbase = get_kb()
+    doc = kbase.store.document(doc_id)
+    path = raw_path_of(doc, kbase.settings.raw_dir) if doc else None
+    if path is None:
+        abort(404, description=f"There is no stored copy of document “{doc_id}”.")
+    is_pdf = doc.format == "pdf"
+    response = send_file(path, mimetype="application/pdf" if is_pdf else "application/octet-stream",
+                         as_attachment=not is_pdf, download_name=f"{doc_id}{path.suffix}", max_age=3600)
+    response.headers["Content-Security-Policy"] = "sandbox; default-src 'none'"
+    return response
+
+
+def raw_path_of(doc, raw_dir: Path) -> Path | None:
+    if not doc.raw_path:
+        return None
+    path = Path(doc.raw_path).resolve()
+    root = raw_dir.resolve()
+    return path if root in path.parents and path.is_file() else None
 
 
 @bp.get("/recurrences")
