@@ -36,3 +36,14 @@ def test_every_documented_option_exists():
 def test_ci_runs_the_readme_test_command():
     ci = (Path(__file__).resolve().parents[1] / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_every_web_route_is_documented(tmp_path):
+    from webapp import create_app
+
+    app = create_app({"KB_HOME": str(tmp_path)})
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint in ("static", "api.unknown"):
+            continue
+        documented = re.sub(r"<(?:\w+:)?(\w+)>", r"<\1>", rule.rule)
+        assert f"`{documented}`" in README or f"`{documented}`," in README, f"route {documented} missing from README"
