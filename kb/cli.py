@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("recurrences", help="recommendations that recur across documents and years")
     c.add_argument("--min-years", type=int, default=2)
+    c.add_argument("--kind", choices=["recommendation", "finding", "all"], default="all",
+                   help="recommendations, findings (barrier sentences) or both")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("serve", help="serve the web app with a production WSGI server")
@@ -89,6 +91,19 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("reindex", help="rebuild Chroma and the recurrence groups from SQLite")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors")
+    c.add_argument("--check", action="store_true", help="report only, repair nothing")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("lifecycle", help="recommendations with the government responses linked to them")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("eval-search", help="score search against relevance judgements (nDCG@10, recall@10)")
+    c.add_argument("judgements", metavar="JUDGEMENTS.json")
+    c.add_argument("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
+    c.add_argument("--mode", choices=["hybrid", "keyword", "dense", "all"], default="all")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("demo", help="build the demo site, crawl it, ingest it, serve the app")

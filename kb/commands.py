@@ -99,12 +99,14 @@ def cmd_search(settings: Settings, args) -> int:
 def cmd_recurrences(settings: Settings, args) -> int:
     from kb.recurrence import recurrences
 
-    groups = recurrences(KnowledgeBase(settings).store, min_years=args.min_years)
+    groups = recurrences(KnowledgeBase(settings).store, min_years=args.min_years,
+                         kind=None if args.kind == "all" else args.kind)
     if args.json:
         _emit(groups)
         return 0
     for g in groups:
-        print(f"{g['label']}  [{', '.join(map(str, g['years']))}]  ({g['count']} occurrences, id {g['id']})")
+        print(f"[{g['kind']}] {g['label']}  [{', '.join(map(str, g['years']))}]  "
+              f"({g['count']} occurrences, id {g['id']})")
         for o in g["occurrences"]:
             page = f" p. {o['page']}" if o["page"] else ""
             print(f"   {o['published'] or '?'}  {o['title']}{page}")
@@ -198,4 +200,46 @@ def cmd_eval(settings: Settings, args) -> int:
         _emit(report)
     else:
         sys.stdout.write(format_report(report) + "\n")
+    return 0
+
+
+def cmd_doctor(settings: Settings, args) -> int:
+    from kb.maintenance import doctor
+
+    report = doctor(KnowledgeBase(settings), repair=not args.check)
+    _emit(report) if args.json else _err(json.dumps(report))
+    return 0 if report.get("healthy", False) or not args.check else 1
+
+
+def cmd_lifecycle(settings: Settings, args) -> int:
+    from kb.lifecycle import lifecycle
+
+    entries = lifecycle(KnowledgeBase(settings).store)
+    if args.json:
+        _emit(entries)
+        return 0
+    for e in entries:
+        rec = e["recommendation"]
+        label = f"{rec['label']}. " if rec["label"] else ""
+        print(f"{rec['published'] or '?'}  {rec['title']}: {label}{' '.join(rec['text'].split())[:160]}")
+        for r in e["responses"]:
+            target = f", target {r['target_date']}" if r["target_date"] else ""
+            print(f"    → {r['published'] or '?'} {r['stance']}{target} ({r['title']})")
+    return 0
+
+
+def cmd_eval_search(settings: Settings, args) -> int:
+    from kb.search_eval import evaluate_search, format_search_report
+
+    path = Path(args.judgements)
+    if not path.is_file():
+        _err(f"kb eval-search: no such judgements file: {path}")
+        return 2
+    root = Path(args.root) if args.root else path.resolve().parent.parent
+    modes = ["hybrid", "keyword", "dense"] if args.mode == "all" else [args.mode]
+    report = evaluate_search(KnowledgeBase(settings), path, root, modes=modes)
+    if args.json:
+        _emit(report)
+    else:
+        sys.stdout.write(format_search_report(report) + "\n")
     return 0

@@ -81,10 +81,18 @@ def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
         if progress:
             progress(result, n, len(files))
     if regroup and any(r.status in ("new", "updated") for r in results):
-        from kb.recurrence import rebuild_groups
-
-        rebuild_groups(kbase)
+        derive_links(kbase)
     return results
+
+
+def derive_links(kbase: KnowledgeBase) -> None:
+    """What depends on the whole knowledge base, redone after documents change: government
+    responses linked to recommendations, and recurrence groups."""
+    from kb.lifecycle import link_responses
+    from kb.recurrence import rebuild_groups
+
+    link_responses(kbase)
+    rebuild_groups(kbase)
 
 
 def ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None = None) -> IngestResult:

@@ -81,22 +81,50 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> t
     return np.concatenate(rows), np.concatenate(cols), np.concatenate(sims)
 
 
-def group_items(items: list[Item], vectors: np.ndarray, threshold: float) -> list[Group]:
+def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
+                forced: list[tuple[int, int]] = ()) -> list[Group]:
+    """Cluster items that make the same point in different documents.
+
+    Candidate pairs are merged strongest first, and two clusters join only while their
+    centroids stay close: a chain of loosely similar sentences cannot snowball into one
+    giant group. ``forced`` pairs (explicit restatements) are joined unconditionally.
+    """
     if len(items) < 2:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
     doc_ids = np.array([it.doc_id for it in items])
     rows, cols, sims = candidate_pairs(vectors, doc_ids, threshold - OVERLAP_MARGIN)
-    words = {}
+    order = np.argsort(-sims, kind="stable")
+    words: dict[int, frozenset[str]] = {}
     uf = _UnionFind(len(items))
-    for i, j, s in zip(rows.tolist(), cols.tolist(), sims.tolist()):
+    sums = {i: vectors[i].astype(np.float64) for i in set(rows.tolist()) | set(cols.tolist())
+            | {i for pair in forced for i in pair}}
+
+    def merge(i: int, j: int, guard: bool) -> None:
+        ri, rj = uf.find(i), uf.find(j)
+        if ri == rj:
+            return
+        if guard:
+            a, b = sums[ri], sums[rj]
+            if float(a @ b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12) < threshold - OVERLAP_MARGIN:
+                return
+        uf.union(ri, rj)
+        root = uf.find(ri)
+        other = rj if root == ri else ri
+        sums[root] = sums[ri] + sums[rj]
+        sums.pop(other, None)
+
+    for i, j in forced:
+        merge(i, j, guard=False)
+    for idx in order.tolist():
+        i, j, s = int(rows[idx]), int(cols[idx]), float(sims[idx])
         if s < threshold:
             wi = words.setdefault(i, content_words(items[i].text))
             wj = words.setdefault(j, content_words(items[j].text))
             union = len(wi | wj)
             if not union or len(wi & wj) / union < OVERLAP_MIN:
                 continue
-        uf.union(i, j)
+        merge(i, j, guard=True)
     clusters: dict[int, list[int]] = {}
     for i in range(len(items)):
         clusters.setdefault(uf.find(i), []).append(i)
@@ -114,6 +142,22 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float) -> lis
     return groups
 
 
+MONTH_NAMES = ("january february march april may june july august september october november december").split()
+RESTATEMENT = re.compile(
+    r"\b(?:re-?iterat\w*|repeat\w*|restat\w*|reaffirm\w*|reissu\w*|renew\w*)\b[^.]{0,80}?\brecommendations?\b"
+    r"[^.]{0,60}?\b(?:our|its|the|their|this committee's|the committee's)\s+"
+    r"(?:(" + "|".join(MONTH_NAMES) + r")\s+)?((?:19|20)\d{2})\s+report", re.I)
+
+
+def restatement_ref(text: str) -> tuple[int | None, int] | None:
+    """(month, year) of the earlier report a recommendation explicitly re-states, if it says so."""
+    m = RESTATEMENT.search(text)
+    if not m:
+        return None
+    month = MONTH_NAMES.index(m.group(1).lower()) + 1 if m.group(1) else None
+    return month, int(m.group(2))
+
+
 def make_label(text: str, max_words: int = 16) -> str:
     text = re.sub(r"^(recommendation\s*\d*[:.]?|\(?[a-z0-9]{1,3}[).]\s)", "", text.strip(), flags=re.I).strip()
     words = text.split()
@@ -122,32 +166,72 @@ def make_label(text: str, max_words: int = 16) -> str:
 
 
 def rebuild_groups(kbase) -> list[Group]:
-    """Regroup every recommendation in the knowledge base and store the groups."""
+    """Regroup every recommendation and every finding (barrier sentence) in the knowledge base."""
     store = kbase.store
-    rows = store.conn.execute(
-        """SELECT r.id, r.doc_id, d.year, r.text FROM recommendations r
+    recs = store.conn.execute(
+        """SELECT r.id, r.doc_id, d.year, r.text, d.source, d.published FROM recommendations r
            JOIN documents d ON d.id = r.doc_id ORDER BY r.id""").fetchall()
-    items = [Item(*r) for r in rows]
-    vectors = kbase.embed([it.text for it in items]) if items else np.zeros((0, 384), np.float32)
-    groups = group_items(items, vectors, kbase.settings.recurrence_threshold)
+    rec_items = [Item(r[0], r[1], r[2], r[3]) for r in recs]
+    rec_vectors = _vectors(kbase, rec_items)
+    forced = restatement_links(recs, rec_vectors)
+    groups = [(g, "recommendation") for g in
+              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced)]
+    findings = store.conn.execute(
+        """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence FROM barriers b
+           JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
+    finding_items = [Item(*r) for r in findings]
+    groups += [(g, "finding") for g in
+               group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold)]
     with store.transaction() as conn:
-        conn.execute("UPDATE recommendations SET group_id = NULL")
+        conn.execute("UPDATE recommendations SET group_id = NULL, restates = NULL")
+        conn.execute("UPDATE barriers SET group_id = NULL")
         conn.execute("DELETE FROM recurrence_groups")
-        for g in groups:
+        conn.executemany("UPDATE recommendations SET restates = ? WHERE id = ?",
+                         [(rec_items[j].id, rec_items[i].id) for i, j in forced])
+        for g, kind in groups:
             conn.execute(
-                "INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size) VALUES (?,?,?,?,?,?)",
+                """INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size, kind)
+                   VALUES (?,?,?,?,?,?,?)""",
                 (g.id, g.label, json.dumps(g.years), g.years[0] if g.years else None,
-                 g.years[-1] if g.years else None, len(g.members)))
-            conn.executemany("UPDATE recommendations SET group_id = ? WHERE id = ?",
-                             [(g.id, it.id) for it in g.members])
-    log.info("recurrence: %d recommendations in %d groups", len(items), len(groups))
-    return groups
+                 g.years[-1] if g.years else None, len(g.members), kind))
+            table = "recommendations" if kind == "recommendation" else "barriers"
+            conn.executemany(f"UPDATE {table} SET group_id = ? WHERE id = ?", [(g.id, it.id) for it in g.members])
+    log.info("recurrence: %d recommendations and %d findings in %d groups (%d restatements)",
+             len(rec_items), len(finding_items), len(groups), len(forced))
+    return [g for g, _ in groups]
 
 
-def recurrences(store, min_years: int = 1) -> list[dict]:
-    """The ``kb recurrences --json`` contract, longest-running groups first."""
+def _vectors(kbase, items: list[Item]) -> np.ndarray:
+    return kbase.embed([it.text for it in items]) if items else np.zeros((0, 384), np.float32)
+
+
+def restatement_links(recs: list, vectors: np.ndarray, floor: float = 0.5) -> list[tuple[int, int]]:
+    """(restating index, original index) pairs for recommendations that say they repeat an
+    earlier report's: the original is the closest recommendation of the same source published
+    in the month (or year) named."""
+    links = []
+    for i, rec in enumerate(recs):
+        ref = restatement_ref(rec[3])
+        if not ref:
+            continue
+        month, year = ref
+        prefix = f"{year}-{month:02d}" if month else str(year)
+        candidates = [j for j, other in enumerate(recs)
+                      if other[1] != rec[1] and other[4] == rec[4] and (other[5] or "").startswith(prefix)]
+        if not candidates:
+            continue
+        sims = vectors[candidates] @ vectors[i]
+        best = int(np.argmax(sims))
+        if sims[best] >= floor:
+            links.append((i, candidates[best]))
+    return links
+
+
+def recurrences(store, min_years: int = 1, kind: str | None = None) -> list[dict]:
+    """The ``kb recurrences --json`` contract, groups spanning the most years first."""
     groups = store.conn.execute(
-        "SELECT * FROM recurrence_groups ORDER BY (last_year - first_year) DESC, size DESC, id").fetchall()
+        """SELECT * FROM recurrence_groups WHERE (? IS NULL OR kind = ?)
+           ORDER BY (last_year - first_year) DESC, size DESC, id""", (kind, kind)).fetchall()
     return [_with_occurrences(store, g) for g in groups if len(json.loads(g["years"])) >= min_years]
 
 
@@ -159,11 +243,23 @@ def recurrence(store, group_id: str) -> dict | None:
 
 def _with_occurrences(store, g) -> dict:
     years = json.loads(g["years"])
-    occ = store.conn.execute(
-        """SELECT r.id AS recommendation_id, r.doc_id, d.title, d.published, r.page, r.text, r.label,
-                  d.source, d.url
-           FROM recommendations r JOIN documents d ON d.id = r.doc_id
-           WHERE r.group_id = ? ORDER BY d.published, r.seq""", (g["id"],)).fetchall()
-    return {"id": g["id"], "label": g["label"], "years": years,
+    if g["kind"] == "finding":
+        occ = [dict(o, responses=[]) for o in store.conn.execute(
+            """SELECT CAST(b.id AS TEXT) AS finding_id, b.doc_id, d.title, d.published, b.page, b.sentence AS text,
+                      b.theme, d.source, d.url
+               FROM barriers b JOIN documents d ON d.id = b.doc_id
+               WHERE b.group_id = ? ORDER BY d.published, b.id""", (g["id"],))]
+    else:
+        from kb.lifecycle import responses_for
+
+        occ = [dict(o) for o in store.conn.execute(
+            """SELECT r.id AS recommendation_id, r.doc_id, d.title, d.published, r.page, r.text, r.label,
+                      d.source, d.url, r.restates
+               FROM recommendations r JOIN documents d ON d.id = r.doc_id
+               WHERE r.group_id = ? ORDER BY d.published, r.seq""", (g["id"],))]
+        answered = responses_for(store, [o["recommendation_id"] for o in occ])
+        for o in occ:
+            o["responses"] = answered.get(o["recommendation_id"], [])
+    return {"id": g["id"], "kind": g["kind"], "label": g["label"], "years": years,
             "first_seen": years[0] if years else None, "last_seen": years[-1] if years else None,
-            "count": len(occ), "occurrences": [dict(o) for o in occ]}
+            "count": len(occ), "occurrences": occ}

@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -146,6 +146,16 @@ MIGRATIONS: dict[int, str] = {
         stored INTEGER NOT NULL DEFAULT 0,
         failed INTEGER NOT NULL DEFAULT 0
     );
+    """,
+    2: """
+    ALTER TABLE recurrence_groups ADD COLUMN kind TEXT NOT NULL DEFAULT 'recommendation';
+    ALTER TABLE barriers ADD COLUMN group_id TEXT;
+    CREATE INDEX barriers_group ON barriers(group_id);
+    ALTER TABLE recommendations ADD COLUMN restates TEXT;
+    ALTER TABLE responses ADD COLUMN recommendation_id TEXT;
+    ALTER TABLE responses ADD COLUMN link_method TEXT;
+    ALTER TABLE responses ADD COLUMN link_score REAL;
+    CREATE INDEX responses_recommendation ON responses(recommendation_id);
     """,
 }
 

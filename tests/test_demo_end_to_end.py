@@ -40,7 +40,7 @@ def test_the_better_care_fund_figure_is_extracted(demo_home):
 
 
 def test_a_recommendation_recurs_across_three_or_more_years(demo_home):
-    groups = kb_json(demo_home, "recurrences", "--min-years", "3")
+    groups = kb_json(demo_home, "recurrences", "--min-years", "3", "--kind", "recommendation")
     assert len(groups) >= 3
     first = groups[0]
     assert len(first["years"]) >= 3

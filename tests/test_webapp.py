@@ -285,7 +285,7 @@ def test_an_unknown_document_is_a_404_with_help(client):
 
 @pytest.fixture(scope="session")
 def groups(kbase):
-    found = recurrences(kbase.store, min_years=1)
+    found = recurrences(kbase.store, min_years=1, kind="recommendation")
     assert found, "no recurrence group formed from the fixture documents"
     return found
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, jsonify, request
 
 from kb.recurrence import recurrences as all_recurrences
 from webapp import data, get_kb
-from webapp.params import parse_min_years, parse_search
+from webapp.params import parse_kind, parse_min_years, parse_search
 
 bp = Blueprint("api", __name__)
 
@@ -29,7 +29,8 @@ def search():
 
 @bp.get("/recurrences")
 def recurrences():
-    return jsonify(all_recurrences(get_kb().store, min_years=parse_min_years(request.args, default=1)))
+    return jsonify(all_recurrences(get_kb().store, min_years=parse_min_years(request.args, default=1),
+                                   kind=parse_kind(request.args, default="all")))
 
 
 @bp.get("/documents/<doc_id>")

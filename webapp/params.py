@@ -161,6 +161,17 @@ def parse_min_years(args: Mapping[str, str], default: int = 1) -> int:
     return value
 
 
+RECURRENCE_KINDS = ("recommendation", "finding", "all")
+
+
+def parse_kind(args: Mapping[str, str], default: str) -> str | None:
+    """Which recurring items: recommendations, findings (barrier sentences), or all (None)."""
+    kind = args.get("kind", default)
+    if kind not in RECURRENCE_KINDS:
+        raise ParamError([("kind", f"kind must be one of {', '.join(RECURRENCE_KINDS)}.")])
+    return None if kind == "all" else kind
+
+
 def check_page(page: int, pages: int) -> None:
     """A page past the last one is a 400 that says how many there are (page 1 always exists)."""
     if page > max(pages, 1):

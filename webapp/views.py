@@ -12,7 +12,7 @@ from flask import Blueprint, abort, render_template, request, send_file, url_for
 
 from kb.recurrence import recurrences as all_recurrences
 from webapp import data, get_kb
-from webapp.params import ParamError, SearchParams, check_page, parse_min_years, parse_page, parse_search
+from webapp.params import ParamError, SearchParams, check_page, parse_kind, parse_min_years, parse_page, parse_search
 from webapp.present import human_date
 from webapp.timeline import layout, story
 
@@ -83,7 +83,8 @@ def raw_path_of(doc, raw_dir: Path) -> Path | None:
 def recurrences():
     min_years = parse_min_years(request.args, default=1)
     page = parse_page(request.args)
-    groups = all_recurrences(get_kb().store, min_years=min_years)
+    groups = all_recurrences(get_kb().store, min_years=min_years,
+                             kind=parse_kind(request.args, default="recommendation"))
     pages = math.ceil(len(groups) / RECURRENCES_PER_PAGE)
     check_page(page, pages)
     start = (page - 1) * RECURRENCES_PER_PAGE
