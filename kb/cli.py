@@ -72,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--to", dest="year_to", type=_year)
     c.add_argument("--type", dest="doc_type", help="document type, e.g. policy_paper")
     c.add_argument("--mode", choices=["hybrid", "keyword", "dense"], default="hybrid")
+    c.add_argument("--by-document", action="store_true",
+                   help="group hits by document: k documents, each with its best passages")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("recurrences", help="recommendations that recur across documents and years")

@@ -81,6 +81,20 @@ def cmd_search(settings: Settings, args) -> int:
     kbase = KnowledgeBase(settings)
     filters = Filters(theme=args.theme, source=args.source, year_from=args.year_from, year_to=args.year_to,
                       doc_type=args.doc_type)
+    if args.by_document:
+        from kb.search import search_documents
+
+        docs = search_documents(kbase, args.query, k=args.k, filters=filters, mode=args.mode)
+        if args.json:
+            _emit(docs)
+            return 0
+        for n, d in enumerate(docs, 1):
+            print(f"{n}. {d['title']} ({d['source']}, {d['published'] or 'undated'})  {d['hits']} passages")
+            print(f"   {d['url']}")
+            for p in d["passages"]:
+                page = f"p. {p['page']}: " if p["page"] else ""
+                print(f"   - {page}{' '.join(p['text'].split())[:200]}")
+        return 0
     hits = search(kbase, args.query, k=args.k, filters=filters, mode=args.mode)
     if args.json:
         _emit([h.to_json() for h in hits])

@@ -97,6 +97,32 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     return _hits(kbase.store.conn, top, parsed)
 
 
+def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,
+                     mode: str = "hybrid", per_document: int = 3) -> list[dict]:
+    """Hits grouped by document: documents ranked by their best passage, each with up to
+    ``per_document`` passages in rank order — what a researcher reads as 'which reports say this'."""
+    hits = search(kbase, query, k=max(k * 10, 50), filters=filters, mode=mode)
+    return group_by_document(hits, k, per_document)
+
+
+def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> list[dict]:
+    groups: dict[str, dict] = {}
+    for hit in hits:
+        group = groups.get(hit.doc_id)
+        if group is None:
+            if len(groups) == k:
+                continue
+            group = groups[hit.doc_id] = {
+                "doc_id": hit.doc_id, "title": hit.title, "source": hit.source, "url": hit.url,
+                "published": hit.published, "doc_type": hit.doc_type, "publisher": hit.publisher,
+                "score": hit.score, "hits": 0, "passages": []}
+        group["hits"] += 1
+        if len(group["passages"]) < per_document:
+            group["passages"].append({"passage_id": hit.passage_id, "page": hit.page, "text": hit.text,
+                                      "score": hit.score, "themes": hit.themes})
+    return list(groups.values())
+
+
 def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
     scores: dict[str, float] = {}
     for ranking in rankings:

@@ -85,3 +85,10 @@ def test_exact_phrases_and_exclusions_hold_for_every_hit(demo_home):
     assert kb_json(demo_home, "search", '"zebra crossing quantum"') == []
     hits = kb_json(demo_home, "search", "workforce -nurses", "-k", "20")
     assert hits and all("nurses" not in h["text"].lower() for h in hits)
+
+
+def test_hits_grouped_by_document_cite_each_report_once(demo_home):
+    docs = kb_json(demo_home, "search", "workforce shortages in social care", "--by-document", "-k", "5")
+    assert len(docs) == 5 and len({d["doc_id"] for d in docs}) == 5
+    assert all(1 <= len(d["passages"]) <= 3 and d["hits"] >= len(d["passages"]) for d in docs)
+    assert [d["score"] for d in docs] == sorted((d["score"] for d in docs), reverse=True)
