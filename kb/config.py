@@ -34,7 +34,7 @@ class Settings:
     chroma_url: str | None = None
     embed_batch_size: int = 64
     recurrence_threshold: float = 0.72
-    finding_threshold: float = 0.8
+    finding_threshold: float = 0.72
     host: str = "127.0.0.1"
     port: int = 5000
     extra: dict = field(default_factory=dict)
@@ -63,7 +63,7 @@ class Settings:
             chroma_url=env.get("KB_CHROMA_URL") or None,
             embed_batch_size=int(env.get("KB_EMBED_BATCH", "64")),
             recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.72")),
-            finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.8")),
+            finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.72")),
             host=env.get("KB_HOST", "127.0.0.1"),
             port=int(env.get("KB_PORT", "5000")),
         )

@@ -19,7 +19,7 @@ from typing import Callable, Iterable
 
 from kb.knowledge import KnowledgeBase
 from kb.passages import Passage, split_passages
-from kb.vectors import PASSAGES, RECOMMENDATIONS
+from kb.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 from nlp.models import ExtractedDocument, SourceDocument
 from nlp.text import DocumentError, load_document
 
@@ -147,15 +147,22 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
     _tag_themes(passages, ex)
     rec_ids = [hashlib.sha256(f"{sha}:rec:{i}:{r.text}".encode()).hexdigest()[:32]
                for i, r in enumerate(ex.recommendations)]
-    vectors = kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations])
-    passage_vecs, rec_vecs = vectors[: len(passages)], vectors[len(passages):]
+    finding_ids = [hashlib.sha256(f"{sha}:finding:{i}:{b.sentence}".encode()).hexdigest()[:32]
+                   for i, b in enumerate(ex.barriers)]
+    vectors = kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations]
+                          + [b.sentence for b in ex.barriers])
+    n_p, n_r = len(passages), len(ex.recommendations)
+    passage_vecs, rec_vecs, finding_vecs = vectors[:n_p], vectors[n_p:n_p + n_r], vectors[n_p + n_r:]
 
     replaced = [d for d in store.documents_by_url(url) if d.sha256 != sha]
     old_passages: list[str] = []
     old_recs: list[str] = []
+    old_findings: list[str] = []
     with store.transaction() as conn:
         for old in replaced:
             old_recs += [r[0] for r in conn.execute("SELECT id FROM recommendations WHERE doc_id = ?", (old.id,))]
+            old_findings += [r[0] for r in conn.execute(
+                "SELECT vector_id FROM barriers WHERE doc_id = ? AND vector_id IS NOT NULL", (old.id,))]
             old_passages += store.delete_document(old.id)
         conn.execute(
             """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
@@ -173,8 +180,9 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
         conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)",
                          [(p.id, doc_id, p.seq, p.page, p.text, p.themes) for p in passages])
         conn.executemany(
-            "INSERT INTO barriers(doc_id, theme, themes, sentence, page, score) VALUES (?,?,?,?,?,?)",
-            [(doc_id, b.theme, json.dumps(b.themes or [b.theme]), b.sentence, b.page, b.score) for b in ex.barriers])
+            "INSERT INTO barriers(doc_id, theme, themes, sentence, page, score, vector_id) VALUES (?,?,?,?,?,?,?)",
+            [(doc_id, b.theme, json.dumps(b.themes or [b.theme]), b.sentence, b.page, b.score, fid)
+             for fid, b in zip(finding_ids, ex.barriers)])
         conn.executemany(
             "INSERT INTO recommendations(id, doc_id, seq, label, text, actor, deadline, page) VALUES (?,?,?,?,?,?,?,?)",
             [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
@@ -193,12 +201,17 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
         vec.delete(PASSAGES, old_passages)
     if old_recs:
         vec.delete(RECOMMENDATIONS, old_recs)
+    if old_findings:
+        vec.delete(FINDINGS, old_findings)
     meta_common = {"doc_id": doc_id, "source": meta.get("source") or "local", "year": year or 0}
     vec.upsert(PASSAGES, [p.id for p in passages], passage_vecs,
                [dict(meta_common, page=p.page or 0) for p in passages])
     if rec_ids:
         vec.upsert(RECOMMENDATIONS, rec_ids, rec_vecs,
                    [dict(meta_common, page=r.page or 0) for r in ex.recommendations])
+    if finding_ids:
+        vec.upsert(FINDINGS, finding_ids, finding_vecs,
+                   [dict(meta_common, page=b.page or 0, theme=b.theme) for b in ex.barriers])
     status = "updated" if replaced else "new"
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))

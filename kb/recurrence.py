@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 
 BLOCK = 2048
 OVERLAP_MARGIN = 0.08  # how far below the threshold a pair may be if its words overlap
-OVERLAP_MIN = 0.35
+OVERLAP_MIN = 0.5  # share of the shorter text's content words found in the longer
 STOP = frozenset("""a an and are as at be been being by for from has have in into is it its of on or
 should that the their there these this those to was we were which will with would our they must
 department government nhs england local""".split())
@@ -121,8 +121,8 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
         if s < threshold:
             wi = words.setdefault(i, content_words(items[i].text))
             wj = words.setdefault(j, content_words(items[j].text))
-            union = len(wi | wj)
-            if not union or len(wi & wj) / union < OVERLAP_MIN:
+            smaller = min(len(wi), len(wj))
+            if not smaller or len(wi & wj) / smaller < OVERLAP_MIN:
                 continue
         merge(i, j, guard=True)
     clusters: dict[int, list[int]] = {}
@@ -232,7 +232,9 @@ def recurrences(store, min_years: int = 1, kind: str | None = None) -> list[dict
     groups = store.conn.execute(
         """SELECT * FROM recurrence_groups WHERE (? IS NULL OR kind = ?)
            ORDER BY (last_year - first_year) DESC, size DESC, id""", (kind, kind)).fetchall()
-    return [_with_occurrences(store, g) for g in groups if len(json.loads(g["years"])) >= min_years]
+    # Undated documents still recur; only a demand for several years can exclude them.
+    return [_with_occurrences(store, g) for g in groups
+            if min_years <= 1 or len(json.loads(g["years"])) >= min_years]
 
 
 def recurrence(store, group_id: str) -> dict | None:

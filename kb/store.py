@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -156,6 +156,10 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE responses ADD COLUMN link_method TEXT;
     ALTER TABLE responses ADD COLUMN link_score REAL;
     CREATE INDEX responses_recommendation ON responses(recommendation_id);
+    """,
+    3: """
+    ALTER TABLE barriers ADD COLUMN vector_id TEXT;
+    CREATE INDEX barriers_vector ON barriers(vector_id);
     """,
 }
 

@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 PASSAGES = "passages"
 RECOMMENDATIONS = "recommendations"
-COLLECTIONS = (PASSAGES, RECOMMENDATIONS)
+FINDINGS = "findings"  # barrier sentences: what reports find, compared across years
+COLLECTIONS = (PASSAGES, RECOMMENDATIONS, FINDINGS)
 BATCH = 2000
 
 
