@@ -222,7 +222,7 @@ def cmd_doctor(settings: Settings, args) -> int:
 
     report = doctor(KnowledgeBase(settings), repair=not args.check)
     _emit(report) if args.json else _err(json.dumps(report))
-    return 0 if report.get("healthy", False) or not args.check else 1
+    return 0 if report.get("healthy", False) else 1
 
 
 def cmd_lifecycle(settings: Settings, args) -> int:

@@ -1,19 +1,41 @@
-"""Keep Chroma a faithful copy of SQLite: rebuild it wholesale (``kb reindex``)."""
+"""Keep Chroma a faithful copy of SQLite: rebuild it wholesale (``kb reindex``) or check and
+repair it id by id (``kb doctor``).
+
+SQLite is the record of truth. Chroma can drift from it when a process dies between the
+SQLite commit and the Chroma write, when a Chroma server is shared or restored from an older
+backup, or when someone edits a collection by hand. ``doctor`` finds exactly which ids differ
+and repairs only those, from the embedding cache, so a repair never re-embeds a whole corpus.
+"""
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from kb.knowledge import KnowledgeBase
-from kb.vectors import PASSAGES, RECOMMENDATIONS
+from kb.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 
 log = logging.getLogger(__name__)
 
+# Each collection's rows, as (id, text, doc_id, source, year, page, [extra metadata...]): the one
+# definition used by ``reindex`` and ``doctor`` alike, so a collection added here is checked and
+# rebuilt too. Columns after the sixth become metadata under their own names, as ingest writes them.
 TABLE_FOR = {
     PASSAGES: "SELECT p.id, p.text, p.doc_id, d.source, d.year, p.page FROM passages p "
               "JOIN documents d ON d.id = p.doc_id ORDER BY p.rowid",
     RECOMMENDATIONS: "SELECT r.id, r.text, r.doc_id, d.source, d.year, r.page FROM recommendations r "
                      "JOIN documents d ON d.id = r.doc_id ORDER BY r.id",
+    FINDINGS: "SELECT b.vector_id, b.sentence, b.doc_id, d.source, d.year, b.page, b.theme FROM barriers b "
+              "JOIN documents d ON d.id = b.doc_id WHERE b.vector_id IS NOT NULL ORDER BY b.id",
 }
+
+# Full-text tables kept in step with their content table by triggers: (fts table, content table).
+FTS_TABLES = (("passages_fts", "passages"),)
+
+
+def _metadata(row: sqlite3.Row) -> dict:
+    meta = {"doc_id": row[2], "source": row[3], "year": row[4] or 0, "page": row[5] or 0}
+    meta.update({key: row[key] for key in row.keys()[6:] if row[key] is not None})
+    return meta
 
 
 def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
@@ -24,12 +46,119 @@ def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     for name, sql in TABLE_FOR.items():
         kbase.vectors.reset(name)
         rows = kbase.store.conn.execute(sql).fetchall()
-        for start in range(0, len(rows), batch):
-            chunk = rows[start:start + batch]
-            vectors = kbase.embed([r[1] for r in chunk])
-            kbase.vectors.upsert(name, [r[0] for r in chunk], vectors,
-                                 [{"doc_id": r[2], "source": r[3], "year": r[4] or 0, "page": r[5] or 0}
-                                  for r in chunk])
+        _upsert_rows(kbase, name, rows, batch)
         counts[name] = len(rows)
+    from kb.lifecycle import link_responses
+
+    links = link_responses(kbase)
     groups = rebuild_groups(kbase)
-    return {"vectors": counts, "recurrence_groups": len(groups)}
+    return {"vectors": counts, "recurrence_groups": len(groups), "response_links": links}
+
+
+def _upsert_rows(kbase: KnowledgeBase, name: str, rows: list, batch: int = 2000) -> None:
+    for start in range(0, len(rows), batch):
+        chunk = rows[start:start + batch]
+        vectors = kbase.embed([r[1] for r in chunk])  # cached texts are never re-embedded
+        kbase.vectors.upsert(name, [r[0] for r in chunk], vectors, [_metadata(r) for r in chunk])
+
+
+# --- doctor -------------------------------------------------------------------------------
+
+
+def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
+    """Compare SQLite with Chroma collection by collection and check SQLite itself.
+
+    Returns ``{"healthy", "sqlite": {"integrity", "fts"}, "collections": {name: {"sqlite",
+    "chroma", "missing", "orphans", "repaired"}}}``. ``missing`` (rows without a vector) and
+    ``orphans`` (vectors without a row) are what was found; with ``repair`` the missing
+    vectors are upserted, the orphans deleted, the full-text index rebuilt if it is
+    inconsistent, and everything checked again: ``after`` holds that second look and
+    ``healthy`` describes the state the knowledge base is left in.
+    """
+    sqlite_report = _check_sqlite(kbase.store.conn, repair)
+    collections: dict[str, dict] = {}
+    for name in TABLE_FOR:
+        collections[name] = _check_collection(kbase, name, repair)
+    healthy = sqlite_report["healthy"] and all(c["healthy"] for c in collections.values())
+    for c in collections.values():
+        del c["healthy"]
+    del sqlite_report["healthy"]
+    return {"healthy": healthy, "sqlite": sqlite_report, "collections": collections}
+
+
+def _sqlite_ids(kbase: KnowledgeBase, name: str) -> list[str]:
+    """The first column of the collection's query (rows are streamed; only the ids are kept)."""
+    return [r[0] for r in kbase.store.conn.execute(TABLE_FOR[name])]
+
+
+def _chroma_ids(kbase: KnowledgeBase, name: str, create: bool) -> set[str]:
+    """The collection's ids; a check (``create=False``) never creates a missing collection."""
+    if not create:
+        existing = {getattr(c, "name", c) for c in kbase.vectors.client.list_collections()}
+        if name not in existing:
+            return set()
+    return kbase.vectors.all_ids(name)
+
+
+def _check_collection(kbase: KnowledgeBase, name: str, repair: bool) -> dict:
+    wanted = _sqlite_ids(kbase, name)
+    wanted_set = set(wanted)
+    present = _chroma_ids(kbase, name, create=repair)
+    missing = wanted_set - present
+    orphans = present - wanted_set
+    entry = {"sqlite": len(wanted), "chroma": len(present), "missing": len(missing),
+             "orphans": len(orphans), "repaired": False}
+    if (missing or orphans) and repair:
+        if missing:
+            rows = [r for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in missing]
+            log.info("%s: upserting %d missing vectors", name, len(rows))
+            _upsert_rows(kbase, name, rows)
+        if orphans:
+            log.info("%s: deleting %d orphan vectors", name, len(orphans))
+            kbase.vectors.delete(name, sorted(orphans))
+        after_ids = kbase.vectors.all_ids(name)
+        after = {"chroma": len(after_ids), "missing": len(wanted_set - after_ids),
+                 "orphans": len(after_ids - wanted_set)}
+        entry["after"] = after
+        entry["repaired"] = after["missing"] == 0 and after["orphans"] == 0
+        entry["healthy"] = entry["repaired"]
+    else:
+        entry["healthy"] = not missing and not orphans
+    return entry
+
+
+def _check_sqlite(conn: sqlite3.Connection, repair: bool) -> dict:
+    """``PRAGMA integrity_check`` plus each FTS index against its content table."""
+    problems = [r[0] for r in conn.execute("PRAGMA integrity_check")]
+    integrity = "ok" if problems == ["ok"] else problems
+    fts: dict[str, str] = {}
+    for table, content in FTS_TABLES:
+        if _fts_consistent(conn, table):
+            fts[table] = "ok"
+        elif not repair:
+            fts[table] = "inconsistent"
+        else:
+            log.warning("%s does not match %s: rebuilding it", table, content)
+            conn.execute(f"INSERT INTO {table}({table}) VALUES('rebuild')")
+            fts[table] = "rebuilt" if _fts_consistent(conn, table) else "inconsistent"
+    healthy = integrity == "ok" and all(v in ("ok", "rebuilt") for v in fts.values())
+    return {"healthy": healthy, "integrity": integrity, "fts": fts}
+
+
+def _fts_consistent(conn: sqlite3.Connection, table: str) -> bool:
+    """FTS5's own integrity check; rank 1 also compares the index with the external content
+    table (a row inserted or deleted behind the triggers' back), not only its inner structure."""
+    for sql in (f"INSERT INTO {table}({table}, rank) VALUES('integrity-check', 1)",
+                f"INSERT INTO {table}({table}) VALUES('integrity-check')"):
+        try:
+            conn.execute(sql)
+            return True
+        except sqlite3.OperationalError as exc:
+            if "rank" in str(exc).lower() or "syntax" in str(exc).lower():
+                continue  # an SQLite without the rank argument: fall back to the plain check
+            log.warning("%s integrity check failed: %s", table, exc)
+            return False
+        except sqlite3.DatabaseError as exc:  # SQLITE_CORRUPT_VTAB: "database disk image is malformed"
+            log.warning("%s integrity check failed: %s", table, exc)
+            return False
+    return True

@@ -89,9 +89,9 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
         return []
     rankings: list[list[str]] = []
     if mode in ("hybrid", "keyword"):
-        rankings.append(keyword_ranking(kbase.store.conn, parsed, filters, KEYWORD_CANDIDATES))
+        rankings.append(keyword_ranking(kbase.store.conn, parsed, filters, max(KEYWORD_CANDIDATES, k)))
     if mode in ("hybrid", "dense"):
-        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 10)))
+        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4)))
     fused = rrf(rankings)
     top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
     return _hits(kbase.store.conn, top, parsed)
@@ -101,8 +101,13 @@ def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Fil
                      mode: str = "hybrid", per_document: int = 3) -> list[dict]:
     """Hits grouped by document: documents ranked by their best passage, each with up to
     ``per_document`` passages in rank order — what a researcher reads as 'which reports say this'."""
-    hits = search(kbase, query, k=max(k * 10, 50), filters=filters, mode=mode)
-    return group_by_document(hits, k, per_document)
+    # Long reports contribute many passages: search deeper until k documents are found.
+    for depth in (max(k * 10, 50), 400, 1600):
+        hits = search(kbase, query, k=depth, filters=filters, mode=mode)
+        docs = group_by_document(hits, k, per_document)
+        if len(docs) >= k or len(hits) < depth:
+            return docs
+    return docs
 
 
 def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> list[dict]:
