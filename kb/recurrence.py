@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-BLOCK = 2048
+BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
 OVERLAP_MARGIN = 0.08  # how far below the threshold a pair may be if its words overlap
 OVERLAP_MIN = 0.5  # share of the shorter text's content words found in the longer
 STOP = frozenset("""a an and are as at be been being by for from has have in into is it its of on or
