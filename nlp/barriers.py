@@ -46,6 +46,8 @@ class Taxonomy:
     key: str = ""
     modal: re.Pattern | None = None
     skip_sections: re.Pattern | None = None
+    action_verbs: frozenset[str] = frozenset()
+    reference_density: dict = field(default_factory=dict)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Taxonomy":
@@ -64,7 +66,9 @@ class Taxonomy:
         skip = re.compile(data["skip_sections"], re.I) if data.get("skip_sections") else None
         return cls(themes, comp(cues.get("strong", [])), comp(cues.get("weak", [])),
                    comp(data.get("exclude", [])), list(protos.get("barrier", [])),
-                   list(protos.get("neutral", [])), dict(data.get("scoring", {})), key, modal, skip)
+                   list(protos.get("neutral", [])), dict(data.get("scoring", {})), key, modal, skip,
+                   frozenset(w.lower() for w in data.get("action_verbs", [])),
+                   dict(data.get("reference_density", {})))
 
     @property
     def ids(self) -> list[str]:
@@ -81,6 +85,9 @@ def load_taxonomy(path: str | None = None) -> Taxonomy:
     return Taxonomy.from_dict(json.loads(p.read_text(encoding="utf-8")))
 
 
+URL = re.compile(r"\(?\s*(?:https?://|www\.)[^\s)]+\)?")
+
+
 def cue_strength(sentence: str, taxonomy: Taxonomy) -> float:
     """How strongly the wording signals an obstacle: 0 (no cue) to 1."""
     strong = sum(1 for p in taxonomy.strong if p.search(sentence))
@@ -93,6 +100,7 @@ def cue_strength(sentence: str, taxonomy: Taxonomy) -> float:
 
 def is_candidate(sentence: str, taxonomy: Taxonomy) -> bool:
     """A sentence worth embedding: long enough, has a cue, and is not excluded."""
+    sentence = URL.sub(" ", sentence)  # a link inside a sentence says nothing about it
     words = len(sentence.split())
     if words < 5 or words > 90:
         return False
@@ -100,6 +108,8 @@ def is_candidate(sentence: str, taxonomy: Taxonomy) -> bool:
     if letters < 0.6 * len(sentence):
         return False  # tables, figures, references
     if any(p.search(sentence) for p in taxonomy.exclude):
+        return False
+    if looks_like_references(sentence, taxonomy):
         return False
     if taxonomy.modal is not None:
         # 'X should ...' asks for action; it states a barrier only when the obstacle comes first
@@ -109,16 +119,78 @@ def is_candidate(sentence: str, taxonomy: Taxonomy) -> bool:
     return cue_strength(sentence, taxonomy) > 0
 
 
+_DIVISION_TITLE = re.compile(r"(?:appendix|annex|annexe|chapter|part|section)\b", re.I)
+_DIVISION_PREFIX = re.compile(r"(?:appendix|annex|annexe|chapter|part|section)\s+[\w.]{1,4}\s*[:.\-–—]\s*", re.I)
+_CITATION = re.compile(r"\b(?:19|20)\d\d\b|\bet al\b|https?:|www\.|\bdoi\b|\bvol\.|\bpp?\.\s?\d|journal|press", re.I)
+
+
+def _is_skip_title(title: str, taxonomy: Taxonomy) -> bool:
+    """A heading that *is* a back- or front-matter title ('References', 'Notes and sources').
+
+    The whole title must be the section name (a few words at most), so 'Sources and
+    subscriptions for MPs' or 'Notes on the data used in chapter 2' do not start a skip.
+    """
+    if taxonomy.skip_sections is None or len(title.split()) > 5:
+        return False
+    m = taxonomy.skip_sections.match(title)
+    return m is not None and (m.end() == len(title)
+                              or re.fullmatch(r"\s*(?:and|&|of|to)\s+\S+(?:\s+\S+)?\s*[:.]?", title[m.end():]) is not None)
+
+
+def _prose(text: str) -> bool:
+    """Running prose: a longish block that does not read like a list of citations."""
+    words = text.split()
+    return len(words) >= 25 and len(_CITATION.findall(text)) <= max(1, len(words) // 40)
+
+
+def looks_like_references(sentence: str, taxonomy: Taxonomy) -> bool:
+    """A run of citations or footnotes ('24 The Kings Fund, ..., May 2014 25 Black N, ... 2012')."""
+    need = taxonomy.reference_density
+    if not need:
+        return False
+    years = len(re.findall(r"\b(?:19|20)\d{2}\b", sentence))
+    numbers = len(re.findall(r"(?<![\d.,£%])\b\d{1,3}\b(?![.,]?\d|\s?%|\s?per\b)", sentence))
+    return years >= int(need.get("years", 3)) and numbers >= int(need.get("numbers", 2))
+
+
+_LEAD = re.compile(r"^[\s●•▪■◦‣▶►✓➢→·\-–—*+]*")
+
+
+def action_start(sentence: str, taxonomy: Taxonomy) -> bool:
+    """Whether the sentence opens with a word that may be an imperative ('• Reduce waiting times').
+
+    Plans and strategies list actions as imperative bullets; they name a problem only to
+    say what will be done about it. The tagger confirms the verb reading later
+    ('Support from the centre is lacking' starts with a noun).
+    """
+    m = re.match(r"[A-Za-z][a-z\-]+", _LEAD.sub("", sentence))
+    return bool(m) and m.group(0).lower() in taxonomy.action_verbs
+
+
 def skipped_blocks(layout, taxonomy: Taxonomy) -> list[bool]:
-    """Blocks inside a bibliography, glossary or similar section (no barriers there)."""
+    """Blocks inside a bibliography, glossary, acknowledgements or similar section.
+
+    Such a section starts at a heading that names it and ends at the next heading that
+    does not, once running prose follows that heading (reference lists are full of short
+    lines that look like headings, so a heading alone does not end one); a new chapter,
+    part or appendix always ends it.
+    """
+    blocks = layout.blocks
     flags, inside = [], False
-    for block in layout.blocks:
+    division: str | None = None  # 'Appendix 3: Glossary' lasts until the next appendix or chapter
+    for i, block in enumerate(blocks):
         if block.kind == "heading":
-            title = re.sub(r"^[\d.\s]+", "", layout.text[block.start:block.end]).strip(" *:")
-            if taxonomy.skip_sections is not None and len(title.split()) <= 8 \
-                    and taxonomy.skip_sections.search(title):
+            title = re.sub(r"^[\d.\s]+", "", layout.text[block.start:block.end]).strip(" *:#=")
+            m = _DIVISION_PREFIX.match(title)
+            name = title[m.end():].strip(" *:#=") if m else title
+            if _is_skip_title(name, taxonomy):
                 inside = True
-            elif inside and re.match(r"(?:appendix|annex|chapter|part)\b", title, re.I):
+                division = title if m else None
+            elif inside and division is not None:
+                if m and title != division:
+                    inside, division = False, None
+            elif inside and (_DIVISION_TITLE.match(title) or any(
+                    _prose(layout.text[b.start:b.end]) for b in blocks[i + 1:i + 4] if b.kind != "heading")):
                 inside = False
         flags.append(inside)
     return flags

@@ -105,6 +105,15 @@ ITEM_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^(\d{1,2})\s*:\s+(?=[A-Z])"), "num"),
 ]
 NAO_LETTER = re.compile(r"^([a-z])\s+(?=[A-Z‘“'\"])")
+# 'Chapter 4:', 'Part Two', 'Appendix 1: The background ...': a division heading even when it
+# ends with a colon (a colon otherwise means the line runs on into a list).
+DIVISION = re.compile(
+    r"^(?:chapter|part|appendix|annex|annexe|section|volume)\s+(?:\d{1,2}[a-z]?|[ivxlc]{1,6}|[a-h]|one|two|three|"
+    r"four|five|six|seven|eight|nine|ten)\b\s*(?:[:.\-–—]\s*)?(?:[A-Z‘“'\"].*)?$",
+    re.I,
+)
+# Publishing furniture: ISBNs, catalogue and print codes ('978-1-5286-4936-0 E03069239').
+CODE_LINE = re.compile(r"^(?:ISBN[:\s]*)?97[89][\d\- ]{10,16}\d(?:\s+[A-Z]{0,3}\d{5,})?$|^[A-Z]{1,3}\d{6,}(?:\s+\d{2}/\d{2})?$")
 NAO_NUMBER = re.compile(r"^(\d{1,2})\s+(?=[A-Z‘“'\"])")
 ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii"}
 
@@ -215,6 +224,8 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
                 edge = j < 3 or j >= len(lines) - 3
                 if edge and (PAGE_NUMBER.match(ln.text) or _norm_furniture(ln.text) in running):
                     continue
+                if CODE_LINE.match(ln.text):
+                    continue
                 kept.append(ln)
             out.extend(_strip_footnotes(kept))
         return out
@@ -233,7 +244,7 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
     in_footnote = False
     for ln in lines:
         text = ln.text
-        if PAGE_NUMBER.match(text) or re.fullmatch(r"[*_#\s]*", text):
+        if PAGE_NUMBER.match(text) or re.fullmatch(r"[*_#\s]*", text) or CODE_LINE.match(text):
             continue
         key = _norm_furniture(text)
         if counts.get(key, 0) >= 3 and not TERMINAL.search(text) and not _item_match(text) \
@@ -345,7 +356,14 @@ def _heading_like(line: _Line, nxt: _Line | None, width: float, paged: bool) -> 
         return True
     following = nxt.text.lstrip("‘“'\"(*_[")
     return bool(following) and (following[0].isupper() or _item_match(nxt.text) is not None
-                                or re.match(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z]", following) is not None)
+                                or re.match(r"^\d{1,3}(?:\.\d{1,3})*\.?\s+[A-Z]", following) is not None
+                                or re.match(r"^a\s+[A-Z‘“'\"]", following) is not None)
+
+
+def _is_division(line: _Line) -> bool:
+    """'Chapter 4:' / 'Appendix 1: The background' on a line of its own."""
+    return len(line.text) <= 120 and _word_count(line.text) <= 14 and DIVISION.match(line.text) is not None \
+        and not SENTENCE_END.search(line.text)
 
 
 def build_layout(doc: SourceDocument) -> Layout:
@@ -357,6 +375,7 @@ def build_layout(doc: SourceDocument) -> Layout:
     prev_ended = True  # the previous line ended a sentence or a heading (or there was none)
     last_letter: str | None = None
     last_number: int | None = None
+    last_num: int | None = None  # the last '7.'-style number
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         text = line.text
@@ -375,14 +394,20 @@ def build_layout(doc: SourceDocument) -> Layout:
                     item = (m.group(1), "nao_num", m.group(0))
         if item is not None and not prev_ended and item[2].strip() not in ("Recommendation:",) \
                 and item[1] not in ("bullet", "rec", "pac", "dotted", "paren", "roman", "compound", "letter") \
-                and not (item[1] == "num" and item[0] and re.fullmatch(r"\d{1,2}[a-z]", item[0])) and not (prev and prev.text.endswith((":", ";"))):
-            item = None  # '2. something' after an unfinished line is a wrapped number
+                and not (item[1] == "num" and item[0] and re.fullmatch(r"\d{1,2}[a-z]", item[0])) and not (prev and prev.text.endswith((":", ";"))) \
+                and not (item[1] == "num" and item[0] and item[0].isdigit() and last_num is not None
+                         and int(item[0]) == last_num + 1 and _heading_like(line, nxt, width, doc.paged)):
+            # '2. something' after an unfinished line is a wrapped number, unless it is the
+            # next heading of a numbered list whose last item had no full stop
+            item = None
         if item is not None:
             label, style, marker = item
             if style == "letter":
                 last_letter = label
             elif style == "nao_num":
                 last_number = int(label)
+            elif style == "num" and label and label.isdigit():
+                last_num = int(label)
             if style in ("dotted", "num", "nao_num", "paren") and _heading_like(line, nxt, width, doc.paged) \
                     and not (style == "paren" and not label[:1].isdigit()):
                 kind = "heading"
@@ -392,8 +417,9 @@ def build_layout(doc: SourceDocument) -> Layout:
                 kind = "item"
             b.open_block(kind, line.page, label, marker.strip(), style)
             b.add(text, line)
-        elif not b.blocks or (prev_ended and _heading_like(line, nxt, width, doc.paged)):
-            b.open_block("heading" if _heading_like(line, nxt, width, doc.paged) else "para", line.page)
+        elif not b.blocks or (prev_ended and (_heading_like(line, nxt, width, doc.paged) or _is_division(line))):
+            b.open_block("heading" if _heading_like(line, nxt, width, doc.paged) or _is_division(line)
+                         else "para", line.page)
             b.add(text, line)
         elif not prev_ended and b.blocks and b.blocks[-1].style == "rec" and _starts_upper(text) \
                 and text[:1].isalpha() and _word_count(b.current_block_text()) <= 25 \
@@ -402,8 +428,13 @@ def build_layout(doc: SourceDocument) -> Layout:
             # the title is not part of the first sentence of the recommendation.
             b.open_block("para", line.page)
             b.add(text, line)
-        elif not prev_ended:
+        elif not prev_ended and not (
+                not doc.paged and line.blank_before and prev is not None and _standalone_line(b, prev, line)):
             _append_continuation(b, line)
+        elif not prev_ended:
+            # a standfirst or title line of its own, then a blank line and a new sentence
+            b.open_block("para", line.page)
+            b.add(text, line)
         else:
             new_para = b.blocks[-1].kind == "heading"
             if not new_para and prev is not None:
@@ -421,6 +452,15 @@ def build_layout(doc: SourceDocument) -> Layout:
     b.close_block()
     text = "".join(b.text_parts)
     return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page)
+
+
+def _standalone_line(b: _Builder, prev: _Line, line: _Line) -> bool:
+    """In unpaged text: the previous line was a block on its own (a standfirst, a title)
+    that ended without punctuation, and a capitalised line follows a blank line."""
+    block_text = b.current_block_text().strip()
+    return (block_text == prev.text.strip() and _starts_upper(line.text) and line.text[:1].isalpha()
+            and _word_count(prev.text) >= 4 and not CONNECTOR_END.search(prev.text.rstrip(" *_"))
+            and not prev.text.rstrip().endswith((",", "-", "–", "—", "&", "(")))
 
 
 def _append_continuation(b: _Builder, line: _Line) -> None:

@@ -244,6 +244,9 @@ def find_periods(text: str) -> list[Period]:
     return found
 
 
+CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|with|compared)\b|;|\.\s")
+
+
 def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | None = None,
                periods: list[Period] | None = None) -> str | None:
     """The period stated nearest to ``mention``: just after it, else just before it.
@@ -260,11 +263,15 @@ def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | 
 
     after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= 70
              and not blocked(mention.end, p.start) and ";" not in text[mention.end:p.start]]
-    if after:
-        return after[0].text
     before = [p for p in periods if p.end <= mention.start and mention.start - p.end <= 70
               and not blocked(p.end, mention.start)
               and not re.search(r";|\)|\bbut\b|\bwhereas\b|\bwhile\b", text[p.end:mention.start])]
+    # 'The budget for 2024/25 was £177bn, and for 2025/26 it is £183bn': a period after a
+    # clause break belongs to the next clause when this one has its own
+    if after and before and CLAUSE_BREAK.search(text[mention.end:after[0].start]):
+        return before[-1].text
+    if after:
+        return after[0].text
     if before:
         return before[-1].text
     return None
@@ -330,7 +337,9 @@ def clean_subject(subject: str | None) -> str | None:
     if subject.lower() in GENERIC_SUBJECTS or MONTH_YEAR.fullmatch(subject) or FISCAL.search(subject) \
             or re.fullmatch(MONTHS, subject, re.I):
         return None
-    if re.match(r"^(?:H[12]|Q[1-4]|X|per|each|in|by|of)\b", subject) or len(subject) < 3:
+    if re.match(r"^(?:H[12]|Q[1-4]|X|per|each|in|by|of|\d)", subject) or len(subject) < 3:
+        return None
+    if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None
     if len(subject.split()) > 10:
         return None
@@ -368,6 +377,26 @@ def subject_for(text: str, mention: MoneyMention) -> str | None:
     return clean_subject(_subject_for(text, mention))
 
 
+POSSESSOR = re.compile(r"((?:[A-Z][\w&\-]*\s+){0,5}[A-Z][\w&\-]*)[’']s\s+(?:[\w\-]+\s+){0,2}$")
+
+
+def adjacent_name(text: str, mention: MoneyMention) -> str | None:
+    """A capitalised name right after the amount ('£5.3 billion Better Care Fund') or owning
+    it ('the Better Care Fund’s £5.3bn', 'Buckingham’s £162,000')."""
+    m = NAME.match(text[mention.end:])
+    if m and m.group(1)[0].isupper():
+        name = re.sub(r"\s+(?:of|and|for|the)$", "", m.group(1).strip())
+        if len(name) > 2 and not re.fullmatch(r"(?:In|By|For|The|This|It|A|An|Of|And)", name) \
+                and not MONTH_YEAR.match(name) and not re.match(MONTHS + r"\b", name):
+            return name
+    m = POSSESSOR.search(text[max(0, mention.start - 80):mention.start])
+    if m:
+        name = re.sub(r"^(?:(?:The|This|That|Its|A|An|In|By|Using|With|For|From|Of|And)\s+|[A-Z][a-z]+ing\s+)+", "", m.group(1))
+        if name and not re.fullmatch(r"(?:The|This|It|Its|A|An)", name):
+            return name
+    return None
+
+
 def _subject_for(text: str, mention: MoneyMention) -> str | None:
     """What the money is for or of, by surface patterns (the parser refines this later).
 
@@ -375,11 +404,9 @@ def _subject_for(text: str, mention: MoneyMention) -> str | None:
     doctors' → 'agency doctors'; 'a training budget of £4.8 billion' → 'training budget'.
     """
     after = text[mention.end:]
-    m = NAME.match(after)
-    if m and m.group(1)[0].isupper():
-        name = re.sub(r"\s+(?:of|and|for|the)$", "", m.group(1).strip())
-        if len(name) > 2 and not re.fullmatch(r"(?:In|By|For|The|This|It|A)", name):
-            return name
+    name = adjacent_name(text, mention)
+    if name:
+        return name
     m = re.match(r"^\s+(?:(?:a|per|each)\s+\w+\s+)?(?:of\s+)?((?:[\w\-’']+\s+){0,2}"
                  r"(?:funding|savings?|spend(?:ing)?|investment|budget|fund|grant|deficit|costs?))\b",
                  after, re.I)

@@ -143,3 +143,192 @@ def subject_from_doc(doc, start: int, end: int) -> str | None:
             if child.dep_ in ("nsubj", "nsubjpass") and child.lower_ not in PRONOUNS and child.i < span.start:
                 return _span_text([t for t in child.subtree if not (t.dep_ == "det" and t.i == child.left_edge.i)])
     return None
+
+
+# --- what an amount is for: a noun phrase read from the parse ----------------------------------
+
+GENERIC_HEADS = {
+    "spend", "spending", "cost", "costs", "funding", "money", "amount", "total", "figure", "sum", "budget",
+    "expenditure", "savings", "saving", "investment", "value", "price", "it", "this", "that", "which", "they",
+    "some", "others", "all", "each", "estimate", "increase", "rise", "fall", "reduction", "change",
+    "benefits", "benefit", "amount", "level", "additional", "extra", "further", "billion", "million",
+}
+# Heads that say what kind of money, not whose: 'benefits', 'budget' → prefix the clause subject
+KIND_HEADS = {"benefits", "benefit", "budget", "budgets", "savings", "saving", "spend", "spending", "funding",
+              "investment", "allocation", "grant", "cost", "costs", "deficit", "expenditure", "income"}
+TIME_WORDS = re.compile(
+    r"^(?:(?:19|20)\d\d|year|years|annum|month|months|week|weeks|day|days|quarter|decade|period|time|date|"
+    r"january|february|march|april|may|june|july|august|september|october|november|december|today|now)$",
+    re.I,
+)
+BENEFICIARY_PREPS = ("on", "for", "towards", "into", "in", "to")
+
+
+def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
+    """The noun phrase of ``head``: its left modifiers, and following 'of/for/on ...' phrases.
+
+    Relative clauses, appositions, parentheses and time expressions are left out, and so is
+    anything at or after ``stop_at`` (the amount itself).
+    """
+    out = []
+
+    def walk(tok, depth: int) -> None:
+        for child in tok.lefts:
+            if child.dep_ in ("det", "predet", "poss") and child.lower_ in ("the", "a", "an", "this", "these", "its",
+                                                                             "their", "our", "those", "that", "his", "her"):
+                continue
+            if child.like_num or child.text in ("£", "$", "€") or child.dep_ in ("nummod", "quantmod", "punct"):
+                continue
+            walk(child, depth + 1)
+        out.append(tok)
+        for child in tok.rights:
+            if stop_at is not None and child.i >= stop_at:
+                break
+            if child.dep_ in ("relcl", "acl", "appos", "advcl", "punct", "parataxis", "npadvmod"):
+                break
+            if child.dep_ in ("cc", "conj"):
+                if depth <= 1 and child.pos_ in ("NOUN", "PROPN", "CCONJ") and len(out) < 8:
+                    walk(child, depth + 1)
+                    continue
+                break
+            if child.dep_ == "prep":
+                objs = [g for g in child.children if g.dep_ == "pobj"]
+                if child.lower_ not in keep_preps or depth > 2 or (depth > 0 and child.lower_ != "of"):
+                    continue
+                if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text in ("£",):
+                    continue
+            walk(child, depth + 1)
+
+    walk(head, 0)
+    tokens = sorted({t.i: t for t in out}.values(), key=lambda t: t.i)
+    if stop_at is not None:
+        tokens = [t for t in tokens if t.i < stop_at]
+    # one contiguous run around the head (gaps of left-out determiners are fine)
+    doc = head.doc
+    run: list = []
+    for t in tokens:
+        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].is_punct and doc[k].text in "'’")
+                                               for k in range(run[-1].i + 1, t.i)):
+            if t.i > head.i:
+                break
+            run = []
+        run.append(t)
+    while run and run[0].i >= 2 and doc[run[0].i - 1].text in ("-", "‑") and not doc[run[0].i - 2].whitespace_:
+        run = [doc[run[0].i - 2], doc[run[0].i - 1]] + run  # 'off-framework providers'
+    while run and (run[0].is_punct or run[0].pos_ in ("ADP", "CCONJ", "DET", "PART", "VERB") and run[0] != head
+                   and not (run[0].i + 1 < len(doc) and doc[run[0].i + 1].text in ("-", "‑"))):
+        run = run[1:]
+    while run and (run[-1].is_punct or run[-1].pos_ in ("ADP", "CCONJ", "DET", "PART")):
+        run = run[:-1]
+    return run
+
+
+def _text(tokens) -> str | None:
+    if not tokens:
+        return None
+    doc = tokens[0].doc
+    text = doc[tokens[0].i:tokens[-1].i + 1].text
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-–")
+    return text or None
+
+
+def _good(tokens) -> bool:
+    if not tokens:
+        return False
+    content = [t for t in tokens if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB")]
+    if not content:
+        return False
+    heads = {t.lower_ for t in content}
+    return not heads <= GENERIC_HEADS and not all(TIME_WORDS.match(t.text) for t in content)
+
+
+def funding_subject(doc, start: int, end: int) -> str | None:
+    """What the amount at characters [start, end) of ``doc`` is for or of, read from the parse.
+
+    In order: the noun the amount modifies ('£5.3 billion Better Care Fund'); what the
+    money went on ('spent £1.3bn on agency doctors', 'invest £1.3bn a year in training
+    medical students'); the noun it measures ('a training budget of £4.8bn', 'the pay rate
+    ... was £45.58'), with the clause subject in front when that noun only says what kind
+    of money it is ('The NHS App achieved benefits equivalent to £249m' → 'NHS App
+    benefits'); who or what spent, saved or received it. Generic heads are skipped.
+    """
+    span = doc.char_span(start, end, alignment_mode="expand")
+    if span is None:
+        return None
+    inside = {t.i for t in span}
+
+    def on_what(tok) -> str | None:
+        for child in tok.children:
+            if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
+                    and child.i not in inside:
+                objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
+                if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num:
+                    continue
+                if child.lower_ in ("to", "in") and objs[0].pos_ not in ("NOUN", "PROPN", "VERB"):
+                    continue
+                if child.lower_ == "in" and objs[0].pos_ != "VERB" and tok.lemma_ not in ("invest", "spend"):
+                    continue
+                tokens = list(objs[0].subtree) if objs[0].pos_ == "VERB" else _np(objs[0])
+                if _good(tokens) and len(tokens) <= 12:
+                    return _text(tokens)
+        return None
+
+    def clause_subject(verb):
+        subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
+        if not subj and verb.dep_ in ("xcomp", "ccomp", "conj", "advcl", "relcl", "acl") and verb.head.pos_ in ("VERB", "AUX"):
+            subj = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
+        if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
+            return _np(verb.head)  # 'efficiencies ... which have saved £171m'
+        if subj and subj[0].lower_ not in PRONOUNS:
+            tokens = _np(subj[0])
+            if _good(tokens) and len(tokens) <= 14:
+                return tokens
+        return None
+
+    root = span.root
+    for tok in span:
+        found = on_what(tok)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
+        if found:
+            return found
+    node = root
+    seen: set[int] = set()
+    for _ in range(6):
+        head = node.head
+        if head.i in seen or head == node:
+            break
+        seen.add(head.i)
+        if node.dep_ in ("nmod", "compound", "amod", "nummod", "quantmod", "npadvmod") and head.i >= span.end \
+                and head.pos_ in ("NOUN", "PROPN"):
+            tokens = [t for t in _np(head) if t.i >= span.end]
+            if _good(tokens):
+                return _text(tokens)
+        if node.dep_ == "pobj" and head.lower_ in ("of", "worth", "totalling", "totaling", "to", "at", "around", "about") \
+                and head.head.i < span.start:
+            noun = head.head if head.head.pos_ != "ADJ" else head.head.head
+            if noun.pos_ in ("NOUN", "PROPN"):
+                tokens = _np(noun, stop_at=span.start)
+                while tokens and tokens[-1].i > noun.i and tokens[-1].pos_ == "ADJ":
+                    tokens = tokens[:-1]  # 'benefits equivalent (to £249m)'
+                verb = noun.head if noun.dep_ in ("dobj", "attr", "pobj", "nsubj") else None
+                if verb is not None and verb.dep_ == "prep":
+                    verb = verb.head
+                if verb is not None and verb.pos_ == "ADJ" and verb.dep_ == "acomp":
+                    verb = verb.head  # 'HEE is responsible for a training budget of £4.8bn'
+                if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
+                    owner = clause_subject(verb)
+                    if owner and not any(t.i in {x.i for x in tokens} for t in owner):
+                        return f"{_text(owner)} {_text(tokens)}"
+                if _good(tokens):
+                    return _text(tokens)
+                node = noun
+                continue
+        if head.pos_ in ("VERB", "AUX"):
+            found = on_what(head)
+            if found:
+                return found
+            tokens = clause_subject(head)
+            if tokens:
+                return _text(tokens)
+            break
+        node = head
+    return None

@@ -23,13 +23,14 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
-from nlp.barriers import Taxonomy, is_candidate, load_taxonomy, score_sentences, skipped_blocks, theme_vectors
+from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
+                          theme_vectors)
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
-from nlp.money import (FundingPatterns, clean_subject, find_money, find_periods, kind_for,
+from nlp.money import (FundingPatterns, adjacent_name, clean_subject, find_money, find_periods, kind_for,
                        load_funding_patterns, named_fund, period_for, subject_for)
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
-                                 is_directive, load_recommendation_patterns)
+                                 is_directive, load_recommendation_patterns, named_actor)
 from nlp.responses import ResponseCandidate, ResponsePatterns, find_responses, load_response_patterns
 from nlp.segment import SentSpan, sentence_spans, split_text
 
@@ -118,6 +119,13 @@ def doc_sents(doc: Doc) -> list[SentSpan]:
     return doc._.refrain_sents
 
 
+def _for_parser(sentence: str) -> str:
+    """The sentence with PDF artefacts the tagger trips over mended, offsets unchanged:
+    'bil ion' → 'billion', a footnote number glued to a word ('doctors.13') blanked."""
+    sentence = re.sub(r"\b(bil|mil|tril) ion\b", lambda m: m.group(1) + "lion", sentence)
+    return re.sub(r"(?<=[a-z][.,;:])\d{1,3}(?=\s|$)", lambda m: " " * len(m.group(0)), sentence)
+
+
 def _char_span(doc: Doc, start: int, end: int, label: str) -> Span | None:
     return doc.char_span(start, end, label=label, alignment_mode="expand")
 
@@ -171,12 +179,17 @@ class FundingComponent:
                 span = _char_span(doc, s.start + m.start, s.start + m.end, "FUNDING")
                 if span is None:
                     continue
-                subject = subject_for(sentence, m) or named_fund(sentence, m)
-                if subject is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
-                                                             sentence, re.I):
-                    subject = named_fund(context)  # 'In 2015-16, its first year, areas pooled £5.3bn'
+                # A name next to the amount is certain; otherwise the parse (below) reads the
+                # noun phrase, and surface patterns are the fallback.
+                subject = clean_subject(adjacent_name(sentence, m))
+                fallback = subject_for(sentence, m) or named_fund(sentence, m)
+                if fallback is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
+                                                              sentence, re.I):
+                    # 'In 2015-16, its first year, areas pooled £5.3bn': the fund the previous
+                    # sentence named owns the money, not the grammatical subject ('areas')
+                    subject = subject or clean_subject(named_fund(context))
                 span._.refrain_funding = FundingRecord(
-                    amount_gbp=m.amount, mention=m.surface, subject=subject,
+                    amount_gbp=m.amount, mention=m.surface, subject=subject or fallback,
                     period=period_for(sentence, m, mentions, periods),
                     kind=kind_for(sentence, m, self.patterns, context), sentence_start=s.start,
                     sentence_end=s.end, per_unit=m.per_unit,
@@ -185,15 +198,51 @@ class FundingComponent:
                 if subject is None:
                     need_parse.append((span, s, m.start, m.end))
         if self.use_parser and need_parse:
-            from nlp.parse import parse, subject_from_doc
+            from nlp.parse import funding_subject, parse
 
-            parsed = parse(text[s.start:s.end] for _, s, _, _ in need_parse)
-            for (span, _s, a, b), pdoc in zip(need_parse, parsed):
-                subject = clean_subject(subject_from_doc(pdoc, a, b))
+            sentences = {}
+            for _, s, _, _ in need_parse:
+                sentences.setdefault((s.start, s.end), _for_parser(text[s.start:s.end][:2000]))
+            parsed = dict(zip(sentences, parse(sentences.values())))
+            for span, s, a, b in need_parse:
+                pdoc = parsed[(s.start, s.end)]
+                subject = clean_subject(funding_subject(pdoc, a, b)) if b <= len(pdoc.text) else None
+                if subject is None:
+                    subject = _subject_from_context(text[s.start:s.end], self._context(text, s))
                 if subject:
                     span._.refrain_funding.subject = subject
         doc.spans[SPANS_FUNDING] = spans
         return doc
+
+    @staticmethod
+    def _context(text: str, s: SentSpan) -> str:
+        """The text just before sentence ``s`` in its block (the previous sentence or two)."""
+        return text[max(0, s.start - 300):s.start]
+
+
+GENERIC_LEAD = re.compile(r"^\W*(?:the\s+|this\s+|total\s+|overall\s+)*(spend|spending|costs?|savings?|expenditure|funding)\b",
+                          re.I)
+
+
+def _subject_from_context(sentence: str, context: str) -> str | None:
+    """'... continued reductions in agency spending. Spend has reduced from £3.5bn ...':
+    a sentence that opens with a bare 'Spend' / 'Costs' takes the qualified phrase the
+    previous sentence used for the same thing ('agency spending')."""
+    m = GENERIC_LEAD.match(sentence)
+    if not m or not context:
+        return None
+    stem = m.group(1).lower()[:4]
+    found = None
+    for c in re.finditer(rf"((?:[A-Za-z][\w\-]*\s+){{1,3}}){stem}\w*\b", context, re.I):
+        found = c
+    if found is None:
+        return None
+    words = found.group(0).split()
+    stop = {"the", "a", "an", "in", "on", "of", "to", "for", "and", "reductions", "reduction", "continued",
+            "increase", "increases", "total", "overall", "has", "have", "had", "is", "was", "by", "with", "from"}
+    while words[:-1] and words[0].lower() in stop:
+        words = words[1:]
+    return clean_subject(" ".join(words)) if len(words) >= 2 else None
 
 
 @Language.factory(
@@ -246,8 +295,16 @@ class RecommendationComponent:
         if self.use_parser and cands:
             from nlp.parse import actor_from_doc, parse
 
-            for cand, pdoc in zip(cands, parse(directive_sentences)):
+            for cand, pdoc, sentence in zip(cands, parse(directive_sentences), directive_sentences):
                 cand.actor = actor_from_doc(pdoc)
+                ruled = actor_by_rules(sentence)
+                if cand.actor and ruled and ruled != cand.actor and ruled.endswith(cand.actor) \
+                        and len(ruled.split()) <= 12 and re.match(r"^[\w&’'.\- ]+\s+(?:and|&)\s+", ruled):
+                    cand.actor = ruled  # 'DHSC and NHS England should': the parse lost a conjunct
+                named = named_actor(sentence)
+                if named and (cand.actor is None or len(cand.actor.split()) > len(named.split()) + 3
+                              or "," in cand.actor and "," not in named):
+                    cand.actor = named
         else:
             for cand, sentence in zip(cands, directive_sentences):
                 cand.actor = actor_by_rules(sentence)
@@ -275,17 +332,20 @@ class RecommendationComponent:
 
 @Language.factory(
     "refrain_barriers",
-    default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None},
+    default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None, "use_parser": True},
 )
-def make_barriers(nlp: Language, name: str, taxonomy: Taxonomy, threshold: float | None) -> "BarrierComponent":
-    return BarrierComponent(taxonomy, threshold)
+def make_barriers(nlp: Language, name: str, taxonomy: Taxonomy, threshold: float | None,
+                  use_parser: bool) -> "BarrierComponent":
+    return BarrierComponent(taxonomy, threshold, use_parser=use_parser)
 
 
 class BarrierComponent:
     """Barrier sentences with a theme and a score; embeds candidates in one batch."""
 
-    def __init__(self, taxonomy: Taxonomy, threshold: float | None = None, embedder=None) -> None:
+    def __init__(self, taxonomy: Taxonomy, threshold: float | None = None, embedder=None,
+                 use_parser: bool = True) -> None:
         self.taxonomy = taxonomy
+        self.use_parser = use_parser
         self.threshold = threshold if threshold is not None else taxonomy.setting("threshold", 0.5)
         self.embedder = embedder
 
@@ -312,15 +372,34 @@ class BarrierComponent:
             sentences = [text[s.start:s.end] for s in cands]
             vectors = embedder.encode(sentences)
             scores = score_sentences(sentences, vectors, self.taxonomy, theme_vectors(self.taxonomy, embedder))
-            for s, sc in zip(cands, scores):
-                if sc.score < self.threshold:
-                    continue
+            kept = [(s, sc) for s, sc in zip(cands, scores) if sc.score >= self.threshold]
+            kept = self._drop_imperatives(text, kept)
+            for s, sc in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
                 if span is not None:
                     span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score)
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc
+
+    def _drop_imperatives(self, text: str, kept: list) -> list:
+        """Drop action bullets ('• Address urgent recruitment pressures'): the tagger reads
+        their first word as a base-form verb. Only sentences opening with a listed action
+        verb are tagged, so the statistical model sees a handful of sentences."""
+        if not self.use_parser:
+            return kept
+        maybe = [i for i, (s, _) in enumerate(kept) if action_start(text[s.start:s.end], self.taxonomy)]
+        if not maybe:
+            return kept
+        from nlp.parse import parse
+
+        drop = set()
+        lead = re.compile(r"^[\s●•▪■◦‣▶►✓➢→·\-–—*+]*")
+        for i, pdoc in zip(maybe, parse(lead.sub("", text[kept[i][0].start:kept[i][0].end])[:300] for i in maybe)):
+            first = next((t for t in pdoc if not t.is_punct and not t.is_space), None)
+            if first is not None and first.tag_ == "VB" and first.dep_ not in ("nsubj", "nsubjpass", "csubj"):
+                drop.add(i)
+        return [k for i, k in enumerate(kept) if i not in drop]
 
 
 # --- pipeline ------------------------------------------------------------------------------
@@ -354,7 +433,7 @@ def build_pipeline(*, use_parser: bool = True, barriers: bool = True,
     nlp.add_pipe("refrain_recommendations",
                  config={**cfg("recommendation_patterns", "patterns"), "use_parser": use_parser})
     if barriers:
-        nlp.add_pipe("refrain_barriers", config=cfg("barrier_taxonomy", "taxonomy"))
+        nlp.add_pipe("refrain_barriers", config={**cfg("barrier_taxonomy", "taxonomy"), "use_parser": use_parser})
     return nlp
 
 

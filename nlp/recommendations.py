@@ -82,8 +82,15 @@ def _any(patterns: list[re.Pattern], text: str) -> bool:
     return any(p.search(text) for p in patterns)
 
 
+QUOTED = re.compile(r"[“\"](?:[^”\"]{0,400}?\s){2,}[^”\"]{0,400}?[”\"]")
+
+
 def is_directive(text: str, patterns: RecPatterns) -> bool:
-    """A sentence that asks someone to act (and is not a descriptive 'should')."""
+    """A sentence that asks someone to act (and is not a descriptive 'should').
+
+    Words inside a quotation ('I said: “... should ...”') are someone else's and do not count.
+    """
+    text = QUOTED.sub(" ", text)
     return _any(patterns.directive, text) and not _any(patterns.descriptive, text)
 
 
@@ -110,9 +117,30 @@ def actor_by_rules(text: str) -> str | None:
     return actor.strip() or None
 
 
+_NAME_WORD = r"(?:[A-Z][\w&’'\-]*|governments?|departments?|and|of|for|the|&)"
+RECOMMEND_THAT = re.compile(
+    rf"\brecommends?\s+that\s+((?:the\s+)?[A-Z][\w&’'\-]*(?:,?\s+{_NAME_WORD})*)(?=,?\s+[a-z])"
+)
+
+
+def named_actor(sentence: str) -> str | None:
+    """The named body in 'We recommend that HM Treasury and the Department agree ...'.
+
+    The statistical parse often reads a subjunctive verb ('the Department publish ...')
+    as part of the noun phrase; the run of capitalised words before the first lowercase
+    word is the body asked to act.
+    """
+    m = RECOMMEND_THAT.search(sentence)
+    if not m or re.match(r",?\s+(?:should\s+|must\s+)?(?:be|is|are)\b", sentence[m.end():]):
+        return None  # 'that X be made a member': X is acted upon, not asked to act
+    actor = re.sub(r"(?:,?\s+(?:and|of|for|the|&))+$", "", m.group(1)).strip(" ,")
+    return actor if len(actor.split()) <= 16 else None
+
+
 _MARKER = re.compile(
-    r"^(?:(?:Key\s+)?Recommendations?\s*\d{0,3}[a-z]?(?:\s?\(?[a-z]\)?)?\s*[:.\-–—)]?\s*|"
-    r"\d{1,3}\s*:\s*PAC\s+recommendations?\s*:?\s*|\(?[a-z0-9]{1,4}\)\s+|\d{1,2}[a-z]?\.\s+|[a-z]\s+(?=[A-Z])|"
+    r"^(?:(?:Key\s+)?Recommendations?\s*(?:\d{1,3}(?-i:[a-z])?(?:\s?\(?(?-i:[a-z])\))?)?\s*[:.\-–—)]?\s*|"
+    r"\d{1,3}\s*:\s*PAC\s+recommendations?\s*:?\s*|\(?[a-z0-9]{1,4}\)\s+|\d{1,2}(?-i:[a-z])?\.\s+|"
+    r"(?-i:[a-z]\s+(?=[A-Z‘“'\"]))|"
     r"[●•▪■◦‣▶►✓➢→·\-–—*]\s*)",
     re.I,
 )
@@ -173,7 +201,10 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
     inside = False
     depth: int | None = None
     found_since_open = False
+    last_number = 0  # the highest item number seen in the section
     for block in layout.blocks:
+        number = int(block.label) if block.label and block.label.isdigit() and block.style in (
+            "num", "nao_num", "paren") else None
         if block.kind == "heading":
             text = _block_text(layout, block).strip(" *")
             title = _heading_text(layout, block)
@@ -181,15 +212,21 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
                 inside = True
                 depth = block.label.count(".") + 1 if block.style == "dotted" and block.label else None
                 found_since_open = False
+                last_number = 0
             elif inside and (
                 _any(patterns.section_end_headings, title)
                 or (depth is not None and block.style == "dotted" and block.label
                     and block.label.count(".") + 1 <= depth)
                 or (depth is None and block.label is None and found_since_open)
+                # '1 Setting up integrated care systems' after conclusions 1-6: the numbering
+                # restarts, so a new chapter has begun
+                or (number is not None and last_number and number <= last_number)
             ):
                 inside = False
         elif inside and block.kind == "item":
             found_since_open = True
+        if inside and number is not None:
+            last_number = max(last_number, number)
         flags.append(inside)
     return flags
 
@@ -223,6 +260,7 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
     text = layout.text
     flags = _section_flags(layout, patterns)
     labels = _Labels()
+    block_labels: list[str | None] = [None] * len(blocks)  # the list position at each block
     out: list[RecCandidate] = []
     lead_in: str | None = None  # 'list' (each item a recommendation) or 'bundle' (one with bullets)
     i = 0
@@ -230,12 +268,22 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
         b = blocks[i]
         btext = _block_text(layout, b)
         current = labels.update(b) if b.label else labels.current()
+        block_labels[i] = current
         if b.style == "rec" or (b.style == "pac" and re.search(r"recommendation", b.marker or "", re.I)):
             j = _extend(layout, i, patterns)
             out.append(_candidate(layout, b.start, blocks[j - 1].end, b.label or current, "labelled", patterns))
             lead_in = None
             i = j
             continue
+        if b.kind == "para" and flags[i] and b.style is None and lead_in is None:
+            # 'The Department should ...' / 'We recommend that ...' as a paragraph of its own
+            # after a numbered conclusion in a recommendations section
+            first = _first_sentence(btext)
+            if (_any(patterns.first_person, first) or (is_directive(first, patterns) and _actor_subject(first, patterns))) \
+                    and not _any(patterns.descriptive, first):
+                out.append(_candidate(layout, b.start, b.end, current, "section", patterns))
+                i += 1
+                continue
         if b.kind in ("para", "heading") and b.style not in ("num", "nao_num"):
             lead_in = None
             last = _last_sentence(text, spans, b)
@@ -267,11 +315,18 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                 continue  # '2. Recognising and remembering' groups the items that follow
             accept = False
             if in_list and b.style != "bullet":
-                accept = is_directive(first, patterns) or 5 <= len(body.split()) < 60
+                accept = is_directive(first, patterns) or (5 <= len(body.split()) < 60 and not _title_like(body))
             elif in_list and b.style == "bullet":
                 accept = is_directive(body, patterns) or len(body.split()) >= 4
             elif flags[i] and b.style != "bullet" and is_directive(first, patterns):
                 accept = True
+            nxt = blocks[i + 1] if i + 1 < len(blocks) else None
+            if accept and btext.rstrip().endswith(":") and nxt is not None and nxt.kind == "item" \
+                    and nxt.style in ("roman", "paren", "compound", "letter") and nxt.label:
+                # '(a) ... by the following measures:' then '(i) ...', '(ii) ...': each
+                # numbered part is a recommendation of its own; the lead is their heading
+                i += 1
+                continue
             if accept:
                 j = _extend(layout, i, patterns) if btext.rstrip().endswith(":") else i + 1
                 out.append(_candidate(layout, b.start, blocks[j - 1].end, current, "section" if not in_list
@@ -291,9 +346,10 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             continue
         if _any(patterns.first_person, sent) and not _any(patterns.descriptive, sent) \
                 and not _quoted(sent) and blocks[s.block].kind != "heading":
-            out.append(_candidate(layout, s.start, s.end, None, "first_person", patterns))
+            label = block_labels[s.block] if flags[s.block] else None
+            out.append(_candidate(layout, s.start, s.end, label, "first_person", patterns))
     if out:
-        return sorted(out, key=lambda c: c.start)
+        return drop_restatements(sorted(out, key=lambda c: c.start))
 
     conclusions = _conclusion_flags(layout)
     for s in spans:
@@ -321,6 +377,71 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                     r"\b(?:need|should|must|call|urg|recommend)", sent, re.I):
                 out.append(_candidate(layout, s.start, s.end, None, "reported", patterns))
     return out
+
+
+_STOP = frozenset("""a an and are as at be by for from has have in is it its of on or should that the their
+there this to which will with within must each all any been also into not such than them they was were
+recommend recommends recommended recommendation recommendations therefore inquiry committee review report
+we our order further""".split())
+
+
+def content_words(text: str) -> set[str]:
+    """Content words, crudely singular ('exercises' → 'exercise'), for comparing restatements."""
+    return {re.sub(r"(?<=[a-z]{3})s$", "", w) for w in re.findall(r"[a-z0-9]+", text.lower())
+            if w not in _STOP and len(w) > 2}
+
+
+def _overlap(a: set[str], b: set[str]) -> float:
+    """Share of ``a``'s words that are also in ``b``."""
+    return len(a & b) / len(a) if a else 0.0
+
+
+def drop_restatements(cands: list[RecCandidate], same: float = 0.8, prose: float = 0.55) -> list[RecCandidate]:
+    """One candidate per recommendation.
+
+    Reports restate their recommendations: a list at the end or in the summary repeats
+    each numbered item word for word, and prose before a boxed recommendation says 'The
+    Inquiry recommends that ...' in other words. The first full statement is kept: a
+    later item with the same label and nearly the same words is dropped, and so is a
+    first-person sentence whose words mostly appear in one labelled recommendation.
+    """
+    kept: list[RecCandidate] = []
+    words = [content_words(c.text) for c in cands]
+    formal = [i for i, c in enumerate(cands) if c.source in ("labelled", "section", "lead_in")]
+    for i, c in enumerate(cands):
+        if c.source in ("labelled", "section", "lead_in"):
+            # the same words again, whatever the label (a summary list may number differently)
+            def repeats(k: RecCandidate) -> bool:
+                if k.source not in ("labelled", "section", "lead_in"):
+                    return False
+                a, b = _overlap(words[i], content_words(k.text)), _overlap(content_words(k.text), words[i])
+                # nearly the same words; or, under the same label, one contained in the other
+                return min(a, b) >= same or (k.label == c.label and max(a, b) >= same)
+
+            if any(repeats(k) for k in kept):
+                continue
+        elif c.source == "first_person" and len(formal) >= 2:
+            if any(_overlap(words[i], words[j]) >= prose for j in formal):
+                continue
+        kept.append(c)
+    return kept
+
+
+def _title_like(text: str) -> bool:
+    """'Establishing the outcome of every transfusion': a short line without a full stop."""
+    return len(text.split()) <= 12 and not re.search(r"[.;:!?]\W*$", text.strip())
+
+
+def _actor_subject(sentence: str, patterns: RecPatterns) -> bool:
+    """'The Department and NHS England should ...': a named public body is asked to act."""
+    m = re.match(r"^(?:[^,]{0,40},\s+)?(.{0,120}?)\s+(?:should|must|ought\s+to)\s+(?!have\b|not\s+have\b|be\s+noted)",
+                 sentence)
+    if not m:
+        return False
+    subject = m.group(1)
+    return bool(CENTRAL_ACTOR.match(subject.strip()) or _any(patterns.actors, subject)) and len(subject.split()) <= 14 \
+        and not re.search(r"\b(?:will|would|can|could|is|are|was|were|has|have|had|that|which|who|if|when|it)\b",
+                          subject, re.I)
 
 
 def _first_sentence(text: str) -> str:

@@ -134,7 +134,7 @@ def find_responses(layout: Layout, spans: list[SentSpan],
     blocks = layout.blocks
     context: list[str] = []  # labels of the recommendation(s) being answered
     pending_new = True  # a new restated recommendation started since the last response
-    seen: set[tuple] = set()
+    answered: dict[str, set[str]] = {}  # recommendation → the governments whose answer we have
     out: list[ResponseCandidate] = []
     group: str | None = None
     last_block = -1
@@ -157,11 +157,12 @@ def find_responses(layout: Layout, spans: list[SentSpan],
             elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
                 group = label  # '2) Recognising and remembering' opens a group of restated items
             elif b.style in ("num", "paren", "letter", "compound") and label \
-                    and b.kind in ("item", "heading") and _restates(body):
+                    and b.kind in ("item", "heading") and _restates(body) and not _group_heading(body, b.marker):
                 if label.isalpha() and group:
                     label = group + label
-                context = _push(context, label, pending_new)
-                pending_new = False
+                if label not in answered:  # '4a) v. DHSC recognises ...' under an answer explains it
+                    context = _push(context, label, pending_new)
+                    pending_new = False
             elif b.style == "dotted" and label and stance_of(body[:400], patterns):
                 context = _push([], label.split(".")[0], True)
                 pending_new = False
@@ -185,12 +186,18 @@ def find_responses(layout: Layout, spans: list[SentSpan],
             responds = _clean_label(re.sub(r"\s*(?:and|to)\s*", "-", cited.group(1)))
         if responds is None:
             continue
-        gov = GOVERNMENT.search(sent)
-        key = (responds, stance, gov.group(1).lower() if gov else "")
-        if any(k[0] == responds and k[1] == stance and (not k[2] or not key[2] or k[2] == key[2])
-               for k in seen):
-            continue
-        seen.add(key)
+        bodies = {_body(g) for g in GOVERNMENT.findall(sent)}
+        labels = _expand(responds)
+        if labels and all(_answered(lb, answered) for lb in labels):
+            # The first statement answers the recommendation; later ones elaborate ('However,
+            # the government does not agree that ...', 'we accept this recommendation in
+            # principle and ...'), unless they speak for a government the earlier statements
+            # did not cover ('... accepted in principle by the Northern Ireland Executive').
+            covered = set().union(*(answered.get(lb, set()) for lb in labels))
+            if not bodies or not covered or bodies <= covered:
+                continue
+        for lb in labels:
+            answered.setdefault(lb, set()).update(bodies)
         pending_new = True
         out.append(ResponseCandidate(s.start + offset, s.end, LABEL_PREFIX.sub("", sent, count=1).strip()
                                      if re.match(r"^\d+\.\d+\s", sent) else sent.strip(),
@@ -198,10 +205,56 @@ def find_responses(layout: Layout, spans: list[SentSpan],
     return out
 
 
+_DATEISH = re.compile(r"\d|\b(?:spring|summer|autumn|winter|january|february|march|april|may|june|july|august|"
+                      r"september|october|november|december|end\s+of|ongoing)\b", re.I)
+
+
+def _expand(responds: str) -> list[str]:
+    """'4a(iv), 4a(v)' → ['4a(iv)', '4a(v)']; '12a-c' → ['12a', '12b', '12c']."""
+    out: list[str] = []
+    for part in re.split(r"\s*,\s*", responds or ""):
+        m = re.fullmatch(r"(\d+)([a-z])-([a-z])", part)
+        if m and m.group(2) <= m.group(3):
+            out += [f"{m.group(1)}{chr(c)}" for c in range(ord(m.group(2)), ord(m.group(3)) + 1)]
+        elif part:
+            out.append(part)
+    return out
+
+
+def _answered(label: str, answered: dict[str, set[str]]) -> bool:
+    """Whether ``label`` (or, for a bare number, one of its parts) already has an answer."""
+    if label in answered:
+        return True
+    return label.isdigit() and any(re.match(rf"{label}(?![0-9])", k) for k in answered)
+
+
+def _group_heading(body: str, marker: str | None) -> bool:
+    """'10a) i-iii) That the patient voice be enabled by the following measures' opens a group."""
+    rest = body[len(marker or ""):] if marker and body.startswith(marker) else body
+    return re.match(r"^\s*\(?[ivx]{1,4}\s?[-–]\s?[ivx]{1,4}\)", rest) is not None
+
+
+def _body(name: str) -> str:
+    name = " ".join(name.lower().split())
+    return {"ni executive": "northern ireland executive"}.get(name, name)
+
+
+_SUBJUNCTIVE = re.compile(
+    r"\b(?:should|must)\b|\bbe\s+(?:\w+ly\s+)?(?:[a-z]+ed|given|taken|made|set\s+up|shown|brought|kept|drawn|"
+    r"done|undertaken|written|paid|sought|built|held|run|met)\b|\bis\s+maintained\b",
+    re.I,
+)
+
+
 def _restates(body: str) -> bool:
-    """A numbered item that restates a recommendation (asks someone to act)."""
-    return bool(re.search(r"\b(?:should|must|be\s+(?:established|set\s+up|introduced|maintained|"
-                          r"given|made|provided|required|reviewed)|is\s+maintained)", body, re.I))
+    """A numbered item that restates a recommendation (asks someone to act).
+
+    Inquiry recommendations are often subjunctive: 'That a culture of defensiveness ...
+    be addressed', 'Steps be taken to ...', 'That the following charities receive funding'.
+    """
+    text = LABEL_PREFIX.sub("", body, count=1)
+    text = re.sub(r"^\s*(?:\(?[a-z0-9]{1,4}[.)]\s*){1,3}", "", text)
+    return bool(_SUBJUNCTIVE.search(text) or re.match(r"^\s*That\s+\w+", text))
 
 
 def _push(context: list[str], label: str, fresh: bool) -> list[str]:
@@ -221,7 +274,9 @@ def _target_date(text: str, span: SentSpan, blocks, patterns: ResponsePatterns) 
         # stop at the next response statement: the date belongs to the nearest one
         nxt = re.search(r"\n\n\s*(?:\d+\s*:\s*PAC|Recommendations?\s+\d)", following)
         if nxt is None or m.start() < nxt.start():
-            return m.group(1).strip(" .;:")
+            value = m.group(1).strip(" .;:")
+            # 'Target implementation date: implemented' / 'not applicable' names no date
+            return value if _DATEISH.search(value) else None
     sentence = text[span.start:span.end]
     for rx in patterns.target_date[1:]:
         m = rx.search(sentence)

@@ -88,3 +88,57 @@ def test_barrier_sentences_get_their_theme(article_barriers, phrase: str, theme:
 
 def test_sentences_without_an_obstacle_are_not_barriers(article_barriers) -> None:
     assert not any("library" in b.sentence for b in article_barriers)
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "What factors contributed to reduced productivity? + Lower investment + Staff pay + Capital spending",
+        "Patients or the public were not involved in the design of this research.",
+        "Most employers now report no problems in recruitment.",
+        "This paper focuses on the structural barriers to delivering integrated care.",
+        "We will tackle the barriers that hold back joined-up care.",
+        "24 The Kings Fund, NHS Productivity Challenge, May 2014 25 Black N, Declining productivity, Lancet 2012 "
+        "26 Grice J, The myth of declining productivity, 2013",
+    ],
+)
+def test_sentences_that_only_look_like_barriers(sentence: str) -> None:
+    assert is_candidate(sentence, TAXONOMY) is False
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "“They found it difficult to track patients through different care settings.”",
+        "There continues to be pressure from Covid (see https://www.england.nhs.uk/x), including higher costs.",
+        "Population ageing means the service will need to deliver more care to patients with complex needs.",
+    ],
+)
+def test_quotes_links_and_predictions_can_still_be_barriers(sentence: str) -> None:
+    assert is_candidate(sentence, TAXONOMY) is True
+
+
+def _skips(*lines: str) -> list[bool]:
+    from nlp.barriers import skipped_blocks
+    from nlp.layout import build_layout
+
+    layout = build_layout(SourceDocument("x.md", "markdown", ["\n\n".join(lines)], False))
+    return [flag for flag, b in zip(skipped_blocks(layout, TAXONOMY), layout.blocks)]
+
+
+def test_a_back_matter_heading_skips_only_its_own_section() -> None:
+    prose = ("Staff shortages remain the most common barrier to joined-up care, and most areas report that "
+             "recruitment has become harder every year since the programme began in earnest.")
+    flags = _skips("Acknowledgements", "We thank everyone who helped.", "Chapter one", prose)
+    assert flags == [True, True, False, False]
+    assert not any(_skips("Sources and subscriptions for MPs and staff", "We publish briefings.", "Summary", prose))
+
+
+def test_action_bullets_of_a_plan_are_not_barriers() -> None:
+    doc = SourceDocument("plan.md", "markdown", [
+        "Our priorities\n\n• Address urgent recruitment and retention pressures in social care.\n\n"
+        "• Reduce waiting times for mental health services for children.\n\n"
+        "Support from the centre has been insufficient and staff shortages hamper recruitment.\n"], False)
+    sentences = [b.sentence for b in extract(doc).barriers]
+    assert not any(s.lstrip("• ").startswith(("Address", "Reduce")) for s in sentences)
+    assert any(s.startswith("Support from the centre") for s in sentences)

@@ -106,3 +106,28 @@ def test_components_run_on_a_plain_blank_english_doc() -> None:
     [rec] = doc.spans["refrain_recommendations"]
     assert rec._.refrain_recommendation.actor == "The Department"
     assert [s.text for s in doc.sents][1] == "The Department should publish a plan by 2020."
+
+
+@pytest.mark.parametrize(
+    "doc, title, published",
+    [
+        (SourceDocument("x.md", "markdown", ["**FIT FOR **\n\n**THE FUTURE**\n\n10 Year Health Plan\n\nJuly 2025\n\n"
+                                             "# Document Outline\n" + "Body text. " * 400], False,
+                        title="Document Outline"), "FIT FOR THE FUTURE", "2025-07"),
+        (SourceDocument("x.md", "markdown", ["Research Briefing\n\n23 July 2025\n\nNHS productivity\n\n"
+                                             "By Dr A Author\n\nSummary\n" + "Text. " * 50
+                                             + "First published: 12 September 2024. " + "More. " * 2000], False),
+         "NHS productivity", "2025-07-23"),
+        (SourceDocument("x.pdf", "pdf", ["UK Government\nResponse to the Covid-19\nInquiry Module 1 Report\nCP1240",
+                                         "Presented to Parliament by Command\nJanuary 2025\n16 January 2025"], True,
+                        title="20241216- Government Response- FINAL (Standard Print)"),
+         "UK Government Response to the Covid-19 Inquiry Module 1 Report", "2025-01-16"),
+        (SourceDocument("x.md", "markdown", ["**Getting into shape:**\n**Delivering a workforce **\n"
+                                             "**for integrated care**\nKate Laycock\nBen Dobson\n\nSeptember 2017\n"],
+                        False, title="Introduction"),
+         "Getting into shape: Delivering a workforce for integrated care", "2017-09"),
+    ],
+)
+def test_titles_that_are_not_titles_are_recovered_from_the_cover(doc: SourceDocument, title: str,
+                                                                 published: str) -> None:
+    assert recover_metadata(doc) == (title, published)

@@ -151,3 +151,51 @@ def test_subject_for(text: str, subject: str) -> None:
 @pytest.mark.parametrize("subject", ["H", "July 2023", "2024/25", "savings", "some", "12"])
 def test_generic_subjects_are_dropped(subject: str) -> None:
     assert clean_subject(subject) is None
+
+
+def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
+    text = "The NHS budget for 2024/25 was £177bn, and for 2025/26 it is £183bn."
+    assert [period_for(text, m) for m in find_money(text)] == ["2024/25", "2025/26"]
+
+
+@pytest.mark.parametrize(
+    "text, subject",
+    [
+        ("The Government invest around £1.3 billion per year in training medical students.",
+         "training medical students"),
+        ("The Government spends £1.3 billion on agency doctors each year.", "agency doctors"),
+        ("The NHS App is estimated to have achieved benefits equivalent to £249 million in 2023/24.",
+         "NHS App benefits"),
+        ("HEE is responsible for a ring-fenced training budget of £4.8 billion.", "HEE ring-fenced training budget"),
+        ("The £500 million Adult Social Care Discharge Fund was allocated in November.",
+         "Adult Social Care Discharge Fund"),
+        ("Using the Better Care Fund’s £5.3 billion, areas pooled money.", "Better Care Fund"),
+    ],
+)
+def test_funding_subjects_in_context(text: str, subject: str) -> None:
+    from nlp.extract import extract
+    from nlp.models import SourceDocument
+
+    [f] = extract(SourceDocument("x.md", "markdown", [text], False)).funding
+    assert f.subject == subject
+
+
+def test_a_bare_spend_takes_its_qualifier_from_the_previous_sentence() -> None:
+    from nlp.extract import extract
+    from nlp.models import SourceDocument
+
+    text = ("Productivity improved through continued reductions in agency spending. Spend has reduced from "
+            "£3.5 billion in 2022/23 to £3.0 billion in 2023/24.")
+    result = extract(SourceDocument("x.md", "markdown", [text], False))
+    assert [f.subject for f in result.funding] == ["agency spending", "agency spending"]
+
+
+def test_its_refers_back_to_the_fund_named_in_the_previous_sentence() -> None:
+    """The grammatical subject ('local areas') pools the money; the fund owns it."""
+    from nlp.extract import extract
+    from nlp.models import SourceDocument
+
+    text = ("The Better Care Fund is the main national vehicle for joining up services. In 2015-16, its first "
+            "year, local areas pooled £5.3 billion.")
+    [f] = extract(SourceDocument("x.md", "markdown", [text], False)).funding
+    assert (f.subject, f.amount_gbp, f.period) == ("Better Care Fund", 5.3e9, "2015/16")

@@ -123,3 +123,72 @@ def test_reported_recommendations_only_in_short_news_texts() -> None:
 )
 def test_deadline_for(text: str, deadline: str | None) -> None:
     assert deadline_for(text, PATTERNS) == deadline
+
+
+def test_nao_lettered_recommendations_after_a_recommendations_heading() -> None:
+    found = recs(
+        "Conclusion on value for money\n12 ICSs face a high risk of being unable to meet the hopes placed on them.\n"
+        "Recommendations\n"
+        "a DHSC and NHS England should clarify accountability arrangements for integrated care systems\n"
+        "and reduce duplicative oversight by national bodies and regulators.\n"
+        "b DHSC and NHS England should publish a long-term workforce strategy for health and social\n"
+        "care together, setting out how integrated care systems will tackle staff shortages and vacancies.\n"
+        "c DHSC and HM Treasury should provide a sustainable, multi-year funding settlement for adult\n"
+        "social care, so that local systems are not reliant on short-term, one-off grants.\n",
+    )
+    assert [r.label for r in found] == ["a", "b", "c"]
+    assert found[0].text.startswith("DHSC and NHS England should clarify")
+
+
+def test_a_chapter_title_page_ends_the_recommendation_before_it() -> None:
+    found = recs(
+        "Recommendation 3: A better approach to risk assessment\n"
+        "The UK government and devolved administrations should work together on a new approach that\n"
+        "reflects the circumstances and characteristics particular to England, Wales, Scotland and the UK as a whole.\n",
+        "Chapter 4:\nAn effective strategy\n4.1. The strategy was written in 2011 and never revised by anyone.\n",
+    )
+    [rec] = found
+    assert rec.text.endswith("the UK as a whole.") and "Chapter" not in rec.text
+
+
+def test_the_list_of_recommendations_in_an_appendix_is_not_a_second_copy() -> None:
+    body = ("Recommendation 1: Simpler structures\nThe governments of the UK should each simplify the number of\n"
+            "structures with responsibility for preparing for whole-system civil emergencies.\n"
+            "2.99. When the pandemic began, the Prime Minister took the lead in practice.\n")
+    appendix = ("Appendix 4: List of recommendations made in this Report\n"
+                "Recommendation 1: Simpler structures\nThe governments of the UK should each simplify the number of\n"
+                "structures with responsibility for preparing for whole-system civil emergencies.\n"
+                "978-1-5286-4936-0 E03069239\n")
+    found = recs(body, "Part Two\nOther matters were also considered at length by the Inquiry.\n", appendix)
+    assert [(r.label, r.text.count("simplify")) for r in found] == [("1", 1)]
+    assert "978" not in found[0].text
+
+
+def test_recommendation_paragraphs_after_numbered_conclusions_take_their_number() -> None:
+    found = recs(
+        "Conclusions and recommendations\n"
+        "1. The Department cannot yet say what benefits ICSs will bring for patients.\n"
+        "We recommend that the Department and NHS England develop robust evidence on what works.\n"
+        "2. Accountability within the new system is confused.\n"
+        "The Department and NHS England should set out clear accountability arrangements by the end of 2023.\n"
+        "1 Setting up integrated care systems\n"
+        "1. On the basis of a report by the Comptroller, we took evidence from the Department.\n"
+        "4. ICSs must make £5.7 billion of savings in 2022-23, equivalent to around 5% of their budgets.\n",
+    )
+    assert [r.label for r in found] == ["1", "2"]
+    assert found[1].deadline == "by the end of 2023"
+
+
+@pytest.mark.parametrize(
+    "sentence, actor",
+    [
+        ("We recommend that HM Treasury and the Department agree a long-term funding settlement.",
+         "HM Treasury and the Department"),
+        ("We recommend that the Department publish, within six months, a fully funded strategy.", "the Department"),
+        ("The Inquiry recommends that the Secretary of State be made a standing member.", None),
+    ],
+)
+def test_named_actor_of_recommend_that(sentence: str, actor: str | None) -> None:
+    from nlp.recommendations import named_actor
+
+    assert named_actor(sentence) == actor

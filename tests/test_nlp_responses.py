@@ -73,3 +73,40 @@ def test_inquiry_response_with_restated_sub_recommendations() -> None:
 
 def test_a_report_that_is_not_a_response_has_no_responses() -> None:
     assert responses("Recommendation 1: The Department should agree a plan.\nWe agree this is hard.") == []
+
+
+def test_one_answer_per_recommendation_and_implemented_counts_as_accepted() -> None:
+    found = responses(
+        "Treasury Minutes\nGovernment response to the Committee of Public Accounts\n"
+        "2: PAC recommendation: The Department should clarify the rules on sharing data.\n"
+        "2.1 The government has already implemented this recommendation.\n"
+        "2.2 The rules were published in 2015.\n"
+        "2.3 Target implementation date: implemented.\n"
+        "3: PAC recommendation: The Department should align the financial incentives.\n"
+        "3.1 The government partially agrees with the Committee’s recommendation.\n"
+        "3.2 The Department will review incentives. However, the government does not agree that the tariff\n"
+        "should be reformed.\n"
+        "3.3 Target implementation date: April 2018.\n",
+    )
+    assert [(r.responds_to, r.stance, r.target_date) for r in found] == [
+        ("2", "accepted", None), ("3", "partially_accepted", "April 2018")]
+
+
+def test_does_not_however_accept_is_a_rejection() -> None:
+    assert stance_of("The government does not, however, accept that partnerships need new duties.", PATTERNS) \
+        == "rejected"
+
+
+def test_subjunctive_inquiry_recommendations_are_restatements() -> None:
+    found = responses(
+        "Government response to the Inquiry\n"
+        "4b. That a culture of defensiveness be addressed by making leaders accountable.\n"
+        "These recommendations are accepted in principle by the UK Government and the Welsh Government.\n"
+        "4c) i. That external regulation of safety in healthcare be simplified.\n"
+        "4c) ii. Steps be taken to support safety management systems.\n"
+        "These recommendations are accepted in full by the UK Government.\n"
+        "The UK Government agrees that regulation matters and will act.\n"
+        "This recommendation is accepted in principle by the Northern Ireland Executive.\n",
+    )
+    assert [(r.responds_to, r.stance) for r in found] == [
+        ("4b", "accepted_in_principle"), ("4c(i), 4c(ii)", "accepted"), ("4c(i), 4c(ii)", "accepted_in_principle")]
