@@ -26,6 +26,11 @@ class DocumentItem(scrapy.Item):
     fetched_at = scrapy.Field()  # ISO 8601, UTC
     path = scrapy.Field()  # where the raw copy was stored
     body = scrapy.Field()
+    # How the server validates this URL next time, and whether this fetch was answered
+    # "304 Not Modified" (the body is then the stored copy). Crawl state, not sidecar.
+    etag = scrapy.Field()
+    last_modified = scrapy.Field()
+    not_modified = scrapy.Field()
 
     def __repr__(self) -> str:
         # Scrapy logs scraped items; megabytes of PDF bytes in a log line help nobody.
@@ -47,4 +52,5 @@ SIDECAR_FIELDS = (
     "url", "source", "title", "published", "doc_type", "publisher", "identifiers",
     "referrer", "content_type", "sha256", "fetched_at", "path",
 )
-assert set(SIDECAR_FIELDS) == set(DocumentItem.fields) - {"body"}
+CRAWL_ONLY_FIELDS = ("body", "etag", "last_modified", "not_modified")
+assert set(SIDECAR_FIELDS) == set(DocumentItem.fields) - set(CRAWL_ONLY_FIELDS)

@@ -1,5 +1,10 @@
 """Run the spiders from Python: one crawl, selected sources, a result read from the items log.
 
+Each spider keeps its pending requests in ``<home>/crawl/job-<source>`` (Scrapy's
+``JOBDIR``) while it runs. A crawl that finishes removes its job folder; one that is
+interrupted (Ctrl-C, SIGTERM) leaves it, and the next crawl of that source with the same
+arguments continues from it instead of starting again (``resume=False`` starts afresh).
+
 :func:`run_crawl` can be called **once per process**: Scrapy runs on a Twisted reactor, and a
 reactor cannot be restarted. Callers that crawl more than once (tests, ``kb demo`` re-runs)
 start ``python -m crawler.run`` in a subprocess, which prints the :class:`CrawlResult` as
@@ -11,6 +16,7 @@ import argparse
 import logging
 import json
 import os
+import shutil
 import sys
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -21,8 +27,10 @@ from scrapy.crawler import AsyncCrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.items import SOURCES
+from crawler.pipelines import OUTCOMES
 from crawler.scope import is_loopback, parse_since
 from crawler.settings import user_agent
+from crawler.source_spider import job_dir
 from crawler.store import read_log
 
 # On 127.0.0.1 nobody needs protecting from us: the demo crawl should take seconds.
@@ -42,6 +50,11 @@ class CrawlResult:
     stored: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
     log: str | None = None  # the items log this result was read from
+    # Documents by how they compare with the last crawl ("new", "changed", "unchanged"),
+    # and failures; stored = new + changed + unchanged.
+    counts: dict = field(default_factory=lambda: {outcome: 0 for outcome in OUTCOMES})
+    interrupted: list[str] = field(default_factory=list)  # sources left to resume
+    resumed: list[str] = field(default_factory=list)  # sources that continued a job
 
 
 def crawl_settings(
@@ -60,8 +73,30 @@ def crawl_settings(
     if "REFRAIN_CONTACT_URL" in overrides and "USER_AGENT" not in overrides:
         overrides["USER_AGENT"] = user_agent(overrides["REFRAIN_CONTACT_URL"])
     settings.setdict(overrides, priority="cmdline")
-    settings.setdict({"KB_HOME": str(home), "REFRAIN_ITEMS_LOG": str(items_log)}, priority="cmdline")
+    settings.setdict({"KB_HOME": str(home), "REFRAIN_ITEMS_LOG": str(items_log),
+                      "REFRAIN_JOB_ROOT": str(home / "crawl")}, priority="cmdline")
     return settings
+
+
+JOB_ARGS = "refrain-job.json"
+
+
+def prepare_job(home: Path, source: str, args: dict, resume: bool) -> bool:
+    """Keep ``source``'s job folder when it holds an interrupted crawl with the same
+    arguments and ``resume`` is on (True: this crawl resumes); otherwise empty it."""
+    folder = Path(job_dir(home / "crawl", source))
+    marker = folder / JOB_ARGS
+    if resume and marker.is_file():
+        try:
+            if json.loads(marker.read_text(encoding="utf-8")) == args:
+                return True
+        except ValueError:
+            pass
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    marker.write_text(json.dumps(args, sort_keys=True), encoding="utf-8")
+    return False
 
 
 def new_log_path(home: Path) -> Path:
@@ -83,11 +118,13 @@ def run_crawl(
     base_url: str | None = None,
     since: str | None = None,
     overrides: dict | None = None,
+    resume: bool = True,
 ) -> CrawlResult:
     """Crawl ``sources`` into ``<home>/raw`` in one Scrapy process and report what happened.
 
     ``base_url`` replaces every publisher's real hosts (the demo site); ``since`` drops
-    documents published before that date. Callable once per process (see the module doc).
+    documents published before that date; ``resume`` continues an interrupted crawl with the
+    same arguments (see the module doc). Callable once per process (see the module doc).
     """
     unknown = [s for s in sources if s not in SOURCES]
     if unknown:
@@ -105,10 +142,23 @@ def run_crawl(
     if not settings.getbool("LOG_INSTALL_ROOT_HANDLER"):
         # Under the kb CLI, Scrapy's per-request chatter stays out of the user's progress lines.
         logging.getLogger("scrapy").setLevel(max(logging.getLogger().level, logging.WARNING))
+    job_args = {"base_url": base_url, "since": since, "topic": settings.get("REFRAIN_TOPIC")}
+    crawlers, resumed = {}, []
     for source in dict.fromkeys(sources):
-        process.crawl(source, base_url=base_url, since=since)
+        if prepare_job(home, source, job_args, resume):
+            resumed.append(source)
+            logging.getLogger("crawler.progress").info("%s: resuming the interrupted crawl", source)
+        crawlers[source] = process.create_crawler(source)
+        process.crawl(crawlers[source], base_url=base_url, since=since)
     process.start()
-    return read_result(items_log)
+    result = read_result(items_log)
+    result.resumed = resumed
+    for source, crawler in crawlers.items():
+        if getattr(crawler.spider, "finish_reason", None) == "finished":
+            shutil.rmtree(job_dir(home / "crawl", source), ignore_errors=True)
+        else:
+            result.interrupted.append(source)
+    return result
 
 
 def read_result(items_log: Path) -> CrawlResult:
@@ -117,8 +167,11 @@ def read_result(items_log: Path) -> CrawlResult:
         status = record.pop("status", None)
         if status == "stored":
             result.stored.append(record)
+            change = record.get("change") or "new"
+            result.counts[change] = result.counts.get(change, 0) + 1
         elif status == "failed":
             result.failed.append(record)
+            result.counts["failed"] += 1
     return result
 
 
@@ -132,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="repeat for several; default: all four")
     parser.add_argument("--base-url", help="one URL replacing every publisher's hosts (the demo site)")
     parser.add_argument("--since", help="drop documents published before this date (YYYY-MM-DD)")
+    parser.add_argument("--restart", action="store_true",
+                        help="start afresh even if an interrupted crawl could be resumed")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="a Scrapy setting override (value parsed as JSON when it can be)")
     args = parser.parse_args(argv)
@@ -142,7 +197,8 @@ def main(argv: list[str] | None = None) -> int:
             overrides[name] = json.loads(value)
         except ValueError:
             overrides[name] = value
-    result = run_crawl(args.home, args.sources or list(SOURCES), args.base_url, args.since, overrides)
+    result = run_crawl(args.home, args.sources or list(SOURCES), args.base_url, args.since, overrides,
+                       resume=not args.restart)
     json.dump(asdict(result), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
     return 0

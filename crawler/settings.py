@@ -51,6 +51,17 @@ HTTPCACHE_DIR = "httpcache"
 
 ITEM_PIPELINES = {"crawler.pipelines.RawStorePipeline": 300}
 
+# Scrapy's robots.txt middleware runs at 100 and its redirects at 600.
+DOWNLOADER_MIDDLEWARES = {
+    # robots.txt Crawl-delay, which Scrapy parses but ignores; capped at this many seconds.
+    "crawler.middlewares.CrawlDelayMiddleware": 110,
+    # If-None-Match / If-Modified-Since from the crawl state; 304 → the stored copy.
+    "crawler.middlewares.ConditionalRequestMiddleware": 120,
+    # A redirect off the publisher's hosts is recorded as a failure, not followed.
+    "crawler.middlewares.OffsiteRedirectMiddleware": 650,
+}
+REFRAIN_MAX_CRAWL_DELAY = 60.0
+
 # Documents go to the raw store and the items log, never to feed exports.
 FEEDS: dict = {}
 FEED_EXPORT_ENCODING = "utf-8"

@@ -8,11 +8,20 @@ record instead of a silent gap, and the crawl goes on.
 from __future__ import annotations
 
 import json
+import os
+import re
 from datetime import datetime, timezone
 from typing import Any, ClassVar
 
 import scrapy
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    ResponseDataLossError,
+)
 from scrapy.http import HtmlResponse, Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.internet.error import (
@@ -26,6 +35,7 @@ from twisted.web._newclient import ResponseFailed
 
 from crawler.checks import GENERIC_TYPES, PDF_TYPE, media_type
 from crawler.items import DocumentItem, FetchFailure
+from crawler.middlewares import NOT_MODIFIED, OffsiteRedirect
 from crawler.scope import Scope
 from crawler.topic import Topic, load_topic
 
@@ -53,8 +63,27 @@ def text_of(selection) -> str:
     return " ".join(" ".join(selection.css("::text").getall()).split())
 
 
+def header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def job_dir(root, name: str) -> str:
+    """Where Scrapy keeps one spider's pending requests between interrupted runs."""
+    return os.path.join(str(root), f"job-{name}")
+
+
+def too_large(error: Exception) -> str:
+    """Scrapy's max-size message, said shortly: "too large: 5242880 bytes over the 1048576-byte cap"."""
+    numbers = re.findall(r"(\d+) bytes.*?max size \((\d+)\)", str(error))
+    if numbers:
+        size, cap = numbers[0]
+        return f"too large: {size} bytes, over the {cap}-byte size cap"
+    return "too large: over the size cap"
 
 
 class SourceSpider(scrapy.Spider):
@@ -76,6 +105,19 @@ class SourceSpider(scrapy.Spider):
         self.topic = topic if isinstance(topic, Topic) else load_topic(topic)
         self.scope = Scope(self.hosts, base_url=base_url, since=since, date_from=self.topic.date_from)
         self.allowed_domains = self.scope.allowed_domains
+
+    @classmethod
+    def update_settings(cls, settings) -> None:
+        """Give each spider its own Scrapy ``JOBDIR`` under ``REFRAIN_JOB_ROOT`` (when set), so
+        an interrupted crawl of several sources resumes each one where it stopped."""
+        super().update_settings(settings)
+        root = settings.get("REFRAIN_JOB_ROOT")
+        if root and not settings.get("JOBDIR"):
+            settings.set("JOBDIR", job_dir(root, cls.name), priority="spider")
+
+    def closed(self, reason: str) -> None:
+        """Remember why the crawl ended: "finished" means there is nothing left to resume."""
+        self.finish_reason = reason
 
     @classmethod
     def from_crawler(cls, crawler, *args: Any, **kwargs: Any):
@@ -126,6 +168,9 @@ class SourceSpider(scrapy.Spider):
             content_type=fields.pop("content_type"),
             fetched_at=utc_now(),
             body=response.body,
+            etag=header(response, "ETag"),
+            last_modified=header(response, "Last-Modified"),
+            not_modified=bool(response.meta.get(NOT_MODIFIED)) if getattr(response, "request", None) else False,
             **fields,
         )
 
@@ -153,14 +198,21 @@ class SourceSpider(scrapy.Spider):
         request = failure.request
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
+        elif failure.check(OffsiteRedirect):
+            reason = str(failure.value)
         elif failure.check(IgnoreRequest):
             return
-        elif failure.check(TimeoutError, TCPTimedOutError):
-            reason = "timeout"
-        elif failure.check(DNSLookupError):
+        elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
+            limit = request.meta.get("download_timeout")
+            reason = f"timeout: no complete answer within {limit:g} s" if limit else "timeout"
+        elif failure.check(DownloadCancelledError) and "max size" in str(failure.value):
+            reason = too_large(failure.value)
+        elif failure.check(DNSLookupError, CannotResolveHostError):
             reason = "DNS lookup failed"
-        elif failure.check(ConnectionRefusedError):
+        elif failure.check(ConnectionRefusedError, DownloadConnectionRefusedError):
             reason = "connection refused"
+        elif failure.check(ResponseDataLossError):
+            reason = "truncated response: fewer bytes than the server announced"
         elif failure.check(ConnectionLost, ResponseFailed):
             reason = "connection lost"
         else:
