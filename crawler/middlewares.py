@@ -1,17 +1,19 @@
 """Downloader middlewares for what Scrapy leaves undone: Crawl-delay, conditional requests,
-and redirects that would lead a spider off its publisher's site.
+redirects that would lead a spider off its publisher's site, and waiting before retries.
 
 Each is switched on in ``crawler/settings.py``; each holds one rule.
 """
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
 import time
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import signals
+from scrapy import Request, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
@@ -154,3 +156,60 @@ def allowed_host(host: str | None, domains: list[str]) -> bool:
     """Scrapy's rule: a domain or any of its subdomains."""
     host = (host or "").lower()
     return any(host == d.lower() or host.endswith("." + d.lower()) for d in domains)
+
+
+# request.meta key: the monotonic time before which a retried request must not be sent.
+NOT_BEFORE = "refrain_not_before"
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """Scrapy's retries (429 and 5xx, connection errors), with a wait before each retry.
+
+    Scrapy retries at once; a server answering 429 or 503 is asking us to slow down. The
+    wait is the server's ``Retry-After`` when it gives one (capped), else
+    ``REFRAIN_RETRY_BACKOFF`` seconds doubled on each attempt.
+    """
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        self.base = settings.getfloat("REFRAIN_RETRY_BACKOFF", 1.0)
+        self.max_wait = settings.getfloat("REFRAIN_RETRY_MAX_WAIT", 60.0)
+
+    async def process_request(self, request, spider=None):
+        wait = request.meta.get(NOT_BEFORE, 0) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        return None
+
+    def process_response(self, request, response: Response, spider=None):
+        result = super().process_response(request, response)
+        if isinstance(result, Request):
+            retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
+            self._schedule(result, retry_after)
+        return result
+
+    def process_exception(self, request, exception, spider=None):
+        result = super().process_exception(request, exception)
+        if isinstance(result, Request):
+            self._schedule(result, None)
+        return result
+
+    def _schedule(self, retry: Request, retry_after: float | None) -> None:
+        attempt = max(retry.meta.get("retry_times", 1), 1)
+        wait = retry_after if retry_after is not None else self.base * 2 ** (attempt - 1)
+        retry.meta[NOT_BEFORE] = time.monotonic() + min(wait, self.max_wait)
+        self.crawler.stats.inc_value("refrain/retry_backoff_seconds", min(wait, self.max_wait))
+
+
+def retry_after_seconds(value: bytes | None) -> float | None:
+    """``Retry-After: 120`` or ``Retry-After: <HTTP date>`` as seconds from now; None if absent."""
+    if not value:
+        return None
+    text = value.decode("latin-1").strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())

@@ -57,10 +57,16 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.CrawlDelayMiddleware": 110,
     # If-None-Match / If-Modified-Since from the crawl state; 304 → the stored copy.
     "crawler.middlewares.ConditionalRequestMiddleware": 120,
+    # Retries wait (Retry-After, else exponential backoff) instead of hammering at once.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.BackoffRetryMiddleware": 550,
     # A redirect off the publisher's hosts is recorded as a failure, not followed.
     "crawler.middlewares.OffsiteRedirectMiddleware": 650,
 }
 REFRAIN_MAX_CRAWL_DELAY = 60.0
+# First retry waits this many seconds, then twice as long each time; Retry-After wins, capped.
+REFRAIN_RETRY_BACKOFF = 2.0
+REFRAIN_RETRY_MAX_WAIT = 120.0
 
 # Documents go to the raw store and the items log, never to feed exports.
 FEEDS: dict = {}

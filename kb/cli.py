@@ -41,6 +41,16 @@ def _date(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _megabytes(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"not a size in megabytes: {value!r}")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="kb", description="Refrain: evidence and policy-document knowledge base "
                                 "for UK health and social care integration.")
@@ -53,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--base-url", help="replace every publisher's host with this URL (fixtures, the demo site)")
     c.add_argument("--since", type=_date, help="only documents published on or after YYYY-MM-DD")
     c.add_argument("--no-ingest", action="store_true", help="store raw documents only")
+    c.add_argument("--restart", action="store_true",
+                   help="start afresh instead of resuming an interrupted crawl with the same options")
+    c.add_argument("--max-size", type=_megabytes, metavar="MB",
+                   help="refuse files larger than this many megabytes (default 100)")
+    c.add_argument("--topic", metavar="TOPIC.json",
+                   help="what to crawl: queries, organisations, series, date floor (default crawler/data/topic.json)")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)")

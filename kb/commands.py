@@ -157,18 +157,35 @@ def cmd_reindex(settings: Settings, args) -> int:
 
 def cmd_crawl(settings: Settings, args) -> int:
     from crawler.run import run_crawl
-
-    sources = None if args.source == "all" else [args.source]
     from kb.config import SOURCES
 
-    result = run_crawl(settings.home, list(sources or SOURCES), base_url=args.base_url, since=args.since)
-    report = {"stored": len(result.stored), "failed": result.failed}
+    sources = list(SOURCES) if args.source == "all" else [args.source]
+    overrides = {}
+    if args.max_size:
+        overrides["DOWNLOAD_MAXSIZE"] = int(args.max_size * 1024 * 1024)
+    if args.topic:
+        topic = Path(args.topic)
+        if not topic.is_file():
+            _err(f"kb crawl: no such topic file: {topic}")
+            return 2
+        overrides["REFRAIN_TOPIC"] = str(topic.resolve())
+    result = run_crawl(settings.home, sources, base_url=args.base_url, since=args.since,
+                       overrides=overrides, resume=not args.restart)
+    report = {"stored": len(result.stored), "failed": result.failed, "counts": result.counts,
+              "resumed": result.resumed, "interrupted": result.interrupted, "log": result.log}
     if not args.no_ingest:
         report.update(ingest_crawled(KnowledgeBase(settings), result))
     if args.json:
         _emit(report)
     else:
-        _err(json.dumps({k: v for k, v in report.items() if k != "failed"}) + f", {len(result.failed)} failed")
+        for failure in result.failed:
+            _err(f"failed: {failure['url']}: {failure['reason']}")
+        _err("crawl: " + ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()))
+        if "ingest" in report:
+            _err("ingest: " + ", ".join(f"{n} {status}" for status, n in report["ingest"].items()))
+    if result.interrupted:
+        _err(f"kb crawl: interrupted ({', '.join(result.interrupted)}); run the same command again to continue")
+        return 130
     return 1 if result.failed else 0
 
 

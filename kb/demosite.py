@@ -8,6 +8,10 @@ site must give the same hashes, or a second ``kb demo`` would look like new docu
 from __future__ import annotations
 
 import contextlib
+import email.utils
+import hashlib
+import io
+import json
 import logging
 import mimetypes
 import re
@@ -21,11 +25,12 @@ from functools import partial
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from fpdf import FPDF, XPos, YPos
 
 from kb.config import SAMPLES_DIR
+from kb.siteapi import APIS
 
 log = logging.getLogger(__name__)
 
@@ -259,16 +264,62 @@ class _DemoHandler(SimpleHTTPRequestHandler):
         if path is None:
             self.send_error(HTTPStatus.NOT_FOUND, "Not found")
             return None
+        parts = urlsplit(self.path)
+        api = APIS.get(parts.path)
+        if api is not None:
+            status, answer = api(json.loads(path.read_bytes()), parse_qs(parts.query, keep_blank_values=True))
+            body = json.dumps(answer, ensure_ascii=False).encode("utf-8")
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            return io.BytesIO(body)
+        # Validators as a real web server sends them, so re-crawls can ask "changed?".
+        stat = path.stat()
+        etag = _etag(path, stat.st_mtime_ns, stat.st_size)
+        last_modified = email.utils.formatdate(int(stat.st_mtime), usegmt=True)
+        if _not_modified(self.headers, etag, int(stat.st_mtime)):
+            self.send_response(HTTPStatus.NOT_MODIFIED)
+            self.send_header("ETag", etag)
+            self.send_header("Last-Modified", last_modified)
+            self.end_headers()
+            return None
         data = path.open("rb")
-        size = path.stat().st_size
         self.send_response(HTTPStatus.OK)
         self.send_header("Content-Type", content_type_for(path))
-        self.send_header("Content-Length", str(size))
+        self.send_header("Content-Length", str(stat.st_size))
+        self.send_header("ETag", etag)
+        self.send_header("Last-Modified", last_modified)
         self.end_headers()
         return data
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         log.debug("demo site: " + format, *args)
+
+
+_ETAGS: dict[tuple[str, int, int], str] = {}
+
+
+def _etag(path: Path, mtime_ns: int, size: int) -> str:
+    """A strong ETag from the file's bytes (a rebuilt but identical file keeps its ETag)."""
+    key = (str(path), mtime_ns, size)
+    if key not in _ETAGS:
+        _ETAGS[key] = '"' + hashlib.sha256(path.read_bytes()).hexdigest()[:32] + '"'
+    return _ETAGS[key]
+
+
+def _not_modified(headers, etag: str, mtime: int) -> bool:
+    """RFC 9110: If-None-Match decides when present, else If-Modified-Since."""
+    if_none_match = headers.get("If-None-Match")
+    if if_none_match:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since = headers.get("If-Modified-Since")
+    if since:
+        try:
+            return mtime <= email.utils.parsedate_to_datetime(since).timestamp()
+        except (TypeError, ValueError):
+            return False
+    return False
 
 
 @contextlib.contextmanager

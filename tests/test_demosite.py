@@ -160,7 +160,6 @@ def tiny_url(tiny_site):
     ("path", "served", "content_type"),
     [
         ("/robots.txt", "robots.txt", "text/plain"),
-        ("/api/search.json?q=better+care+fund&count=50", "api/search.json", "application/json"),
         ("/api/Publications/20745", "api/Publications/20745.json", "application/json"),
         ("/api/Publications/22871/Document/87312/OriginalFormat", "api/Publications/22871/Document/87312/OriginalFormat.pdf", "application/pdf"),
         ("/government/news/story", "government/news/story.html", "text/html"),
