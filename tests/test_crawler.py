@@ -130,7 +130,11 @@ def test_the_nao_integration_report_is_stored_with_its_hc_number_and_date(demo):
     assert report["source"] == "nao"
     assert report["title"] == "Health and social care integration"
     assert report["published"] == "2017-02-08"
-    assert report["identifiers"] == {"hc_number": "1011", "session": "2016-17"}
+    assert report["identifiers"] == {
+        "hc_number": "1011", "session": "2016-17",
+        # from the PDF's cover page, which the report page does not list
+        "departments": "Department of Health, Department for Communities and Local Government and NHS England",
+    }
     assert report["content_type"] == "application/pdf"
     assert report["publisher"] == "National Audit Office"
     assert report["doc_type"] == "report"
@@ -162,7 +166,7 @@ def test_nao_follows_the_listing_to_its_second_page(demo):
     _, result = demo
     older = one(result, "/wp-content/uploads/2014/11/Planning-for-the-Better-Care-Fund.pdf")
     assert older["published"] == "2014-11-11"
-    assert older["identifiers"] == {"hc_number": "781", "session": "2014-15"}
+    assert older["identifiers"]["hc_number"] == "781" and older["identifiers"]["session"] == "2014-15"
 
 
 def test_govuk_items_carry_command_paper_numbers(demo):
@@ -647,3 +651,79 @@ def test_run_crawl_rejects_unknown_sources_before_starting(tmp_path):
     with pytest.raises(ValueError, match="unknown source"):
         run_crawl(tmp_path, ["nao", "bbc"])
     assert isinstance(CrawlResult(), CrawlResult)
+
+
+# -- NAO cover pages --------------------------------------------------------------------------
+
+
+def test_the_nao_cover_page_gives_hc_number_session_date_departments_and_title():
+    from crawler.cover import first_page_text, read_cover
+
+    source = (REPO / "samples/pdf-src/wp-content/uploads/2022/10/"
+              "Introducing-Integrated-Care-Systems-joining-up-local-services-to-improve-health-outcomes.pdf.txt")
+    cover = read_cover(first_page_text(render_pdf(source.read_text())))
+    assert cover == {
+        "hc_number": "655", "session": "2022-23", "published": "2022-10-12",
+        "departments": "Department of Health & Social Care and NHS England",
+        "title": "Introducing Integrated Care Systems: joining up local services to improve health outcomes",
+    }
+    assert read_cover("Report by the Comptroller and Auditor General\nCabinet Office\nThe Equipment Plan\n"
+                      "HC 42 SESSION 2019–20\n15 January 2020") == {
+        "hc_number": "42", "session": "2019-20", "published": "2020-01-15",
+        "departments": "Cabinet Office", "title": "The Equipment Plan"}
+    assert read_cover("Annual report and accounts 2019-20") == {}
+    assert first_page_text(b"not a pdf") == ""
+
+
+def test_a_pdf_whose_report_page_says_nothing_takes_its_identifiers_from_the_cover():
+    from crawler.spiders.nao import with_cover
+
+    item = document(b"%PDF")
+    item["identifiers"], item["published"] = {}, None
+    with_cover(item, {"hc_number": "655", "session": "2022-23", "published": "2022-10-12", "departments": "NHS England"})
+    assert item["identifiers"] == {"hc_number": "655", "session": "2022-23", "departments": "NHS England"}
+    assert item["published"] == "2022-10-12"
+    page_said = document(b"%PDF")  # hc_number "1" from the report page stands
+    with_cover(page_said, {"hc_number": "655"})
+    assert page_said["identifiers"] == {"hc_number": "1"}
+
+
+# -- the demo site's APIs answer as the real ones ---------------------------------------------
+
+
+def test_the_search_api_refuses_unknown_parameters_and_pages_with_start_and_count():
+    from kb.siteapi import committees_api, search_api
+
+    stored = {"results": [{"link": f"/r{n}"} for n in range(7)], "total": 7}
+    assert search_api(stored, {"q": ["care"], "page": ["2"]}) == (422, {"error": "Unexpected parameters: page"})
+    status, answer = search_api(stored, {"filter_public_timestamp": ["since:2017"]})
+    assert status == 422 and "filter_public_timestamp" in answer["error"]
+    status, answer = search_api(stored, {"q": ["care"], "filter_public_timestamp": ["from:2017-01-01,to:2018-01-01"],
+                                         "filter_organisations": ["hm-treasury"], "count": ["3"], "start": ["6"],
+                                         "fields": ["title"], "order": ["-public_timestamp"]})
+    assert status == 200 and answer["results"] == [{"link": "/r6"}] and answer["total"] == 7
+    status, answer = committees_api({"items": [{"id": n} for n in range(5)], "totalResults": 5},
+                                    {"Skip": ["2"], "Take": ["2"]})
+    assert [i["id"] for i in answer["items"]] == [2, 3] and answer["totalResults"] == 5
+
+
+def test_govuk_and_parliament_page_through_their_apis_for_real(demo_url, tmp_path):
+    topic = json.loads((REPO / "samples/topic.json").read_text())
+    topic["govuk"].update(queries=["health"], page_size=3)
+    topic["parliament"].update(search_terms=["care"], page_size=1, treasury_minutes_collection=None)
+    (tmp_path / "topic.json").write_text(json.dumps(topic))
+    small = subprocess.run(
+        [sys.executable, "-m", "crawler.run", "--home", str(tmp_path / "home"), "--base-url", demo_url,
+         "--source", "govuk", "--source", "parliament", "--set", f"REFRAIN_TOPIC={tmp_path / 'topic.json'}"],
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert small.returncode == 0, small.stderr[-3000:]
+    result = json.loads(small.stdout)
+    assert result["failed"] == []  # no 422: every parameter we send is one the Search API knows
+    search = json.loads((REPO / "samples/site/api/search.json").read_text())["results"]
+    linked = {r["link"] for r in search}
+    referrers = {s["referrer"] for s in result["stored"] if s["source"] == "govuk"}
+    assert any("start=3" in (r or "") for r in referrers) and any("start=9" in (r or "") for r in referrers)
+    assert len(linked) == 10
+    publications = json.loads((REPO / "samples/site/api/Publications.json").read_text())["items"]
+    got = {s["identifiers"].get("publication_id") for s in result["stored"] if s["source"] == "parliament"}
+    assert got >= {str(p["id"]) for p in publications if p.get("publicationStartDate", "") >= "2013"}
