@@ -28,9 +28,10 @@ from scrapy.settings import Settings
 
 from crawler.items import SOURCES
 from crawler.pipelines import OUTCOMES
-from crawler.scope import is_loopback, parse_since
+from crawler.scope import Scope, is_loopback, parse_since
 from crawler.settings import user_agent
 from crawler.source_spider import job_dir
+from crawler.topic import load_topic
 from crawler.store import read_log
 
 # On 127.0.0.1 nobody needs protecting from us: the demo crawl should take seconds.
@@ -131,6 +132,13 @@ def run_crawl(
     if unknown:
         raise ValueError(f"unknown source(s) {unknown}; choose from {list(SOURCES)}")
     since = parse_since(since)
+    Scope((), base_url=base_url)  # a bad base URL is the caller's error, before Scrapy starts
+    topic = (overrides or {}).get("REFRAIN_TOPIC")
+    if topic:
+        try:
+            load_topic(topic)
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise ValueError(f"cannot read the topic file {topic}: {error}") from None
     home = Path(home).resolve()
     items_log = new_log_path(home)
     if not sources:
@@ -155,9 +163,10 @@ def run_crawl(
     result = read_result(items_log)
     result.resumed = resumed
     for source, crawler in crawlers.items():
-        if getattr(crawler.spider, "finish_reason", None) == "finished":
+        reason = getattr(crawler.spider, "finish_reason", None)
+        if reason == "finished" or crawler.spider is None:
             shutil.rmtree(job_dir(home / "crawl", source), ignore_errors=True)
-        else:
+        if reason not in (None, "finished"):
             result.interrupted.append(source)
     return result
 

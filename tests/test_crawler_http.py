@@ -112,10 +112,15 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
 
 
+class QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        """The crawler hanging up on a slow or oversized answer is what these tests provoke."""
+
+
 @pytest.fixture
 def publisher():
     site = Publisher()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = QuietServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     server.publisher = site
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
