@@ -10,6 +10,9 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from crawler.scope import is_loopback
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS fetched (
@@ -26,11 +29,21 @@ CREATE TABLE IF NOT EXISTS fetched (
 NEW, CHANGED, UNCHANGED = "new", "changed", "unchanged"
 
 
+def state_key(url: str) -> str:
+    """The URL a document is remembered under. A mirror on this machine (the demo site) is
+    served on a fresh port each run, so its origin is left out: the same path is the same
+    document on whichever port it is served."""
+    parts = urlsplit(url)
+    if is_loopback(url):
+        return urlunsplit(("http", "loopback", parts.path, parts.query, ""))
+    return url
+
+
 @dataclass(frozen=True)
 class Fetched:
     """One URL as last stored."""
 
-    url: str
+    url: str  # as stored: see state_key
     sha256: str
     path: str
     content_type: str | None = None
@@ -61,7 +74,7 @@ class CrawlState:
     def get(self, url: str) -> Fetched | None:
         row = self._conn().execute(
             "SELECT url, sha256, path, content_type, etag, last_modified, fetched_at FROM fetched WHERE url = ?",
-            (url,),
+            (state_key(url),),
         ).fetchone()
         return Fetched(*row) if row else None
 
@@ -76,7 +89,7 @@ class CrawlState:
         with self._conn() as db:
             db.execute(
                 "INSERT OR REPLACE INTO fetched VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (fetched.url, fetched.sha256, fetched.path, fetched.content_type, fetched.etag,
+                (state_key(fetched.url), fetched.sha256, fetched.path, fetched.content_type, fetched.etag,
                  fetched.last_modified, fetched.fetched_at),
             )
 
