@@ -228,6 +228,22 @@ def test_a_second_crawl_into_the_same_home_changes_nothing_on_disk(demo, demo_ur
     after = {p: p.read_bytes() for p in (home / "raw").rglob("*") if p.is_file()}
     assert after == before
     assert {s["sha256"] for s in again["stored"]} == {s["sha256"] for s in first["stored"]}
+    assert again["counts"] == {"new": 0, "changed": 0, "unchanged": len(first["stored"]),
+                               "failed": len(first["failed"])}
+    assert all(s["not_modified"] for s in again["stored"]), "every document answered 304"
+
+
+def test_a_mirror_on_another_port_is_the_same_site_to_the_crawl_state(tmp_path):
+    from crawler.state import CrawlState, Fetched, state_key
+
+    assert state_key("http://127.0.0.1:4242/a.pdf?x=1") == state_key("http://127.0.0.1:5151/a.pdf?x=1")
+    assert state_key("https://www.nao.org.uk/a.pdf") == "https://www.nao.org.uk/a.pdf"
+    state = CrawlState(tmp_path / "state.sqlite")
+    state.record(Fetched(url="http://127.0.0.1:4242/a.pdf", sha256="ab", path="/x", etag='"1"'))
+    assert state.get("http://127.0.0.1:5151/a.pdf").etag == '"1"'
+    assert state.change("http://127.0.0.1:5151/a.pdf", "ab") == "unchanged"
+    assert state.change("http://127.0.0.1:5151/a.pdf", "cd") == "changed"
+    assert state.change("https://www.nao.org.uk/a.pdf", "ab") == "new"
 
 
 def test_since_drops_older_documents(demo_url, tmp_path):
