@@ -203,7 +203,7 @@ def test_every_failure_is_recorded_with_its_reason_and_the_good_file_is_still_st
         "/up/Good.pdf": Route(good),
         "/up/Missing.pdf": None,  # placeholder, removed below: served as 404
         "/up/Error.pdf": Route(good, statuses=[500, 500, 500]),
-        "/up/Slow.pdf": Route(good, delay=3.0),
+        "/up/Slow.pdf": Route(good, delay=5.0),
         "/up/Huge.pdf": Route(b"%PDF-1.4\n" + b"0" * 300_000 + b"\n%%EOF\n"),
         "/up/Cut.pdf": Route(good[: len(good) // 2]),
         "/up/Lost.pdf": Route(good[:1000], short_by=5000),
@@ -214,7 +214,7 @@ def test_every_failure_is_recorded_with_its_reason_and_the_good_file_is_still_st
     del publisher.routes["/up/Missing.pdf"]
     port = publisher.base_url.rsplit(":", 1)[1]
     publisher.routes["/up/Away.pdf"].headers["Location"] = f"http://localhost:{port}/up/Good.pdf"
-    result = crawl(tmp_path, publisher, topic, "DOWNLOAD_TIMEOUT=1", "DOWNLOAD_MAXSIZE=200000")
+    result = crawl(tmp_path, publisher, topic, "DOWNLOAD_TIMEOUT=2", "DOWNLOAD_MAXSIZE=200000")
     got = reasons(result)
     assert got["Missing.pdf"] == "HTTP 404"
     assert got["Error.pdf"] == "HTTP 500"
@@ -228,23 +228,25 @@ def test_every_failure_is_recorded_with_its_reason_and_the_good_file_is_still_st
     assert all(f["source"] == "nao" and f["referrer"].endswith("/reports/broken/") for f in result["failed"])
     # An on-site redirect is followed; the document is stored once under its final URL.
     assert [s["url"] for s in result["stored"]] == [publisher.base_url + "/up/Good.pdf"]
-    # 500 was retried twice (three requests), with a growing wait between attempts.
-    attempts = [r[3] for r in publisher.served("/up/Error.pdf")]
-    assert len(attempts) == 3 and attempts[2] - attempts[1] > attempts[1] - attempts[0] > 0.04
     assert not publisher.served("/up/Good.pdf", 200)[1:], "fetched once, though linked twice"
     # Nothing of the failures reached the raw store.
     stored = {p.name for p in (tmp_path / "raw").rglob("*.pdf")}
     assert stored == {hashlib.sha256(good).hexdigest() + ".pdf"}
 
 
-def test_a_503_with_retry_after_is_waited_out_then_stored(publisher, topic, tmp_path):
+def test_retries_wait_for_retry_after_or_back_off_exponentially(publisher, topic, tmp_path):
     publisher.add_report("busy", "Busy care", "2020-01-15", {
         "/up/Busy.pdf": Route(pdf("Busy"), statuses=[503], headers={"Retry-After": "1"}),
+        "/up/Error.pdf": Route(pdf("Error"), statuses=[500, 500, 500]),
     })
     result = crawl(tmp_path, publisher, topic)
-    assert result["counts"]["new"] == 1 and result["failed"] == []
+    assert result["counts"] == {"new": 1, "changed": 0, "unchanged": 0, "failed": 1}
     first, second = publisher.served("/up/Busy.pdf")
     assert (first[1], second[1]) == (503, 200) and second[3] - first[3] >= 0.95
+    # 500 is retried twice (three requests), waiting longer each time (0.05 s, then 0.1 s on loopback).
+    attempts = [r[3] for r in publisher.served("/up/Error.pdf")]
+    assert len(attempts) == 3 and reasons(result) == {"Error.pdf": "HTTP 500"}
+    assert attempts[2] - attempts[1] >= 0.1 and attempts[1] - attempts[0] >= 0.05
 
 
 # -- politeness --------------------------------------------------------------------------------
