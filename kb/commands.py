@@ -257,3 +257,29 @@ def cmd_eval_search(settings: Settings, args) -> int:
     else:
         sys.stdout.write(format_search_report(report) + "\n")
     return 0
+
+
+def cmd_export(settings: Settings, args) -> int:
+    from kb.backup import BackupError, export_kb
+
+    try:
+        report = export_kb(settings, args.path)
+    except BackupError as exc:
+        _err(f"kb export: {exc}")
+        return 1
+    _emit(report) if args.json else _err(f"exported {report['counts']['documents']} documents, "
+                                         f"{report['files']} files, to {report['archive']}")
+    return 0
+
+
+def cmd_import(settings: Settings, args) -> int:
+    from kb.backup import BackupError, import_kb
+
+    try:
+        report = import_kb(settings, args.path)
+    except BackupError as exc:
+        _err(f"kb import: {exc}")
+        return 1
+    _emit(report) if args.json else _err(f"imported {report['counts']['documents']} documents into "
+                                         f"{settings.home}; vectors rebuilt: {report['reindex']['vectors']}")
+    return 0
