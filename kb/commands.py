@@ -28,9 +28,10 @@ def _summary(results) -> dict:
 def cmd_ingest(settings: Settings, args) -> int:
     from kb.ingest import ingest_paths
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    present = [p for p in args.paths if Path(p).exists() or Path(p).is_symlink()]  # a broken link says so
+    missing = [p for p in args.paths if p not in present]
     kbase = KnowledgeBase(settings)
-    results = ingest_paths(kbase, [p for p in args.paths if Path(p).exists()], progress=_progress)
+    results = ingest_paths(kbase, present, progress=_progress)
     for p in missing:
         reason = "no such file or directory"
         kbase.store.record_failure(p, reason, _now())
