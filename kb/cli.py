@@ -115,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--check", action="store_true", help="report only, repair nothing")
     c.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("export", help="write the knowledge base to one portable archive (.tar.gz)")
+    c.add_argument("path", metavar="PATH")
+    c.add_argument("--json", action="store_true")
+
+    c = sub.add_parser("import", help="restore an archive made by `kb export` into an empty $KB_HOME")
+    c.add_argument("path", metavar="PATH")
+    c.add_argument("--json", action="store_true")
+
     c = sub.add_parser("lifecycle", help="recommendations with the government responses linked to them")
     c.add_argument("--json", action="store_true")
 

@@ -28,9 +28,10 @@ def _summary(results) -> dict:
 def cmd_ingest(settings: Settings, args) -> int:
     from kb.ingest import ingest_paths
 
-    missing = [p for p in args.paths if not Path(p).exists()]
+    present = [p for p in args.paths if Path(p).exists() or Path(p).is_symlink()]  # a broken link says so
+    missing = [p for p in args.paths if p not in present]
     kbase = KnowledgeBase(settings)
-    results = ingest_paths(kbase, [p for p in args.paths if Path(p).exists()], progress=_progress)
+    results = ingest_paths(kbase, present, progress=_progress)
     for p in missing:
         reason = "no such file or directory"
         kbase.store.record_failure(p, reason, _now())
@@ -273,4 +274,30 @@ def cmd_eval_search(settings: Settings, args) -> int:
         _emit(report)
     else:
         sys.stdout.write(format_search_report(report) + "\n")
+    return 0
+
+
+def cmd_export(settings: Settings, args) -> int:
+    from kb.backup import BackupError, export_kb
+
+    try:
+        report = export_kb(settings, args.path)
+    except BackupError as exc:
+        _err(f"kb export: {exc}")
+        return 1
+    _emit(report) if args.json else _err(f"exported {report['counts']['documents']} documents, "
+                                         f"{report['files']} files, to {report['archive']}")
+    return 0
+
+
+def cmd_import(settings: Settings, args) -> int:
+    from kb.backup import BackupError, import_kb
+
+    try:
+        report = import_kb(settings, args.path)
+    except BackupError as exc:
+        _err(f"kb import: {exc}")
+        return 1
+    _emit(report) if args.json else _err(f"imported {report['counts']['documents']} documents into "
+                                         f"{settings.home}; vectors rebuilt: {report['reindex']['vectors']}")
     return 0

@@ -37,6 +37,10 @@ class Settings:
     finding_threshold: float = 0.72
     host: str = "127.0.0.1"
     port: int = 5000
+    # Caps that keep one hostile file from exhausting memory or time: any file, and files
+    # whose whole text is read and segmented at once (everything but PDF, read page by page).
+    max_file_bytes: int = 500 * 1000 * 1000
+    max_text_bytes: int = 20 * 1000 * 1000
     extra: dict = field(default_factory=dict)
 
     @property
@@ -66,4 +70,6 @@ class Settings:
             finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.72")),
             host=env.get("KB_HOST", "127.0.0.1"),
             port=int(env.get("KB_PORT", "5000")),
+            max_file_bytes=int(float(env.get("KB_MAX_FILE_MB", "500")) * 1000 * 1000),
+            max_text_bytes=int(float(env.get("KB_MAX_TEXT_MB", "20")) * 1000 * 1000),
         )

@@ -1,9 +1,20 @@
 """Ingest files into the knowledge base: load → extract → passages → SQLite → Chroma.
 
 Keyed by the sha256 of the bytes, so ingesting the same file twice changes nothing; a new
-version of a document (same URL, new bytes) replaces the old one. Each document is written
-in one SQLite transaction; Chroma is updated after the commit (``kb doctor`` re-derives it).
-A file that fails is recorded with its reason and the run goes on.
+version of a document (same URL, new bytes) replaces the old one. A file that fails is
+recorded with its reason and the run goes on.
+
+Crash safety (a ``kill -9`` at any instant must leave a state the next run converges from):
+
+1. everything slow (reading, extraction, embedding into the SQLite cache) happens first and
+   writes nothing a reader can see;
+2. one SQLite transaction then writes the document with all its rows *and* notes the work it
+   owes: ``vectors_pending`` (its vectors may not be in Chroma yet), ``vectors_stale`` (the
+   vectors of a replaced version, to delete) and the ``links_stale`` flag (recurrence groups
+   and response links need redoing). Before the commit nothing of it is visible; after, all;
+3. Chroma writes use the rows' content-derived ids, so repeating them is harmless; the notes
+   are cleared only after they succeed;
+4. every run first settles notes left by a killed run (``settle``), and ``kb doctor`` does too.
 """
 from __future__ import annotations
 
@@ -12,6 +23,7 @@ import json
 import logging
 import os
 import re
+import stat
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -27,6 +39,7 @@ log = logging.getLogger(__name__)
 
 SUFFIXES = {".pdf", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}
 SIDECAR = ".meta.json"
+LINKS_STALE = "links_stale"  # meta flag: response links and recurrence groups need redoing
 
 
 @dataclass
@@ -46,13 +59,17 @@ def now_iso() -> str:
 
 
 def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
-    """Files as given, and supported files inside folders (sidecars skipped), sorted."""
+    """Files as given, and supported files inside folders (sidecars skipped), sorted.
+
+    Entries of a folder with a supported name that are not regular files (a FIFO, a broken
+    link) are kept, so that they are reported as failures instead of silently skipped."""
     out: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
             out.extend(sorted(
                 f for f in p.rglob("*")
-                if f.is_file() and f.suffix.lower() in SUFFIXES and not f.name.endswith(SIDECAR)
+                if not f.is_dir() and f.suffix.lower() in SUFFIXES and not f.name.endswith(SIDECAR)
+                and not f.name.endswith(".tmp")
             ))
         else:
             out.append(p)
@@ -74,15 +91,41 @@ def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
                  progress: Callable[[IngestResult, int, int], None] | None = None,
                  regroup: bool = True) -> list[IngestResult]:
     files = expand_paths(paths)
+    settle(kbase, relink=False)
     results = []
     for n, path in enumerate(files, 1):
         result = ingest_file(kbase, path)
         results.append(result)
         if progress:
             progress(result, n, len(files))
-    if regroup and any(r.status in ("new", "updated") for r in results):
+    if regroup and kbase.store.flag(LINKS_STALE):
         derive_links(kbase)
     return results
+
+
+def settle(kbase: KnowledgeBase, relink: bool = True) -> dict:
+    """Finish the work a killed run left noted in SQLite: write the vectors of documents
+    still ``vectors_pending``, delete ``vectors_stale`` ones, and (with ``relink``) redo the
+    links if ``links_stale``. Idempotent, and cheap when nothing is owed."""
+    from kb.maintenance import upsert_document_vectors
+
+    store = kbase.store
+    pending = store.pending_documents()
+    stale = store.stale_vectors()
+    for name, ids in stale.items():
+        kbase.vectors.delete(name, ids)
+    if pending:
+        log.info("settling %d document(s) whose vectors a previous run did not finish", len(pending))
+        upsert_document_vectors(kbase, pending)
+    if pending or stale:
+        with store.transaction() as conn:
+            conn.executemany("DELETE FROM vectors_pending WHERE doc_id = ?", [(d,) for d in pending])
+            conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?",
+                             [(n, i) for n, ids in stale.items() for i in ids])
+    relinked = bool(relink and store.flag(LINKS_STALE))
+    if relinked:
+        derive_links(kbase)
+    return {"documents": len(pending), "stale_vectors": sum(map(len, stale.values())), "relinked": relinked}
 
 
 def derive_links(kbase: KnowledgeBase) -> None:
@@ -93,22 +136,69 @@ def derive_links(kbase: KnowledgeBase) -> None:
 
     link_responses(kbase)
     rebuild_groups(kbase)
+    kbase.store.set_flag(LINKS_STALE, None)  # only once both are done: a kill before re-does them
 
 
 def ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None = None) -> IngestResult:
+    """Ingest one file; any failure, expected or not, becomes a recorded one-line reason."""
+    try:
+        return _ingest_file(kbase, path, meta)
+    except DocumentError as exc:
+        return _fail(kbase, path, str(exc))
+    except RecursionError:
+        return _fail(kbase, path, "document too deeply nested to process")
+    except MemoryError:
+        return _fail(kbase, path, "out of memory while processing the document")
+    except Exception as exc:  # a bug or a library's surprise must not stop the run
+        log.debug("unexpected error on %s", path, exc_info=True)
+        return _fail(kbase, path, f"unexpected error: {type(exc).__name__}: {_one_line(str(exc))}")
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def check_file(path: Path, settings) -> int:
+    """The file's size, or a ``DocumentError`` saying why it will not be read: not a regular
+    file (a FIFO would block a read forever), a broken link, unreadable, or over the caps."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        kind = "broken symbolic link" if path.is_symlink() else "no such file"
+        raise DocumentError(f"cannot read file: {kind}") from None
+    except OSError as exc:
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a directory" if stat.S_ISDIR(st.st_mode) else "special"
+        raise DocumentError(f"not a regular file ({kind})")
+    if not os.access(path, os.R_OK):
+        raise DocumentError("cannot read file: permission denied")
+    if st.st_size > settings.max_file_bytes:
+        raise DocumentError(f"file too large ({_mb(st.st_size)} > {_mb(settings.max_file_bytes)}, "
+                            f"the KB_MAX_FILE_MB limit)")
+    if path.suffix.lower() != ".pdf" and st.st_size > settings.max_text_bytes:
+        raise DocumentError(f"text file too large ({_mb(st.st_size)} > {_mb(settings.max_text_bytes)}, "
+                            f"the KB_MAX_TEXT_MB limit)")
+    return st.st_size
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None) -> IngestResult:
+    check_file(path, kbase.settings)
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return _fail(kbase, path, f"cannot read file: {exc.strerror or exc}")
+        raise DocumentError(f"cannot read file: {exc.strerror or exc}") from None
     sha = hashlib.sha256(data).hexdigest()
     existing = kbase.store.document_by_sha(sha)
     if existing:
         return IngestResult(str(path), "unchanged", existing.id, existing.title)
     meta = dict(meta or read_sidecar(path))
-    try:
-        source_doc = load_document(path)
-    except DocumentError as exc:
-        return _fail(kbase, path, str(exc))
+    source_doc = load_document(path)
     from nlp.extract import extract
 
     extracted = extract(source_doc, embedder=kbase.embedder)
@@ -159,6 +249,9 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
     old_recs: list[str] = []
     old_findings: list[str] = []
     with store.transaction() as conn:
+        if store.document_by_sha(sha):  # another process stored it while we were extracting
+            existing = store.document_by_sha(sha)
+            return IngestResult(str(path), "unchanged", existing.id, existing.title)
         for old in replaced:
             old_recs += [r[0] for r in conn.execute("SELECT id FROM recommendations WHERE doc_id = ?", (old.id,))]
             old_findings += [r[0] for r in conn.execute(
@@ -195,6 +288,12 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
                VALUES (?,?,?,?,?,?,?,?,?)""",
             [(doc_id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.sentence, f.page, int(f.per_unit))
              for f in ex.funding])
+        # The notes of what this document owes Chroma and the links, committed with it.
+        conn.executemany("INSERT OR IGNORE INTO vectors_stale(collection, vector_id) VALUES (?, ?)",
+                         [(PASSAGES, i) for i in old_passages] + [(RECOMMENDATIONS, i) for i in old_recs]
+                         + [(FINDINGS, i) for i in old_findings])
+        conn.execute("INSERT OR IGNORE INTO vectors_pending(doc_id) VALUES (?)", (doc_id,))
+        store.set_flag(LINKS_STALE, "1")
 
     vec = kbase.vectors
     if old_passages:
@@ -212,6 +311,11 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
     if finding_ids:
         vec.upsert(FINDINGS, finding_ids, finding_vecs,
                    [dict(meta_common, page=b.page or 0, theme=b.theme) for b in ex.barriers])
+    with store.transaction() as conn:  # Chroma has it all now: the notes can go
+        conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
+        conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?",
+                         [(PASSAGES, i) for i in old_passages] + [(RECOMMENDATIONS, i) for i in old_recs]
+                         + [(FINDINGS, i) for i in old_findings])
     status = "updated" if replaced else "new"
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))

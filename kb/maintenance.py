@@ -42,16 +42,22 @@ def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     """Drop and refill every collection from SQLite rows and the embedding cache."""
     from kb.recurrence import rebuild_groups
 
+    from kb.ingest import LINKS_STALE
+
     counts = {}
     for name, sql in TABLE_FOR.items():
         kbase.vectors.reset(name)
         rows = kbase.store.conn.execute(sql).fetchall()
         _upsert_rows(kbase, name, rows, batch)
         counts[name] = len(rows)
+    with kbase.store.transaction() as conn:  # every vector is rewritten: nothing is owed any more
+        conn.execute("DELETE FROM vectors_pending")
+        conn.execute("DELETE FROM vectors_stale")
     from kb.lifecycle import link_responses
 
     links = link_responses(kbase)
     groups = rebuild_groups(kbase)
+    kbase.store.set_flag(LINKS_STALE, None)
     return {"vectors": counts, "recurrence_groups": len(groups), "response_links": links}
 
 
@@ -62,28 +68,58 @@ def _upsert_rows(kbase: KnowledgeBase, name: str, rows: list, batch: int = 2000)
         kbase.vectors.upsert(name, [r[0] for r in chunk], vectors, [_metadata(r) for r in chunk])
 
 
+def upsert_document_vectors(kbase: KnowledgeBase, doc_ids: list[str]) -> dict:
+    """(Re)write every vector of these documents from SQLite rows and the embedding cache:
+    what a run killed between its SQLite commit and its Chroma writes still owes."""
+    wanted = set(doc_ids)
+    counts = {}
+    for name, sql in TABLE_FOR.items():
+        rows = [r for r in kbase.store.conn.execute(sql) if r[2] in wanted]
+        _upsert_rows(kbase, name, rows)
+        counts[name] = len(rows)
+    return counts
+
+
 # --- doctor -------------------------------------------------------------------------------
 
 
 def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
     """Compare SQLite with Chroma collection by collection and check SQLite itself.
 
-    Returns ``{"healthy", "sqlite": {"integrity", "fts"}, "collections": {name: {"sqlite",
+    Returns ``{"healthy", "sqlite": {"integrity", "fts"}, "pending", "collections": {name: {"sqlite",
     "chroma", "missing", "orphans", "repaired"}}}``. ``missing`` (rows without a vector) and
     ``orphans`` (vectors without a row) are what was found; with ``repair`` the missing
     vectors are upserted, the orphans deleted, the full-text index rebuilt if it is
     inconsistent, and everything checked again: ``after`` holds that second look and
-    ``healthy`` describes the state the knowledge base is left in.
+    ``healthy`` describes the state the knowledge base is left in. ``pending`` counts the
+    work a killed ``kb ingest`` noted and did not finish; a repair settles it first.
     """
     sqlite_report = _check_sqlite(kbase.store.conn, repair)
+    pending = _pending(kbase)
+    if repair and any(pending.values()):
+        from kb.ingest import settle
+
+        settle(kbase)  # the notes a killed ingest left; the id-by-id check below confirms them
+        pending = dict(_pending(kbase), settled=True)
     collections: dict[str, dict] = {}
     for name in TABLE_FOR:
         collections[name] = _check_collection(kbase, name, repair)
-    healthy = sqlite_report["healthy"] and all(c["healthy"] for c in collections.values())
+    owed = pending["documents"] or pending["stale_vectors"] or pending["links_stale"]
+    healthy = sqlite_report["healthy"] and not owed and all(c["healthy"] for c in collections.values())
     for c in collections.values():
         del c["healthy"]
     del sqlite_report["healthy"]
-    return {"healthy": healthy, "sqlite": sqlite_report, "collections": collections}
+    return {"healthy": healthy, "sqlite": sqlite_report, "collections": collections, "pending": pending}
+
+
+def _pending(kbase: KnowledgeBase) -> dict:
+    """Work a killed ``kb ingest`` left noted (see ``kb.ingest``)."""
+    from kb.ingest import LINKS_STALE
+
+    store = kbase.store
+    return {"documents": len(store.pending_documents()),
+            "stale_vectors": sum(map(len, store.stale_vectors().values())),
+            "links_stale": bool(store.flag(LINKS_STALE))}
 
 
 def _sqlite_ids(kbase: KnowledgeBase, name: str) -> list[str]:

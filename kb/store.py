@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -161,6 +161,19 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE barriers ADD COLUMN vector_id TEXT;
     CREATE INDEX barriers_vector ON barriers(vector_id);
     """,
+    # Work owed to Chroma and to the whole-KB links, written in the same transaction as the
+    # document that causes it and cleared only once done: a process killed in between leaves
+    # a note that the next ``kb ingest`` (or ``kb doctor``) settles, so a re-run converges.
+    4: """
+    CREATE TABLE vectors_pending (
+        doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE
+    );
+    CREATE TABLE vectors_stale (
+        collection TEXT NOT NULL,
+        vector_id TEXT NOT NULL,
+        PRIMARY KEY (collection, vector_id)
+    );
+    """,
 }
 
 
@@ -227,8 +240,10 @@ class Store:
     def migrate(self) -> None:
         current = self.schema_version()
         for version in sorted(v for v in MIGRATIONS if v > current):
-            log.info("migrating %s to schema %d", self.path, version)
             with self.transaction():
+                if self.schema_version() >= version:  # another process migrated meanwhile
+                    continue
+                log.info("migrating %s to schema %d", self.path, version)
                 for statement in _split_sql(MIGRATIONS[version]):
                     self.conn.execute(statement)
                 self.conn.execute(
@@ -276,6 +291,28 @@ class Store:
         self.conn.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
         self.conn.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
         return passage_ids
+
+    # --- work owed to Chroma (see migration 4) -------------------------------------------
+
+    def set_flag(self, key: str, value: str | None) -> None:
+        """A small persistent flag in ``meta`` (``None`` clears it)."""
+        if value is None:
+            self.conn.execute("DELETE FROM meta WHERE key = ?", (key,))
+        else:
+            self.conn.execute("INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)", (key, value))
+
+    def flag(self, key: str) -> str | None:
+        row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    def pending_documents(self) -> list[str]:
+        return [r[0] for r in self.conn.execute("SELECT doc_id FROM vectors_pending ORDER BY doc_id")]
+
+    def stale_vectors(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for name, vid in self.conn.execute("SELECT collection, vector_id FROM vectors_stale ORDER BY 1, 2"):
+            out.setdefault(name, []).append(vid)
+        return out
 
     # --- embeddings cache -----------------------------------------------------------------
 

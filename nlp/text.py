@@ -5,6 +5,7 @@ that cannot be read raises ``DocumentError`` with a one-line reason; nothing els
 """
 from __future__ import annotations
 
+import codecs
 import json
 import logging
 import re
@@ -68,7 +69,9 @@ def load_document(path: str | Path, fmt: str | None = None) -> SourceDocument:
         raise DocumentError(f"unsupported format {fmt!r}")
     doc = loader(path)
     if not doc.text.strip():
-        raise DocumentError("no text found (scanned PDF or empty document?)")
+        if fmt == "pdf":
+            raise DocumentError("no text layer (a scanned or image-only PDF?)")
+        raise DocumentError(f"no text found (empty {fmt} document)")
     return doc
 
 
@@ -136,10 +139,16 @@ def _parse_html(markup: str | bytes):
         markup = decode_bytes(markup)
     if not markup.strip():
         return None
+    parser = lxml.html.HTMLParser()
     try:
-        return lxml.html.document_fromstring(markup)
+        root = lxml.html.document_fromstring(markup, parser=parser)
     except (etree.ParserError, ValueError):
         return None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        # libxml2 stops at 256 levels and silently drops the rest: say so rather than
+        # storing a page that lost its text.
+        raise DocumentError("HTML nested too deeply to parse (more than 256 levels)")
+    return root
 
 
 def _root_text(root) -> str:
@@ -159,12 +168,18 @@ def _root_text(root) -> str:
 
 
 def decode_bytes(data: bytes) -> str:
-    for enc in ("utf-8", "cp1252"):
-        try:
-            return data.decode(enc)
-        except UnicodeDecodeError:
-            continue
-    return data.decode("latin-1", errors="replace")
+    """UTF-8, with any byte that is not valid UTF-8 read as Windows-1252: files pasted
+    together from a UTF-8 and a Windows source keep both halves legible (no mojibake)."""
+    return data.decode("utf-8", errors=_CP1252_FALLBACK)
+
+
+def _cp1252_fallback(exc: UnicodeDecodeError) -> tuple[str, int]:
+    bad = exc.object[exc.start:exc.end]
+    return bad.decode("cp1252", errors="replace"), exc.end
+
+
+_CP1252_FALLBACK = "refrain-cp1252-fallback"
+codecs.register_error(_CP1252_FALLBACK, _cp1252_fallback)
 
 
 def load_html(path: Path) -> SourceDocument:
@@ -252,11 +267,13 @@ def load_govuk_json(path: Path) -> SourceDocument:
     for key in ("summary", "introduction"):
         if isinstance(details.get(key), str):
             parts.append(html_to_text(details[key]))
-    for block in details.get("documents") or []:
+    blocks = details.get("documents")
+    for block in blocks if isinstance(blocks, list) else []:
         if isinstance(block, str):
             parts.append(html_to_text(block))
     text = "\n\n".join(p for p in parts if p and p.strip())
-    orgs = [o.get("title") for o in (item.get("links") or {}).get("organisations") or [] if isinstance(o, dict)]
+    links = item.get("links") if isinstance(item.get("links"), dict) else {}
+    orgs = [o.get("title") for o in links.get("organisations") or [] if isinstance(o, dict)]
     published = normalise_date(str(item.get("first_published_at") or item.get("public_updated_at") or ""))
     meta = {
         "base_path": item.get("base_path"),
@@ -264,7 +281,8 @@ def load_govuk_json(path: Path) -> SourceDocument:
         "organisations": [o for o in orgs if o],
         "public_updated_at": item.get("public_updated_at"),
     }
-    return SourceDocument(str(path), "govuk-json", [text], False, title=item.get("title"),
+    title = item.get("title") if isinstance(item.get("title"), str) else None
+    return SourceDocument(str(path), "govuk-json", [text], False, title=title,
                           published=published, meta=meta)
 
 
@@ -279,10 +297,15 @@ LOADERS = {
 
 def normalise_date(value: str) -> str | None:
     """ISO date from an ISO timestamp or an English date ('8 February 2017'), else None."""
+    from datetime import date
+
     value = (value or "").strip()
     m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
     if m:
-        return "-".join(m.groups())
+        try:  # '2023-13-45' is not a date: never store one that no calendar has
+            return date(*map(int, m.groups())).isoformat()
+        except ValueError:
+            return None
     m = re.search(rf"\b(\d{{1,2}})\s+({MONTHS}|{SHORT_MONTHS})\.?\s+(\d{{4}})\b", value, re.I)
     if m:
         from datetime import datetime
