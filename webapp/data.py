@@ -11,6 +11,7 @@ import json
 import math
 from dataclasses import dataclass, field
 
+from kb.browse import known_gaps
 from kb.facets import FacetValue, facet_counts
 from kb.knowledge import KnowledgeBase
 from kb.recurrence import recurrence
@@ -59,6 +60,11 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
         unfiltered = search(kbase, params.q, k=RESULT_WINDOW, filters=Filters()) if params.filtered else window
         result.facets = facet_counts(unfiltered, FACETS)
     return result
+
+
+def search_window(kbase: KnowledgeBase, params: SearchParams) -> list[Hit]:
+    """Every hit of the result window (filters applied, pages ignored): the CSV export."""
+    return search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters) if params.q else []
 
 
 def doc_types(store: Store) -> list[str]:
@@ -141,4 +147,4 @@ def about(store: Store) -> dict:
         last_crawl = None
     years = conn.execute("SELECT MIN(year), MAX(year) FROM documents").fetchone()
     return {"stats": store.stats(), "last_ingest": last_ingest, "last_crawl": last_crawl,
-            "first_year": years[0], "last_year": years[1]}
+            "first_year": years[0], "last_year": years[1], "gaps": known_gaps(store)}
