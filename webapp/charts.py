@@ -19,6 +19,8 @@ PAD_RIGHT = 12
 PAD_TOP = 14
 PAD_BOTTOM = 34  # room for the year labels
 MAX_LABELS = 12
+CHAR_W = 8  # width of a label character at the chart's font size
+LABEL_W = 40  # room a year label needs
 
 
 @dataclass
@@ -70,11 +72,9 @@ def nice_step(top: float, lines: int = 4) -> float:
 def bar_chart(points: list[tuple[str, float]], fmt: Callable[[float], str] = lambda v: f"{v:,.0f}",
               width: int = WIDTH, height: int = HEIGHT, integer: bool = True) -> BarChart:
     """Bars for ``points`` (category, value) in order, on a value axis from zero."""
-    x0, x1 = PAD_LEFT, width - PAD_RIGHT
     y0, y1 = height - PAD_BOTTOM, PAD_TOP
-    chart = BarChart(width, height, x0, x1, y0, y1)
     if not points:
-        return chart
+        return BarChart(width, height, PAD_LEFT, width - PAD_RIGHT, y0, y1)
     top = max(v for _, v in points)
     step = nice_step(top)
     if integer:
@@ -82,10 +82,14 @@ def bar_chart(points: list[tuple[str, float]], fmt: Callable[[float], str] = lam
     axis_top = step * max(1, math.ceil(top / step)) if top > 0 else step
     scale = (y0 - y1) / axis_top
     n = int(round(axis_top / step))
-    chart.grid = [GridLine(round(y0 - i * step * scale, 1), fmt(i * step)) for i in range(n + 1)]
+    labels = [fmt(i * step) for i in range(n + 1)]
+    # The value labels decide the left margin: '£150 billion' needs more room than '4'.
+    x0, x1 = max(PAD_LEFT // 2, CHAR_W * max(len(t) for t in labels) + 14), width - PAD_RIGHT
+    chart = BarChart(width, height, x0, x1, y0, y1)
+    chart.grid = [GridLine(round(y0 - i * step * scale, 1), text) for i, text in enumerate(labels)]
     slot = (x1 - x0) / len(points)
     bar_w = max(2.0, slot * 0.7)
-    every = max(1, math.ceil(len(points) / MAX_LABELS))
+    every = max(1, math.ceil(len(points) / MAX_LABELS), math.ceil(LABEL_W / slot))
     for i, (label, value) in enumerate(points):
         h = round(value * scale, 1)
         chart.bars.append(Bar(x=round(x0 + i * slot + (slot - bar_w) / 2, 1), y=round(y0 - h, 1),

@@ -137,6 +137,19 @@ def recurrence_group(store: Store, group_id: str) -> dict | None:
     return recurrence(store, group_id)
 
 
+def group_responses(store: Store, group: dict) -> list[dict]:
+    """The government responses linked to a group's recommendations, with their own ids (for
+    links to ``#response-<id>``), in date order."""
+    ids = [o["recommendation_id"] for o in group["occurrences"] if o.get("recommendation_id")]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [dict(r) for r in store.conn.execute(
+        f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
+            FROM responses s JOIN documents d ON d.id = s.doc_id
+            WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
+
+
 def about(store: Store) -> dict:
     """Counts, the last ingest and the last finished crawl, for the about page."""
     conn = store.conn
