@@ -249,8 +249,8 @@ def parse_funding(args: Mapping[str, str]):
 def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **changes) -> dict:
     """The query string of a funding table view (defaults left out): links keep the filters."""
     pairs = {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
-             "q": query.q, "sort": query.sort if query.sort != "amount" else None,
-             "order": query.order if query.order != ("desc" if query.sort == "amount" else "asc") else None,
-             "k": k if k != FUNDING_PER_PAGE_DEFAULT else None, "page": page if page != 1 else None}
+             "q": query.q, "sort": query.sort, "order": query.order, "k": k, "page": page}
     pairs.update(changes)
-    return {key: value for key, value in pairs.items() if value not in (None, "")}
+    defaults = {"sort": "amount", "order": "desc" if pairs["sort"] == "amount" else "asc",
+                "k": FUNDING_PER_PAGE_DEFAULT, "page": 1}
+    return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
