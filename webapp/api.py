@@ -122,7 +122,7 @@ def funding():
 def document(doc_id: str):
     detail = data.document_detail(get_kb().store, doc_id)
     if detail is None:
-        abort(404, description=f"no document with id {doc_id!r}")
+        abort(404, description=f"no document with id {doc_id[:64]!r}")
     return jsonify(detail["document"])
 
 

@@ -50,7 +50,7 @@ bp.add_url_rule("/", "index", search)
 def document(doc_id: str):
     detail = data.document_detail(get_kb().store, doc_id)
     if detail is None:
-        abort(404, description=f"There is no document with id “{doc_id}”. It may have been replaced by a "
+        abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
     return render_template("document.html", doc=detail["document"], sections=data.by_page(detail))
 
@@ -66,7 +66,7 @@ def raw_document(doc_id: str):
     doc = kbase.store.document(doc_id)
     path = raw_path_of(doc, kbase.settings.raw_dir) if doc else None
     if path is None:
-        abort(404, description=f"There is no stored copy of document “{doc_id}”.")
+        abort(404, description=f"There is no stored copy of document “{doc_id[:64]}”.")
     is_pdf = doc.format == "pdf"
     response = send_file(path, mimetype="application/pdf" if is_pdf else "application/octet-stream",
                          as_attachment=not is_pdf, download_name=f"{doc_id}{path.suffix}", max_age=3600)
@@ -99,7 +99,7 @@ def recurrences():
 def recurrence(group_id: str):
     group = data.recurrence_group(get_kb().store, group_id)
     if group is None:
-        abort(404, description=f"There is no recurring recommendation with id “{group_id}”. Groups are "
+        abort(404, description=f"There is no recurring recommendation with id “{group_id[:64]}”. Groups are "
                                "rebuilt when documents are added, so its id may have changed.")
     responses = data.group_responses(get_kb().store, group)
     timeline = layout(
