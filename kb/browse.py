@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from kb.config import FUNDING_KINDS, THEMES
+from kb.search import Filters
 from kb.store import Store
 
 FUNDING_SORTS = ("amount", "year", "subject", "kind", "document")
@@ -117,19 +118,12 @@ class FundingQuery:
     order: str = "desc"
 
     def where(self) -> tuple[str, list]:
-        clauses, args = [], []
+        # Source and years filter documents exactly as search does.
+        documents, args = Filters(source=self.source, year_from=self.year_from, year_to=self.year_to).sql()
+        clauses = [documents]
         if self.kind:
             clauses.append("f.kind = ?")
             args.append(self.kind)
-        if self.source:
-            clauses.append("d.source = ?")
-            args.append(self.source)
-        if self.year_from is not None:
-            clauses.append("d.year >= ?")
-            args.append(self.year_from)
-        if self.year_to is not None:
-            clauses.append("d.year <= ?")
-            args.append(self.year_to)
         if self.doc_id:
             clauses.append("f.doc_id = ?")
             args.append(self.doc_id)
@@ -137,7 +131,7 @@ class FundingQuery:
             clauses.append("(LOWER(COALESCE(f.subject, '')) LIKE ? ESCAPE '\\' OR LOWER(f.sentence) LIKE ? ESCAPE '\\')")
             pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
             args += [pattern, pattern]
-        return (" AND ".join(clauses) or "1"), args
+        return " AND ".join(clauses), args
 
 
 def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[dict]:

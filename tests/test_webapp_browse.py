@@ -20,6 +20,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "web"))
 pytest_plugins = ["refrain_webtest"]
+pytest.register_assert_rewrite("refrain_webtest")
+
+from refrain_webtest import api_json  # noqa: E402
 
 from kb.browse import FundingQuery, barrier_overview, barrier_theme, funding_figures  # noqa: E402
 from kb.config import THEMES  # noqa: E402
@@ -36,23 +39,8 @@ PAYLOADS = ("<script>alert(", "<img src=x", '"><img', "<b>Council")
 
 
 @pytest.fixture(scope="session")
-def app(web_app):
-    return web_app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
 def store(app):
     return app.extensions[EXTENSION].store
-
-
-@pytest.fixture(scope="session")
-def doc_ids(store) -> dict[str, str]:
-    return {d.title: d.id for d in store.documents()}
 
 
 def get(client, url: str, status: int = 200) -> str:
@@ -61,11 +49,7 @@ def get(client, url: str, status: int = 200) -> str:
     return response.get_data(as_text=True)
 
 
-def api(client, url: str, status: int = 200):
-    response = client.get(url)
-    assert response.status_code == status, (url, response.get_data(as_text=True)[:1500])
-    assert response.mimetype == "application/json"
-    return response.get_json()
+api = api_json
 
 
 def read_csv(response) -> list[dict]:

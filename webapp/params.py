@@ -104,6 +104,25 @@ def _year(args: Mapping[str, str], name: str, errors: list[tuple[str, str]]) -> 
     return value
 
 
+def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...], errors: list[tuple[str, str]]) -> str | None:
+    """One of ``allowed`` (case-insensitive), or None when empty; anything else is an error
+    that lists the choices."""
+    value = (_text(args, name) or "").lower() or None
+    if value is not None and value not in allowed:
+        errors.append((name, f"Unknown {name} {_show(value)}. Choose one of: {', '.join(allowed)}."))
+        return None
+    return value
+
+
+def _years(args: Mapping[str, str], errors: list[tuple[str, str]]) -> tuple[int | None, int | None]:
+    """``from`` and ``to``, each a year, the first not after the second."""
+    year_from = _year(args, "from", errors)
+    year_to = _year(args, "to", errors)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    return year_from, year_to
+
+
 def _show(raw: str, limit: int = 40) -> str:
     """A user's bad value, quoted and shortened, for an error message (escaped on output)."""
     return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
@@ -117,18 +136,9 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
         errors.append(("q", f"Search must be {MAX_QUERY_CHARS} characters or fewer; yours is {len(q)}."))
     elif require_query and not q:
         errors.append(("q", "Enter something to search for in the q parameter."))
-    theme = (_text(args, "theme") or "").lower() or None
-    if theme is not None and theme not in THEMES:
-        errors.append(("theme", f"Unknown theme {_show(theme)}. Choose one of: {', '.join(THEMES)}."))
-        theme = None
-    source = (_text(args, "source") or "").lower() or None
-    if source is not None and source not in ALL_SOURCES:
-        errors.append(("source", f"Unknown source {_show(source)}. Choose one of: {', '.join(ALL_SOURCES)}."))
-        source = None
-    year_from = _year(args, "from", errors)
-    year_to = _year(args, "to", errors)
-    if year_from is not None and year_to is not None and year_from > year_to:
-        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    theme = _choice(args, "theme", THEMES, errors)
+    source = _choice(args, "source", ALL_SOURCES, errors)
+    year_from, year_to = _years(args, errors)
     doc_type = _text(args, "type")
     if doc_type is not None and not DOC_TYPE.match(doc_type):
         errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
@@ -211,18 +221,9 @@ def parse_funding(args: Mapping[str, str]):
     from kb.config import FUNDING_KINDS
 
     errors: list[tuple[str, str]] = []
-    kind = (_text(args, "kind") or "").lower() or None
-    if kind is not None and kind not in FUNDING_KINDS:
-        errors.append(("kind", f"Unknown kind {_show(kind)}. Choose one of: {', '.join(FUNDING_KINDS)}."))
-        kind = None
-    source = (_text(args, "source") or "").lower() or None
-    if source is not None and source not in ALL_SOURCES:
-        errors.append(("source", f"Unknown source {_show(source)}. Choose one of: {', '.join(ALL_SOURCES)}."))
-        source = None
-    year_from = _year(args, "from", errors)
-    year_to = _year(args, "to", errors)
-    if year_from is not None and year_to is not None and year_from > year_to:
-        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    kind = _choice(args, "kind", FUNDING_KINDS, errors)
+    source = _choice(args, "source", ALL_SOURCES, errors)
+    year_from, year_to = _years(args, errors)
     q = _text(args, "q")
     if q is not None and len(q) > FUNDING_Q_MAX:
         errors.append(("q", f"Subject words must be {FUNDING_Q_MAX} characters or fewer; yours are {len(q)}."))
