@@ -64,3 +64,11 @@ def test_treasury_minutes_answers_appear_on_the_timelines(client):
     assert answered, "no demo recommendation group has a linked government response"
     text = client.get(f"/recurrences/{answered[0]['id']}").get_data(as_text=True)
     assert re.search(r'<a class="event event-response" href="/documents/[0-9a-f]{16}#response-\d+"', text)
+
+
+def test_about_says_when_the_demo_site_was_last_crawled(client):
+    text = client.get("/about").get_data(as_text=True)
+    block = text[text.index("<dt>Last crawl finished</dt>"):]
+    block = block[:block.index("</div>")]
+    assert re.search(r'<time datetime="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ">', block), block
+    assert re.search(r"\(\d+ stored", block), block

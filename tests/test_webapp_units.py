@@ -229,3 +229,20 @@ def test_shaded_table_cells_keep_text_readable():
         colour = (colour or "var(--text)").strip()
         colour = variables[colour[6:-1]] if colour.startswith("var(") else colour
         assert contrast(background, colour) >= 4.5, (background, colour)
+
+
+def test_the_last_crawl_is_read_from_the_newest_crawl_log(tmp_path):
+    import json
+    import os
+
+    from webapp.data import last_crawl_log
+
+    assert last_crawl_log(tmp_path / "missing") is None and last_crawl_log(tmp_path) is None
+    old, new = tmp_path / "20240101T000000Z.jsonl", tmp_path / "20250101T000000Z.jsonl"
+    old.write_text(json.dumps({"status": "stored"}) + "\n")
+    new.write_text("\n".join([json.dumps({"status": "stored"}), json.dumps({"status": "stored"}),
+                              json.dumps({"status": "failed"}), "{not json"]) + "\n")
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_735_689_600, 1_735_689_600))  # 2025-01-01T00:00:00Z
+    assert last_crawl_log(tmp_path) == {"finished_at": "2025-01-01T00:00:00Z",
+                                        "statuses": {"stored": 2, "failed": 1, "unreadable": 1}}

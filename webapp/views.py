@@ -175,4 +175,5 @@ def funding():
 
 @bp.get("/about")
 def about():
-    return render_template("about.html", about=data.about(get_kb().store))
+    kbase = get_kb()
+    return render_template("about.html", about=data.about(kbase.store, kbase.settings.crawl_dir))
