@@ -149,3 +149,96 @@ def test_search_and_filters_work_without_javascript(page, live_server):
     page.get_by_label("To year").fill("2019")
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator(".error-summary")).to_contain_text("must not be after")
+
+
+def test_a_journalist_sees_the_government_response_on_the_timeline_and_follows_it(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/recurrences")
+    page.locator("ol.groups h2 a").first.click()
+    response_mark = page.locator("svg.timeline-svg a.event-response")
+    target_mark = page.locator("svg.timeline-svg a.event-target")
+    expect(response_mark).to_have_count(1)
+    expect(target_mark).to_have_attribute("aria-label", re.compile(r"target.*March 2019", re.I))
+    box = response_mark.bounding_box()
+    assert box and box["width"] > 5 and box["height"] > 5  # drawn, not just present
+    expect(page.locator("#responses")).to_contain_text("target date: March 2019")
+    response_mark.focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}#response-\d+$"))
+    target = page.locator(f"[id='{page.url.split('#')[1]}']")
+    expect(target).to_be_in_viewport()
+    expect(target).to_contain_text("Accepted")
+
+
+def test_a_researcher_downloads_search_results_and_funding_figures_as_csv(page, live_server, tmp_path):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/search?q=information+governance")
+    with page.expect_download() as caught:
+        page.get_by_role("link", name=re.compile(r"^Download the best \d+ as CSV")).click()
+    download = caught.value
+    assert download.suggested_filename == "refrain-search.csv"
+    path = tmp_path / "search.csv"
+    download.save_as(path)
+    text = path.read_text(encoding="utf-8-sig")
+    lines = text.splitlines()
+    assert lines[0].startswith("rank,title,publisher,source,published,page")
+    assert len(lines) > 4 and "information governance" in text.lower()
+
+    page.goto(live_server + "/funding")
+    page.get_by_label("Kind").select_option("allocation")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"kind=allocation"))
+    with page.expect_download() as caught:
+        page.get_by_role("link", name="Download these figures (CSV)").click()
+    path = tmp_path / "funding.csv"
+    caught.value.save_as(path)
+    rows = path.read_text(encoding="utf-8-sig").splitlines()
+    assert rows[0].startswith("amount_gbp,mention,per_unit,subject")
+    assert len(rows) == 1 + page.locator("#funding-table tbody tr").count() == 4
+    assert all(",allocation," in row for row in rows[1:])
+
+
+def test_the_barriers_pages_draw_their_charts(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/barriers")
+    expect(page.locator("#compare")).to_be_visible()
+    chart = page.locator("#chart-information_sharing svg")
+    expect(chart).to_be_visible()
+    assert chart.bounding_box()["height"] > 50
+    assert page.locator("#chart-information_sharing rect.bar").count() == 5
+    page.locator("#compare").get_by_role("link", name="Workforce").click()
+    expect(page).to_have_url(re.compile(r"/barriers/workforce$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Workforce")
+    bars = page.locator("#chart-years rect.bar")
+    assert bars.count() == 3
+    assert all(bars.nth(i).bounding_box()["height"] > 10 for i in range(bars.count()))
+    # The numbers behind the chart open from the keyboard.
+    page.locator("#chart-years summary").focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#chart-years table")).to_be_visible()
+    expect(page.locator("#chart-years table")).to_contain_text("2018")
+    page.locator("ol.evidence a").first.click()
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}#barrier-\d+$"))
+    expect(page.locator(f"[id='{page.url.split('#')[1]}']")).to_be_in_viewport()
+
+
+def test_the_funding_table_sorts_from_the_keyboard_and_charts_by_year(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/funding")
+    chart = page.locator("#chart-funding svg")
+    expect(chart).to_be_visible()
+    assert page.locator("#chart-funding rect.bar").count() == 5
+    amounts = page.locator("#funding-table .amount-cell")
+    expect(amounts.first).to_have_text("£116 billion")
+    page.locator("#funding-table").get_by_role("link", name=re.compile(r"^Year")).focus()
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(re.compile(r"sort=year"))
+    expect(page.locator("th[aria-sort='ascending']")).to_contain_text("Year")
+    expect(amounts.first).to_have_text("£3.8 billion")  # 2014 first
+    # Hostile text in a document's title stays text.
+    expect(page.locator("#funding-table")).to_contain_text("<script>alert(2)</script>")
+    assert page.locator("#funding-table img").count() == 0

@@ -21,6 +21,9 @@ from hypothesis import strategies as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "web"))
 pytest_plugins = ["refrain_webtest"]
+pytest.register_assert_rewrite("refrain_webtest")
+
+from refrain_webtest import api_json  # noqa: E402
 
 from kb.facets import facet_counts  # noqa: E402
 from kb.query import MAX_QUERY_CHARS  # noqa: E402
@@ -35,23 +38,8 @@ LOCAL_TITLE = 'Workshop notes on <script>alert("xss")</script> integration'
 
 
 @pytest.fixture(scope="session")
-def app(web_app):
-    return web_app
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
-
-
-@pytest.fixture(scope="session")
 def kbase(app):
     return app.extensions[EXTENSION]
-
-
-@pytest.fixture(scope="session")
-def doc_ids(kbase) -> dict[str, str]:
-    return {d.title: d.id for d in kbase.store.documents()}
 
 
 class Page(HTMLParser):
@@ -100,11 +88,7 @@ def get_page(client, url: str, status: int = 200) -> tuple[str, Page]:
     return text, Page(text)
 
 
-def api(client, url: str, status: int = 200):
-    response = client.get(url)
-    assert response.status_code == status, (url, response.get_data(as_text=True)[:2000])
-    assert response.mimetype == "application/json"
-    return response.get_json()
+api = api_json
 
 
 # --- the search page --------------------------------------------------------------------------
@@ -120,11 +104,13 @@ def test_the_home_page_is_a_search_form_that_works_without_javascript(client):
 
 
 @pytest.mark.parametrize("url", ["/", "/search?q=information+governance", "/search?q=x&theme=nope",
-                                 "/recurrences", "/about"])
+                                 "/recurrences", "/about", "/funding", "/funding?kind=gift", "/barriers",
+                                 "/barriers/workforce"])
 def test_every_input_has_a_label_and_no_asset_is_remote(client, url):
     response = client.get(url)
     page = Page(response.get_data(as_text=True))
-    assert page.controls or url == "/about", "expected a form"
+    assert page.controls or url in ("/about", "/barriers", "/barriers/workforce"), "expected a form"
+    assert page.scripts == 0
     for control in page.controls:
         assert control.get("id") in page.labels, f"input {control} has no <label for>"
     assert page.assets, "expected the stylesheet"

@@ -141,3 +141,108 @@ def test_a_single_year_sits_mid_axis_and_no_dates_draw_nothing():
 def test_the_story_of_a_recurring_recommendation():
     assert story([2014, 2017, 2018, 2022]) == "First said in 2014, repeated in 2017, 2018 and 2022."
     assert story([2014, 2017]) == "First said in 2014, repeated in 2017."
+
+
+# --- charts, responses on the timeline, funding links, colours --------------------------------------
+
+from webapp.charts import bar_chart, nice_step  # noqa: E402
+from webapp.params import FUNDING_PER_PAGE_DEFAULT, funding_args, parse_funding  # noqa: E402
+from webapp.timeline import year_in  # noqa: E402
+
+
+@pytest.mark.parametrize("top, step", [(1, 0.5), (4, 1), (7, 2), (18, 5), (116e9, 5e10), (0, 1)])
+def test_grid_steps_are_round_numbers(top, step):
+    assert nice_step(top) == step
+
+
+def test_bars_stand_on_the_baseline_in_proportion_and_in_order():
+    chart = bar_chart([("2014", 2), ("2015", 0), ("2016", 4)])
+    assert [b.label for b in chart.bars] == ["2014", "2015", "2016"]
+    assert all(round(b.y + b.height, 1) == chart.y0 for b in chart.bars)
+    assert chart.bars[2].height == pytest.approx(2 * chart.bars[0].height)
+    assert chart.bars[1].height == 0
+    assert chart.bars[0].x < chart.bars[1].x < chart.bars[2].x
+    assert [g.text for g in chart.grid] == ["0", "1", "2", "3", "4"]
+    assert chart.bars[-1].x + chart.bars[-1].width <= chart.x1
+
+
+def test_a_chart_of_money_leaves_room_for_its_labels_and_an_empty_chart_says_so():
+    from webapp.present import money
+
+    chart = bar_chart([("2014", 3.8e9), ("2022", 116e9)], fmt=money, integer=False)
+    assert chart.grid[-1].text == "£150 billion" and chart.x0 >= 8 * len("£150 billion")
+    assert bar_chart([]).empty and bar_chart([("2014", 0)]).empty
+
+
+def test_many_years_are_labelled_sparsely_but_every_bar_is_drawn():
+    chart = bar_chart([(str(y), 1) for y in range(1990, 2025)], width=380)
+    assert len(chart.bars) == 35
+    labelled = [b for b in chart.bars if b.labelled]
+    assert 3 <= len(labelled) < 35 and labelled[-1].label == "2024"
+
+
+@pytest.mark.parametrize("text, year", [("March 2019", 2019), ("Spring 2018", 2018), ("2018/19", 2018),
+                                        ("implemented", None), (None, None)])
+def test_target_dates_are_read_for_their_year(text, year):
+    assert year_in(text) == year
+
+
+def test_responses_and_targets_sit_on_the_axis_and_widen_it():
+    t = layout([occ("2014-11-19", rid="a"), occ("2018-06-27", rid="b")], href=lambda o: "#", label=lambda o: "",
+               events=[(2018, "response", "/d#response-1", "accepted"), (2021, "target", "/d#response-1", "2021")])
+    assert [e.kind for e in t.events] == ["response", "target"]
+    assert all(e.y == t.axis_y for e in t.events)
+    assert [tk.year for tk in t.ticks][-1] == 2021  # the axis reaches the target date
+    mark_2018 = next(m for m in t.marks if m.year == 2018)
+    assert t.events[0].x != mark_2018.x  # beside the occurrence's stem, not on top of it
+
+
+def test_funding_links_keep_filters_and_leave_defaults_out():
+    query, page, k = parse_funding(MultiDict({"kind": "spend", "sort": "year", "from": "2015"}))
+    assert (page, k) == (1, FUNDING_PER_PAGE_DEFAULT)
+    assert funding_args(query) == {"kind": "spend", "from": 2015, "sort": "year"}
+    assert funding_args(query, 3, sort="amount", order="desc") == {"kind": "spend", "from": 2015, "page": 3}
+    assert funding_args(query, 1, sort="amount", order="asc") == {"kind": "spend", "from": 2015, "order": "asc"}
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_shaded_table_cells_keep_text_readable():
+    """WCAG AA: 4.5:1 for text on every shade of the barrier comparison table."""
+    import re
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[1] / "webapp" / "static" / "style.css").read_text()
+    variables = dict(re.findall(r"--([\w-]+):\s*(#[0-9a-f]{6})", css))
+    shades = re.findall(r"\.heat-\d \{ background: (#[0-9a-f]{6});(?: color: ([^;]+);)?", css)
+    assert len(shades) == 5
+    for background, colour in shades:
+        colour = (colour or "var(--text)").strip()
+        colour = variables[colour[6:-1]] if colour.startswith("var(") else colour
+        assert contrast(background, colour) >= 4.5, (background, colour)
+
+
+def test_the_last_crawl_is_read_from_the_newest_crawl_log(tmp_path):
+    import json
+    import os
+
+    from webapp.data import last_crawl_log
+
+    assert last_crawl_log(tmp_path / "missing") is None and last_crawl_log(tmp_path) is None
+    old, new = tmp_path / "20240101T000000Z.jsonl", tmp_path / "20250101T000000Z.jsonl"
+    old.write_text(json.dumps({"status": "stored"}) + "\n")
+    new.write_text("\n".join([json.dumps({"status": "stored"}), json.dumps({"status": "stored"}),
+                              json.dumps({"status": "failed"}), "{not json"]) + "\n")
+    os.utime(old, (1_700_000_000, 1_700_000_000))
+    os.utime(new, (1_735_689_600, 1_735_689_600))  # 2025-01-01T00:00:00Z
+    assert last_crawl_log(tmp_path) == {"finished_at": "2025-01-01T00:00:00Z",
+                                        "statuses": {"stored": 2, "failed": 1, "unreadable": 1}}

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from kb.config import Settings
@@ -26,7 +27,24 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()",
 }
+
+
+class SafeJSONProvider(DefaultJSONProvider):
+    """JSON with ``< > &`` written as ``\\u003c \\u003e \\u0026``: the same data to any parser, but
+    document text can never form markup, even if a client sniffs or embeds the response."""
+
+    sort_keys = False
+    ensure_ascii = False
+
+    def dumps(self, obj, **kwargs) -> str:
+        text = super().dumps(obj, **kwargs)
+        return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class _Refrain(Flask):
+    json_provider_class = SafeJSONProvider
 
 
 class NoKnowledgeBase(ServiceUnavailable):
@@ -36,7 +54,7 @@ class NoKnowledgeBase(ServiceUnavailable):
 def create_app(config: dict | None = None) -> Flask:
     """Build the app. ``config`` may hold ``SETTINGS`` (a kb ``Settings``) or ``KB_HOME``;
     without either, settings come from the ``KB_*`` environment variables."""
-    app = Flask(__name__)
+    app = _Refrain(__name__)
     app.config.from_mapping(JSON_SORT_KEYS=False)
     if config:
         app.config.update(config)

@@ -1,19 +1,37 @@
 """The JSON API, mounted at /api. Same parameters and checks as the pages; errors are
-``{"error": "..."}`` with a 4xx status (see ``webapp._http_error``)."""
+``{"error": "..."}`` with a 4xx status (see ``webapp._http_error``). ``?format=csv`` on
+/api/search, /api/funding and /api/recurrences downloads the same data as a spreadsheet.
+
+Every route here is described in ``webapp.openapi`` (a test checks none is missing).
+"""
 from __future__ import annotations
+
+import math
+import re
 
 from flask import Blueprint, abort, jsonify, request
 
+from kb.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
+from kb.lifecycle import lifecycle as all_lifecycle
 from kb.recurrence import recurrences as all_recurrences
-from webapp import data, get_kb
-from webapp.params import parse_kind, parse_min_years, parse_search
+from webapp import csvout, data, get_kb
+from webapp.openapi import openapi_document
+from webapp.params import (ParamError, check_page, parse_format, parse_funding, parse_kind, parse_min_years,
+                           parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
+
+GROUP_ID = re.compile(r"^[0-9a-f]{1,64}$")
 
 
 @bp.get("/search")
 def search():
+    fmt = parse_format(request.args)
     params = parse_search(request.args, require_query=True)
+    if fmt == "csv":
+        # The whole result window (the best 100, filters applied), not one page of it.
+        hits = data.search_window(get_kb(), params)
+        return csvout.csv_response("refrain-search.csv", csvout.SEARCH_COLUMNS, csvout.search_rows(hits))
     result = data.search_page(get_kb(), params, with_facets=False)
     return jsonify({
         "query": params.q,
@@ -27,17 +45,84 @@ def search():
     })
 
 
+@bp.get("/barriers")
+def barriers():
+    return jsonify(barrier_overview(get_kb().store))
+
+
+@bp.get("/barriers/<theme>")
+def barrier(theme: str):
+    return jsonify(barrier_theme(get_kb().store, parse_theme(theme)))
+
+
 @bp.get("/recurrences")
 def recurrences():
-    return jsonify(all_recurrences(get_kb().store, min_years=parse_min_years(request.args, default=1),
-                                   kind=parse_kind(request.args, default="all")))
+    fmt = parse_format(request.args)
+    groups = all_recurrences(get_kb().store, min_years=parse_min_years(request.args, default=1),
+                             kind=parse_kind(request.args, default="all"))
+    if fmt == "csv":
+        return csvout.csv_response("refrain-recurrences.csv", csvout.RECURRENCE_COLUMNS,
+                                   csvout.recurrence_rows(groups))
+    return jsonify(groups)
+
+
+@bp.get("/recurrences/<group_id>")
+def recurrence(group_id: str):
+    group = data.recurrence_group(get_kb().store, group_id) if GROUP_ID.match(group_id) else None
+    if group is None:
+        abort(404, description=f"no recurrence group with id {group_id[:64]!r}")
+    return jsonify(group)
+
+
+@bp.get("/lifecycle")
+def lifecycle():
+    """The ``kb lifecycle --json`` list, optionally narrowed to one group or to answered (or
+    unanswered) recommendations."""
+    group_id = (request.args.get("group_id") or "").strip() or None
+    answered = (request.args.get("answered") or "").strip().lower() or None
+    errors = []
+    if group_id is not None and not GROUP_ID.match(group_id):
+        errors.append(("group_id", "group_id must be a recurrence group id: up to 64 hex digits."))
+    if answered is not None and answered not in ("yes", "no"):
+        errors.append(("answered", "answered must be yes or no."))
+    if errors:
+        raise ParamError(errors)
+    entries = all_lifecycle(get_kb().store)
+    if group_id:
+        entries = [e for e in entries if e["group_id"] == group_id]
+    if answered:
+        entries = [e for e in entries if bool(e["responses"]) == (answered == "yes")]
+    return jsonify(entries)
+
+
+@bp.get("/funding")
+def funding():
+    fmt = parse_format(request.args)
+    query, page, k = parse_funding(request.args)
+    figures = funding_figures(get_kb().store, query)
+    if fmt == "csv":
+        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS, csvout.funding_rows(figures))
+    pages = math.ceil(len(figures) / k)
+    check_page(page, pages)
+    return jsonify({
+        "total": len(figures),
+        "page": page,
+        "pages": pages,
+        "k": k,
+        "sort": query.sort,
+        "order": query.order,
+        "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
+                    "q": query.q},
+        "by_year": funding_by_year(figures),
+        "results": figures[(page - 1) * k:page * k],
+    })
 
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
     detail = data.document_detail(get_kb().store, doc_id)
     if detail is None:
-        abort(404, description=f"no document with id {doc_id!r}")
+        abort(404, description=f"no document with id {doc_id[:64]!r}")
     return jsonify(detail["document"])
 
 
@@ -46,7 +131,11 @@ def stats():
     return jsonify(get_kb().store.stats())
 
 
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(openapi_document())
+
+
 @bp.route("/<path:anything>")
 def unknown(anything: str):
-    abort(404, description=f"no API endpoint /api/{anything}; try /api/search, /api/recurrences, "
-                           "/api/documents/<id> or /api/stats")
+    abort(404, description=f"no API endpoint /api/{anything[:100]}; see /api/openapi.json for the endpoints")

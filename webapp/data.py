@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import math
+from datetime import datetime, timezone
+from pathlib import Path
 from dataclasses import dataclass, field
 
+from kb.browse import known_gaps
 from kb.facets import FacetValue, facet_counts
 from kb.knowledge import KnowledgeBase
 from kb.recurrence import recurrence
@@ -59,6 +62,11 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
         unfiltered = search(kbase, params.q, k=RESULT_WINDOW, filters=Filters()) if params.filtered else window
         result.facets = facet_counts(unfiltered, FACETS)
     return result
+
+
+def search_window(kbase: KnowledgeBase, params: SearchParams) -> list[Hit]:
+    """Every hit of the result window (filters applied, pages ignored): the CSV export."""
+    return search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters) if params.q else []
 
 
 def doc_types(store: Store) -> list[str]:
@@ -131,7 +139,41 @@ def recurrence_group(store: Store, group_id: str) -> dict | None:
     return recurrence(store, group_id)
 
 
-def about(store: Store) -> dict:
+def group_responses(store: Store, group: dict) -> list[dict]:
+    """The government responses linked to a group's recommendations, with their own ids (for
+    links to ``#response-<id>``), in date order."""
+    ids = [o["recommendation_id"] for o in group["occurrences"] if o.get("recommendation_id")]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [dict(r) for r in store.conn.execute(
+        f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
+            FROM responses s JOIN documents d ON d.id = s.doc_id
+            WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
+
+
+def last_crawl_log(crawl_dir: Path | None) -> dict | None:
+    """The newest crawl record file (``<home>/crawl/<stamp>.jsonl``, one line per page
+    fetched): when it was last written and how many pages were stored or failed. The crawler
+    writes these on every run, whether or not a ``crawl_runs`` row was recorded."""
+    if crawl_dir is None or not crawl_dir.is_dir():
+        return None
+    logs = sorted(crawl_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    if not logs:
+        return None
+    statuses: dict[str, int] = {}
+    with logs[-1].open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                status = json.loads(line).get("status") or "unknown"
+            except (json.JSONDecodeError, AttributeError):
+                status = "unreadable"
+            statuses[status] = statuses.get(status, 0) + 1
+    finished = datetime.fromtimestamp(logs[-1].stat().st_mtime, tz=timezone.utc)
+    return {"finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"), "statuses": statuses}
+
+
+def about(store: Store, crawl_dir: Path | None = None) -> dict:
     """Counts, the last ingest and the last finished crawl, for the about page."""
     conn = store.conn
     last_ingest = conn.execute("SELECT MAX(ingested_at) FROM documents").fetchone()[0]
@@ -139,6 +181,10 @@ def about(store: Store) -> dict:
         last_crawl = conn.execute("SELECT MAX(finished_at) FROM crawl_runs").fetchone()[0]
     except Exception:  # an old database without the table must not break the page
         last_crawl = None
+    crawl_log = last_crawl_log(crawl_dir)
+    if crawl_log and (last_crawl is None or crawl_log["finished_at"] > last_crawl):
+        last_crawl = crawl_log["finished_at"]
     years = conn.execute("SELECT MIN(year), MAX(year) FROM documents").fetchone()
     return {"stats": store.stats(), "last_ingest": last_ingest, "last_crawl": last_crawl,
-            "first_year": years[0], "last_year": years[1]}
+            "first_year": years[0], "last_year": years[1], "gaps": known_gaps(store),
+            "crawl": crawl_log["statuses"] if crawl_log else None}

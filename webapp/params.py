@@ -104,6 +104,25 @@ def _year(args: Mapping[str, str], name: str, errors: list[tuple[str, str]]) -> 
     return value
 
 
+def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...], errors: list[tuple[str, str]]) -> str | None:
+    """One of ``allowed`` (case-insensitive), or None when empty; anything else is an error
+    that lists the choices."""
+    value = (_text(args, name) or "").lower() or None
+    if value is not None and value not in allowed:
+        errors.append((name, f"Unknown {name} {_show(value)}. Choose one of: {', '.join(allowed)}."))
+        return None
+    return value
+
+
+def _years(args: Mapping[str, str], errors: list[tuple[str, str]]) -> tuple[int | None, int | None]:
+    """``from`` and ``to``, each a year, the first not after the second."""
+    year_from = _year(args, "from", errors)
+    year_to = _year(args, "to", errors)
+    if year_from is not None and year_to is not None and year_from > year_to:
+        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    return year_from, year_to
+
+
 def _show(raw: str, limit: int = 40) -> str:
     """A user's bad value, quoted and shortened, for an error message (escaped on output)."""
     return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
@@ -117,18 +136,9 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
         errors.append(("q", f"Search must be {MAX_QUERY_CHARS} characters or fewer; yours is {len(q)}."))
     elif require_query and not q:
         errors.append(("q", "Enter something to search for in the q parameter."))
-    theme = (_text(args, "theme") or "").lower() or None
-    if theme is not None and theme not in THEMES:
-        errors.append(("theme", f"Unknown theme {_show(theme)}. Choose one of: {', '.join(THEMES)}."))
-        theme = None
-    source = (_text(args, "source") or "").lower() or None
-    if source is not None and source not in ALL_SOURCES:
-        errors.append(("source", f"Unknown source {_show(source)}. Choose one of: {', '.join(ALL_SOURCES)}."))
-        source = None
-    year_from = _year(args, "from", errors)
-    year_to = _year(args, "to", errors)
-    if year_from is not None and year_to is not None and year_from > year_to:
-        errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
+    theme = _choice(args, "theme", THEMES, errors)
+    source = _choice(args, "source", ALL_SOURCES, errors)
+    year_from, year_to = _years(args, errors)
     doc_type = _text(args, "type")
     if doc_type is not None and not DOC_TYPE.match(doc_type):
         errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
@@ -177,3 +187,71 @@ def check_page(page: int, pages: int) -> None:
     if page > max(pages, 1):
         raise ParamError([("page", f"There is no page {page}: there {'is' if pages == 1 else 'are'} "
                                    f"{pages} page{'' if pages == 1 else 's'} of results.")])
+
+
+# --- funding, barriers, formats ---------------------------------------------------------------
+
+FORMATS = ("json", "csv")
+SORT_ORDERS = ("asc", "desc")
+FUNDING_Q_MAX = 100
+FUNDING_PER_PAGE_DEFAULT, FUNDING_PER_PAGE_MAX = 50, 500
+
+
+def parse_format(args: Mapping[str, str]) -> str:
+    """``?format=json`` (the default) or ``?format=csv``."""
+    value = (_text(args, "format") or "json").lower()
+    if value not in FORMATS:
+        raise ParamError([("format", f"format must be one of {', '.join(FORMATS)}, not {_show(value)}.")])
+    return value
+
+
+def parse_theme(theme: str) -> str:
+    """A theme id from a URL path: a 404 names the themes there are (not a 400: it is a page)."""
+    if theme not in THEMES:
+        from werkzeug.exceptions import NotFound
+
+        raise NotFound(f"There is no barrier theme “{theme[:60]}”. The themes are: {', '.join(THEMES)}.")
+    return theme
+
+
+def parse_funding(args: Mapping[str, str]):
+    """Check the funding table's parameters (``kind source from to q sort order page k``);
+    returns ``(FundingQuery, page, k)``."""
+    from kb.browse import FUNDING_SORTS, FundingQuery
+    from kb.config import FUNDING_KINDS
+
+    errors: list[tuple[str, str]] = []
+    kind = _choice(args, "kind", FUNDING_KINDS, errors)
+    source = _choice(args, "source", ALL_SOURCES, errors)
+    year_from, year_to = _years(args, errors)
+    q = _text(args, "q")
+    if q is not None and len(q) > FUNDING_Q_MAX:
+        errors.append(("q", f"Subject words must be {FUNDING_Q_MAX} characters or fewer; yours are {len(q)}."))
+        q = None
+    sort = (_text(args, "sort") or "amount").lower()
+    if sort not in FUNDING_SORTS:
+        errors.append(("sort", f"sort must be one of {', '.join(FUNDING_SORTS)}, not {_show(sort)}."))
+        sort = "amount"
+    default_order = "desc" if sort == "amount" else "asc"
+    order = (_text(args, "order") or default_order).lower()
+    if order not in SORT_ORDERS:
+        errors.append(("order", f"order must be asc or desc, not {_show(order)}."))
+        order = default_order
+    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
+    k = _int(args, "k", FUNDING_PER_PAGE_DEFAULT, 1, FUNDING_PER_PAGE_MAX, errors, "Rows per page (k)")
+    query = FundingQuery(kind=kind, source=source, year_from=year_from, year_to=year_to, q=q, sort=sort, order=order)
+    if errors:
+        error = ParamError(errors)
+        error.params = (query, page, k)
+        raise error
+    return query, page, k
+
+
+def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **changes) -> dict:
+    """The query string of a funding table view (defaults left out): links keep the filters."""
+    pairs = {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
+             "q": query.q, "sort": query.sort, "order": query.order, "k": k, "page": page}
+    pairs.update(changes)
+    defaults = {"sort": "amount", "order": "desc" if pairs["sort"] == "amount" else "asc",
+                "k": FUNDING_PER_PAGE_DEFAULT, "page": 1}
+    return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}

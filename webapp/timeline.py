@@ -17,6 +17,7 @@ AXIS_GAP = 34  # from the lowest mark's centre to the axis
 TOP = 40  # room for the "first said" label above the top mark
 BOTTOM = 44  # tick labels below the axis
 MAX_LABELS = 14
+EVENT_GAP = 18  # between events of one year on the axis
 
 
 @dataclass
@@ -39,6 +40,17 @@ class Mark:
 
 
 @dataclass
+class Event:
+    """Something on the axis itself: a government response, or the target date it set."""
+    x: float
+    y: float
+    year: int
+    kind: str  # "response" or "target"
+    href: str
+    label: str
+
+
+@dataclass
 class Timeline:
     width: int
     height: int
@@ -49,6 +61,7 @@ class Timeline:
     marks: list[Mark] = field(default_factory=list)
     undated: list[dict] = field(default_factory=list)
     mark_r: int = MARK_R
+    events: list[Event] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
@@ -60,11 +73,21 @@ def occurrence_year(occurrence: dict) -> int | None:
     return int(m.group(1)) if m else None
 
 
-def layout(occurrences: list[dict], href, label, width: int = WIDTH) -> Timeline:
+def year_in(text: str | None) -> int | None:
+    """The year a free-text date names ('March 2019', 'Spring 2018', '2018/19' → 2018), or None
+    ('implemented')."""
+    m = re.search(r"\b((?:19|20)\d{2})\b", text or "")
+    return int(m.group(1)) if m else None
+
+
+def layout(occurrences: list[dict], href, label, width: int = WIDTH,
+           events: list[tuple[int, str, str, str]] = ()) -> Timeline:
     """Place ``occurrences`` (in list order) on a year axis.
 
     ``href(occ)`` and ``label(occ)`` give each mark's link and accessible name. Occurrences in
     the same year stack upwards; undated ones are returned in ``undated`` (listed, not drawn).
+    ``events`` — ``(year, kind, href, label)`` of government responses and target dates — sit
+    on the axis line itself, side by side when they share a year.
     """
     dated = [(i, o, occurrence_year(o)) for i, o in enumerate(occurrences, 1)]
     undated = [o for _, o, y in dated if y is None]
@@ -72,7 +95,7 @@ def layout(occurrences: list[dict], href, label, width: int = WIDTH) -> Timeline
     if not dated:
         return Timeline(width, 0, 0, PAD_X, width - PAD_X, undated=undated)
     years = sorted({y for _, _, y in dated})
-    lo, hi = years[0], years[-1]
+    lo, hi = min([years[0], *(e[0] for e in events)]), max([years[-1], *(e[0] for e in events)])
     if lo == hi:  # one year: give the axis a year either side so the mark sits in the middle
         lo, hi = lo - 1, hi + 1
     x0, x1 = PAD_X, width - PAD_X
@@ -87,7 +110,9 @@ def layout(occurrences: list[dict], href, label, width: int = WIDTH) -> Timeline
     axis_y = TOP + MARK_R + (tallest - 1) * STACK_GAP + AXIS_GAP
     height = int(axis_y + BOTTOM)
     step = max(1, math.ceil((hi - lo + 1) / MAX_LABELS))
-    ticks = [Tick(x(y), y, (y - lo) % step == 0 or y in per_year, y in per_year) for y in range(lo, hi + 1)]
+    event_years = {e[0] for e in events}
+    ticks = [Tick(x(y), y, (y - lo) % step == 0 or y in per_year or y in event_years, y in per_year)
+             for y in range(lo, hi + 1)]
     # With many years, label only every step-th tick and the years that have marks.
     seen: dict[int, int] = {}
     marks = []
@@ -97,7 +122,15 @@ def layout(occurrences: list[dict], href, label, width: int = WIDTH) -> Timeline
         seen[y] = level + 1
         marks.append(Mark(x(y), axis_y - AXIS_GAP - level * STACK_GAP, y, href(occ), label(occ),
                           y == first_year and level == 0, index))
-    return Timeline(width, height, axis_y, x0, x1, ticks, marks, undated)
+    placed: list[Event] = []
+    at_year: dict[int, int] = {}
+    for year, kind, link, text in sorted(events, key=lambda e: (e[0], e[1] != "response")):
+        n = at_year.get(year, 0)
+        at_year[year] = n + 1
+        # Beside the occurrence stem (which stands on the tick), alternating right and left.
+        offset = (1 if n % 2 == 0 else -1) * (EVENT_GAP * (n // 2 + 1))
+        placed.append(Event(round(x(year) + offset, 1), axis_y, year, kind, link, text))
+    return Timeline(width, height, axis_y, x0, x1, ticks, marks, undated, events=placed)
 
 
 def story(years: list[int]) -> str:

@@ -10,11 +10,14 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 
+from kb.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
 from kb.recurrence import recurrences as all_recurrences
 from webapp import data, get_kb
-from webapp.params import ParamError, SearchParams, check_page, parse_kind, parse_min_years, parse_page, parse_search
-from webapp.present import human_date
-from webapp.timeline import layout, story
+from webapp.charts import bar_chart
+from webapp.params import (ParamError, SearchParams, check_page, funding_args, parse_funding, parse_kind,
+                           parse_min_years, parse_page, parse_search, parse_theme)
+from webapp.present import human_date, money, type_name
+from webapp.timeline import layout, story, year_in
 
 bp = Blueprint("pages", __name__)
 
@@ -47,7 +50,7 @@ bp.add_url_rule("/", "index", search)
 def document(doc_id: str):
     detail = data.document_detail(get_kb().store, doc_id)
     if detail is None:
-        abort(404, description=f"There is no document with id “{doc_id}”. It may have been replaced by a "
+        abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
     return render_template("document.html", doc=detail["document"], sections=data.by_page(detail))
 
@@ -63,7 +66,7 @@ def raw_document(doc_id: str):
     doc = kbase.store.document(doc_id)
     path = raw_path_of(doc, kbase.settings.raw_dir) if doc else None
     if path is None:
-        abort(404, description=f"There is no stored copy of document “{doc_id}”.")
+        abort(404, description=f"There is no stored copy of document “{doc_id[:64]}”.")
     is_pdf = doc.format == "pdf"
     response = send_file(path, mimetype="application/pdf" if is_pdf else "application/octet-stream",
                          as_attachment=not is_pdf, download_name=f"{doc_id}{path.suffix}", max_age=3600)
@@ -96,16 +99,81 @@ def recurrences():
 def recurrence(group_id: str):
     group = data.recurrence_group(get_kb().store, group_id)
     if group is None:
-        abort(404, description=f"There is no recurring recommendation with id “{group_id}”. Groups are "
+        abort(404, description=f"There is no recurring recommendation with id “{group_id[:64]}”. Groups are "
                                "rebuilt when documents are added, so its id may have changed.")
+    responses = data.group_responses(get_kb().store, group)
     timeline = layout(
         group["occurrences"],
-        href=lambda o: url_for("pages.document", doc_id=o["doc_id"], _anchor=f"rec-{o['recommendation_id']}"),
+        href=lambda o: _occurrence_href(o),
         label=lambda o: f"{human_date(o['published'])}: {o['title'] or 'untitled'}"
-                        + (f", page {o['page']}" if o["page"] else ""))
-    return render_template("recurrence.html", group=group, timeline=timeline, story=story(group["years"]))
+                        + (f", page {o['page']}" if o["page"] else ""),
+        events=response_events(responses))
+    return render_template("recurrence.html", group=group, timeline=timeline, story=story(group["years"]),
+                           responses=responses, occurrence_href=_occurrence_href)
+
+
+def _occurrence_href(o: dict) -> str:
+    anchor = f"rec-{o['recommendation_id']}" if o.get("recommendation_id") else f"barrier-{o.get('finding_id')}"
+    return url_for("pages.document", doc_id=o["doc_id"], _anchor=anchor)
+
+
+def response_events(responses: list[dict]) -> list[tuple[int, str, str, str]]:
+    """Timeline events: each response in the year it was published, and the target date it
+    set in that year (when the date names one)."""
+    events = []
+    for r in responses:
+        href = url_for("pages.document", doc_id=r["doc_id"], _anchor=f"response-{r['id']}")
+        stance = type_name(r["stance"]).lower()
+        year = year_in(r["published"])
+        if year:
+            events.append((year, "response", href, f"Government response, {human_date(r['published'])}: "
+                                                   f"{stance} ({r['title'] or 'untitled'})"))
+        target = year_in(r["target_date"])
+        if target:
+            events.append((target, "target", href, f"Target date set by the {human_date(r['published'])} "
+                                                   f"response: {r['target_date']}"))
+    return events
+
+
+@bp.get("/barriers")
+def barriers():
+    overview = barrier_overview(get_kb().store)
+    charts = {t["theme"]: bar_chart([(str(p["year"]), p["count"]) for p in t["by_year"]], width=380,
+                                     height=170)
+              for t in overview["themes"]}
+    top = max((p["count"] for t in overview["themes"] for p in t["by_year"]), default=0)
+    return render_template("barriers.html", overview=overview, charts=charts, top=top)
+
+
+@bp.get("/barriers/<theme>")
+def barrier(theme: str):
+    detail = barrier_theme(get_kb().store, parse_theme(theme))
+    chart = bar_chart([(str(p["year"]), p["count"]) for p in detail["by_year"]])
+    return render_template("barrier.html", detail=detail, chart=chart)
+
+
+@bp.get("/funding")
+def funding():
+    store = get_kb().store
+    try:
+        query, page, k = parse_funding(request.args)
+        figures = funding_figures(store, query)
+        pages = math.ceil(len(figures) / k)
+        check_page(page, pages)
+    except ParamError as exc:
+        query, page, k = getattr(exc, "params", None) or parse_funding({})
+        return render_template("funding.html", query=query, page=1, k=k, pages=0, figures=None, total=0,
+                               chart=None, by_year=[], kinds=funding_kinds(store), errors=exc.errors,
+                               raw=request.args, args=funding_args), 400
+    by_year = funding_by_year(figures)
+    chart = bar_chart([(str(y["year"]), y["total_gbp"]) for y in by_year], fmt=money, integer=False)
+    start = (page - 1) * k
+    return render_template("funding.html", query=query, page=page, k=k, pages=pages, figures=figures[start:start + k],
+                           total=len(figures), first=start + 1, chart=chart, by_year=by_year,
+                           kinds=funding_kinds(store), errors=None, raw=request.args, args=funding_args)
 
 
 @bp.get("/about")
 def about():
-    return render_template("about.html", about=data.about(get_kb().store))
+    kbase = get_kb()
+    return render_template("about.html", about=data.about(kbase.store, kbase.settings.crawl_dir))

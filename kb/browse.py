@@ -1,0 +1,190 @@
+"""Read-only aggregates for browsing: barrier themes over the years, and funding figures.
+
+Plain SQL over the store's connection, returning plain data (dicts and lists) that the web
+app renders and serialises as it is. Nothing here writes; every function takes a ``Store``.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Iterable
+
+from kb.config import FUNDING_KINDS, THEMES
+from kb.search import Filters
+from kb.store import Store
+
+FUNDING_SORTS = ("amount", "year", "subject", "kind", "document")
+_FUNDING_ORDER_SQL = {
+    "amount": "f.amount_gbp",
+    "year": "d.year",
+    "subject": "LOWER(COALESCE(f.subject, ''))",
+    "kind": "f.kind",
+    "document": "LOWER(COALESCE(d.title, ''))",
+}
+
+
+def _themes_of(row) -> list[str]:
+    """A barrier sentence's themes: it counts once under each (as in search facets)."""
+    try:
+        themes = json.loads(row["themes"] or "[]")
+    except (json.JSONDecodeError, TypeError):
+        themes = []
+    return sorted(set(themes or [row["theme"]]))
+
+
+def _barrier_rows(store: Store) -> list:
+    return store.conn.execute(
+        """SELECT b.id, b.doc_id, b.theme, b.themes, b.sentence, b.page, b.score, b.group_id,
+                  d.title, d.published, d.year, d.source, d.url, d.publisher
+           FROM barriers b JOIN documents d ON d.id = b.doc_id""").fetchall()
+
+
+def year_span(store: Store) -> list[int]:
+    """Every year from the first to the last dated document: the common axis of the charts."""
+    lo, hi = store.conn.execute("SELECT MIN(year), MAX(year) FROM documents").fetchone()
+    return list(range(lo, hi + 1)) if lo is not None else []
+
+
+def barrier_overview(store: Store) -> dict:
+    """Every theme's barrier count per year (``years`` is the shared axis; undated sentences
+    are counted in ``undated``), with totals and how many documents raise it."""
+    years = year_span(store)
+    themes = {t: {"theme": t, "total": 0, "undated": 0, "documents": set(), "by_year": {y: 0 for y in years}}
+              for t in THEMES}
+    for row in _barrier_rows(store):
+        for t in _themes_of(row):
+            entry = themes.setdefault(t, {"theme": t, "total": 0, "undated": 0, "documents": set(),
+                                          "by_year": {y: 0 for y in years}})
+            entry["total"] += 1
+            entry["documents"].add(row["doc_id"])
+            if row["year"] is None:
+                entry["undated"] += 1
+            else:
+                entry["by_year"][row["year"]] = entry["by_year"].get(row["year"], 0) + 1
+    out = []
+    for entry in themes.values():
+        out.append({"theme": entry["theme"], "total": entry["total"], "documents": len(entry["documents"]),
+                    "undated": entry["undated"],
+                    "by_year": [{"year": y, "count": entry["by_year"].get(y, 0)} for y in years]})
+    out.sort(key=lambda e: (-e["total"], e["theme"]))
+    return {"years": years, "themes": out}
+
+
+def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int = 10) -> dict:
+    """One theme: its count per year, its strongest evidence sentences (highest extraction
+    score first, one per sentence text) and the documents that raise it most often."""
+    years = year_span(store)
+    by_year = {y: 0 for y in years}
+    undated = 0
+    matching = [r for r in _barrier_rows(store) if theme in _themes_of(r)]
+    docs: dict[str, dict] = {}
+    for r in matching:
+        if r["year"] is None:
+            undated += 1
+        else:
+            by_year[r["year"]] = by_year.get(r["year"], 0) + 1
+        d = docs.setdefault(r["doc_id"], {"doc_id": r["doc_id"], "title": r["title"], "published": r["published"],
+                                          "source": r["source"], "url": r["url"], "count": 0})
+        d["count"] += 1
+    seen: set[str] = set()
+    strongest = []
+    for r in sorted(matching, key=lambda r: (-r["score"], r["published"] or "", r["id"])):
+        key = " ".join(r["sentence"].lower().split())
+        if key in seen:
+            continue
+        seen.add(key)
+        strongest.append({"barrier_id": r["id"], "sentence": r["sentence"], "score": round(r["score"], 4),
+                          "themes": _themes_of(r), "doc_id": r["doc_id"], "title": r["title"],
+                          "published": r["published"], "page": r["page"], "source": r["source"], "url": r["url"],
+                          "publisher": r["publisher"], "group_id": r["group_id"]})
+        if len(strongest) >= sentences:
+            break
+    top_docs = sorted(docs.values(), key=lambda d: (-d["count"], d["published"] or "", d["doc_id"]))[:documents]
+    return {"theme": theme, "total": len(matching), "documents": len(docs), "undated": undated,
+            "by_year": [{"year": y, "count": by_year.get(y, 0)} for y in years],
+            "sentences": strongest, "top_documents": top_docs}
+
+
+@dataclass(frozen=True)
+class FundingQuery:
+    """Which funding figures, in which order: every field optional."""
+    kind: str | None = None
+    source: str | None = None
+    year_from: int | None = None
+    year_to: int | None = None
+    q: str | None = None  # words that must appear in the subject or the sentence
+    doc_id: str | None = None
+    sort: str = "amount"
+    order: str = "desc"
+
+    def where(self) -> tuple[str, list]:
+        # Source and years filter documents exactly as search does.
+        documents, args = Filters(source=self.source, year_from=self.year_from, year_to=self.year_to).sql()
+        clauses = [documents]
+        if self.kind:
+            clauses.append("f.kind = ?")
+            args.append(self.kind)
+        if self.doc_id:
+            clauses.append("f.doc_id = ?")
+            args.append(self.doc_id)
+        for word in (self.q or "").split():
+            clauses.append("(LOWER(COALESCE(f.subject, '')) LIKE ? ESCAPE '\\' OR LOWER(f.sentence) LIKE ? ESCAPE '\\')")
+            pattern = "%" + word.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            args += [pattern, pattern]
+        return " AND ".join(clauses), args
+
+
+def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[dict]:
+    """Every funding figure matching ``query``, sorted (ties broken by year, then id)."""
+    if query.sort not in FUNDING_SORTS:
+        raise ValueError(f"unknown sort {query.sort!r}; expected one of {', '.join(FUNDING_SORTS)}")
+    direction = "DESC" if query.order == "desc" else "ASC"
+    where, args = query.where()
+    rows = store.conn.execute(
+        f"""SELECT f.id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.per_unit, f.sentence, f.page,
+                   f.doc_id, d.title, d.published, d.year, d.source, d.url, d.publisher
+            FROM funding f JOIN documents d ON d.id = f.doc_id
+            WHERE {where}
+            ORDER BY {_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id""", args)
+    return [dict(r, per_unit=bool(r["per_unit"])) for r in rows]
+
+
+def funding_by_year(figures: Iterable[dict]) -> list[dict]:
+    """Totals and counts per document year of ``figures`` (per-unit amounts, like '£3,000 per
+    person', are counted but not added up); every year between the first and last appears."""
+    totals: dict[int, dict] = {}
+    for f in figures:
+        if f["year"] is None:
+            continue
+        t = totals.setdefault(f["year"], {"year": f["year"], "total_gbp": 0.0, "count": 0})
+        t["count"] += 1
+        if not f["per_unit"]:
+            t["total_gbp"] += f["amount_gbp"]
+    if not totals:
+        return []
+    lo, hi = min(totals), max(totals)
+    return [totals.get(y, {"year": y, "total_gbp": 0.0, "count": 0}) for y in range(lo, hi + 1)]
+
+
+def funding_kinds(store: Store) -> list[str]:
+    """Kinds present in the knowledge base, in the configured order."""
+    present = {r[0] for r in store.conn.execute("SELECT DISTINCT kind FROM funding")}
+    return [k for k in FUNDING_KINDS if k in present] + sorted(present - set(FUNDING_KINDS))
+
+
+def known_gaps(store: Store) -> dict:
+    """What the data is missing, for the about page: undated and untitled documents, sources
+    with no documents, documents where nothing was extracted, and recorded failures."""
+    conn = store.conn
+    undated = conn.execute("SELECT COUNT(*) FROM documents WHERE year IS NULL").fetchone()[0]
+    untitled = conn.execute("SELECT COUNT(*) FROM documents WHERE title IS NULL OR title = ''").fetchone()[0]
+    nothing = conn.execute(
+        """SELECT COUNT(*) FROM documents d WHERE
+             NOT EXISTS (SELECT 1 FROM barriers b WHERE b.doc_id = d.id) AND
+             NOT EXISTS (SELECT 1 FROM recommendations r WHERE r.doc_id = d.id) AND
+             NOT EXISTS (SELECT 1 FROM funding f WHERE f.doc_id = d.id) AND
+             NOT EXISTS (SELECT 1 FROM responses s WHERE s.doc_id = d.id)""").fetchone()[0]
+    unlinked = conn.execute("SELECT COUNT(*) FROM responses WHERE recommendation_id IS NULL").fetchone()[0]
+    failures = conn.execute("SELECT COUNT(*) FROM failures").fetchone()[0]
+    return {"undated_documents": undated, "untitled_documents": untitled, "documents_with_nothing_extracted": nothing,
+            "unlinked_responses": unlinked, "failed_files": failures}
