@@ -185,8 +185,6 @@ def _excluded(text: str, query: Query) -> bool:
 
 def _exact_filtered(kbase: KnowledgeBase, vector: np.ndarray, filters: Filters, query: Query,
                     limit: int) -> list[str]:
-    from nlp.embed import text_key
-
     where, args = filters.sql()
     rows = kbase.store.conn.execute(
         f"""SELECT p.id, p.text FROM passages p JOIN documents d ON d.id = p.doc_id
@@ -194,8 +192,9 @@ def _exact_filtered(kbase: KnowledgeBase, vector: np.ndarray, filters: Filters, 
     if not rows or len(rows) > EXACT_FALLBACK_LIMIT:
         return []
     rows = [(pid, text) for pid, text in rows if not _excluded(text, query)]
-    cache = kbase.store.cached_vectors([text_key(t) for _, t in rows])
-    scored = [(float(cache[text_key(t)] @ vector), pid) for pid, t in rows if text_key(t) in cache]
+    keys = [kbase.key(t) for _, t in rows]
+    cache = kbase.store.cached_vectors(keys)
+    scored = [(float(cache[key] @ vector), pid) for (pid, _), key in zip(rows, keys) if key in cache]
     scored.sort(reverse=True)
     return [pid for _, pid in scored[:limit]]
 
