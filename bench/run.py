@@ -25,7 +25,7 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
     os.environ.setdefault(_name, _value)
 
 SECTIONS = ("embed", "ingest", "search", "recurrence", "extract")
-FULL = {"embed_sentences": 2000, "base_sentences": 3000, "search": (10_000, 100_000),
+FULL = {"embed_sentences": 1000, "base_sentences": 3000, "search": (10_000, 100_000),
         "recurrence": (10_000, 100_000), "ingest_files": None, "extract_pdf": "largest"}
 QUICK = {"embed_sentences": 200, "base_sentences": 400, "search": (1_000, 3_000),
          "recurrence": (1_000, 3_000), "ingest_files": 3, "extract_pdf": "smallest"}

@@ -37,7 +37,8 @@ class KnowledgeBase:
         if self._embedder is None:
             from nlp.embed import shared_embedder
 
-            self._embedder = shared_embedder(self.settings.embed_backend, self.settings.embed_batch_size)
+            self._embedder = shared_embedder(self.settings.embed_backend, self.settings.embed_batch_size,
+                                             self.settings.embed_threads or None)
         return self._embedder
 
     @cached_property
