@@ -25,7 +25,7 @@ for _name, _value in (("HF_HUB_OFFLINE", "1"), ("TRANSFORMERS_OFFLINE", "1"), ("
     os.environ.setdefault(_name, _value)
 
 SECTIONS = ("embed", "ingest", "search", "recurrence", "extract")
-FULL = {"embed_sentences": 1000, "base_sentences": 3000, "search": (10_000, 100_000),
+FULL = {"embed_sentences": 1000, "base_sentences": 2000, "search": (10_000, 100_000),
         "recurrence": (10_000, 100_000), "ingest_files": None, "extract_pdf": "largest"}
 QUICK = {"embed_sentences": 200, "base_sentences": 400, "search": (1_000, 3_000),
          "recurrence": (1_000, 3_000), "ingest_files": 3, "extract_pdf": "smallest"}
@@ -67,7 +67,7 @@ def _say(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
-def run(quick: bool, only: set[str], workdir: Path) -> dict:
+def run(quick: bool, only: set[str], workdir: Path, save=lambda result: None) -> dict:
     from bench import corpus
 
     sizes = QUICK if quick else FULL
@@ -94,6 +94,7 @@ def run(quick: bool, only: set[str], workdir: Path) -> dict:
         texts = corpus.sample_sentences(sizes["embed_sentences"])
         _say(f"embedding {len(texts)} sentences: fp32 naive, then {settings.embed_backend}")
         out.update(bench_embedding(texts, settings.embed_backend, settings.embed_batch_size))
+    save(out)  # what is measured so far survives an interrupted run
     if "ingest" in only:
         from bench.ingest_corpus import bench_ingest
 
@@ -103,6 +104,7 @@ def run(quick: bool, only: set[str], workdir: Path) -> dict:
             files = files[len(files) // 2: len(files) // 2 + sizes["ingest_files"]]
         _say(f"kb ingest of {len(files)} corpus files into an empty knowledge base")
         out.update(bench_ingest(files, workdir))
+    save(out)  # what is measured so far survives an interrupted run
     if "search" in only:
         from bench.search_speed import bench_search
 
@@ -117,18 +119,18 @@ def run(quick: bool, only: set[str], workdir: Path) -> dict:
             out[f"filtered_search_p95_ms{suffix}"] = r["filtered_p95"]
             out[f"search_build_s{suffix or '_100k'}"] = r["build_s"]
         out["search_passages"] = list(sizes["search"])
+    save(out)  # what is measured so far survives an interrupted run
     if "recurrence" in only:
         from bench.recurrence_speed import bench_recurrence
 
         texts, vectors = base()
-        recs = corpus.recommendation_like() or texts
-        rec_vectors = vectors[[texts.index(s) for s in recs]] if recs is not texts else vectors
         for n, key in zip(sizes["recurrence"], ("recurrence_s_10k", "recurrence_s_100k")):
             _say(f"recurrence grouping of {n} synthetic recommendations")
-            r = bench_recurrence(n, list(recs), rec_vectors, settings.recurrence_threshold)
+            r = bench_recurrence(n, texts, vectors, settings.recurrence_threshold)
             out[key] = r["seconds"]
             out[key.replace("_s_", "_groups_")] = r["groups"]
         out["recurrence_items"] = list(sizes["recurrence"])
+    save(out)  # what is measured so far survives an interrupted run
     if "extract" in only:
         from bench.extraction import bench_extract
         from nlp.embed import Embedder
@@ -137,6 +139,7 @@ def run(quick: bool, only: set[str], workdir: Path) -> dict:
         _say(f"extraction of {pdf.name}")
         out.update(bench_extract(pdf, Embedder(batch_size=settings.embed_batch_size,
                                                backend=settings.embed_backend)))
+    save(out)  # what is measured so far survives an interrupted run
     out["machine"]["load_avg_end"] = [round(x, 2) for x in os.getloadavg()]
     out["checks"] = {name: _check(out.get(name), target, how) for name, target, how in TARGETS if name in out}
     return out
@@ -182,7 +185,11 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="refrain-bench-") as tmp:
-        result = run(args.quick, only, Path(tmp))
+        def save(result: dict) -> None:
+            if args.json:
+                Path(args.json).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+
+        result = run(args.quick, only, Path(tmp), save)
     result["bench_wall_s"] = round(time.perf_counter() - started, 1)
     print(markdown(result))
     if args.json:

@@ -6,8 +6,9 @@ Embedding 100k real passages would take the benchmark longer than the thing it m
 * only the distinct sentences are embedded, by the project's embedder, and each passage's
   vector is the normalised mean of its sentences' vectors plus a little noise — close to
   what the model gives a passage, and with the corpus's real topical structure;
-* recommendation-like items mix two or three real directive sentences' vectors, and one in
-  ten re-states an earlier item (a near copy from another document), as recurrences do.
+* recommendation-like items take a real sentence's vector, a little of another's and noise
+  (so most items, like most real recommendations, have no partner above the threshold), and
+  one in ten re-states an earlier item (a near copy from another document), as recurrences do.
 """
 from __future__ import annotations
 
@@ -75,6 +76,7 @@ def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, se
 
 def synth_recommendations(sentences: list[str], vectors: np.ndarray, n: int, seed: int = 11):
     """``n`` recurrence ``Item``s and their vectors; one in ten re-states an earlier one."""
+    vectors = np.asarray(vectors, dtype=np.float32)
     from kb.recurrence import Item
 
     rng = np.random.default_rng(seed)
@@ -91,11 +93,11 @@ def synth_recommendations(sentences: list[str], vectors: np.ndarray, n: int, see
             vec = out[src] + rng.normal(0, rng.uniform(0.3, 0.8) / np.sqrt(vectors.shape[1]), vectors.shape[1])
             doc = (int(items[src].doc_id[3:]) + 1 + doc) % n_docs
         else:
-            k = int(rng.integers(2, 4))
-            pick = rng.integers(0, len(sentences), size=k)
-            weights = rng.dirichlet(np.ones(k))
-            text = " ".join(sentences[j] for j in pick[:2])
-            vec = weights @ vectors[pick]
+            a, b = rng.integers(0, len(sentences), size=2)
+            text = sentences[a]
+            # A real sentence's direction, a little of another's, and enough noise that items
+            # sharing a sentence are not all near-duplicates: most recommendations are unique.
+            vec = vectors[a] + 0.3 * vectors[b] + rng.normal(0, 1.0 / np.sqrt(vectors.shape[1]), vectors.shape[1])
         out[i] = vec / np.linalg.norm(vec)
         items.append(Item(f"r{i}", f"doc{doc}", 2008 + doc % 18, text))
     return items, out

@@ -42,20 +42,25 @@ class Filters:
 
     def sql(self) -> tuple[str, list]:
         clauses, args = [], []
+        # With a theme, the small (themes) index drives the query; the '+' keeps SQLite from
+        # driving it by the documents' (source, year) index instead, which probed every
+        # passage of every matching document against the theme list (10x slower at 100k).
+        doc = "+d" if self.theme else "d"
         if self.theme:
-            clauses.append("p.themes LIKE ?")
+            # Through the themes index: a LIKE on the passages table reads every text.
+            clauses.append("p.rowid IN (SELECT rowid FROM passages WHERE themes LIKE ?)")
             args.append(f"%|{self.theme}|%")
         if self.source:
-            clauses.append("d.source = ?")
+            clauses.append(f"{doc}.source = ?")
             args.append(self.source)
         if self.year_from is not None:
-            clauses.append("d.year >= ?")
+            clauses.append(f"{doc}.year >= ?")
             args.append(self.year_from)
         if self.year_to is not None:
-            clauses.append("d.year <= ?")
+            clauses.append(f"{doc}.year <= ?")
             args.append(self.year_to)
         if self.doc_type:
-            clauses.append("d.doc_type = ?")
+            clauses.append(f"{doc}.doc_type = ?")
             args.append(self.doc_type)
         return (" AND ".join(clauses) or "1"), args
 
@@ -209,6 +214,8 @@ def _allowed(conn: sqlite3.Connection, ids: list[str], filters: Filters, query: 
 
 def _excluded(text: str, query: Query) -> bool:
     """Dense hits obey the query syntax too: no excluded word, every "exact phrase" present."""
+    if not query.excluded and not query.phrases:
+        return False
     low = " ".join(re.findall(r"[\w£'’\-]+", text.lower()))
     if any(re.search(r"\b" + re.escape(word.lower()) + r"\b", low) for word in query.excluded):
         return True

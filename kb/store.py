@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -160,6 +160,10 @@ MIGRATIONS: dict[int, str] = {
     3: """
     ALTER TABLE barriers ADD COLUMN vector_id TEXT;
     CREATE INDEX barriers_vector ON barriers(vector_id);
+    """,
+    # The search theme filter scans this small index instead of every passage's text.
+    4: """
+    CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
     """,
 }
 
