@@ -153,7 +153,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    settings = Settings.from_env(args.home)
+    try:
+        settings = Settings.from_env(args.home)
+    except ValueError as exc:  # a bad KB_* setting: one line, never a traceback
+        _err(f"kb {args.command}: error: {exc}")
+        return 2
     from kb import commands
 
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))

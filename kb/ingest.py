@@ -201,7 +201,8 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None) -> IngestR
     source_doc = load_document(path)
     from nlp.extract import extract
 
-    extracted = extract(source_doc, embedder=kbase.embedder)
+    # Through the cache: the barrier candidates embedded here are stored with the document below.
+    extracted = extract(source_doc, embedder=kbase.cached_embedder)
     meta.setdefault("path", str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
     return _store(kbase, path, sha, meta, source_doc, extracted)
 

@@ -37,17 +37,33 @@ class KnowledgeBase:
         if self._embedder is None:
             from nlp.embed import shared_embedder
 
-            self._embedder = shared_embedder()
+            self._embedder = shared_embedder(self.settings.embed_backend, self.settings.embed_batch_size,
+                                             self.settings.embed_threads or None)
         return self._embedder
 
+    @cached_property
+    def cached_embedder(self) -> "CachedEmbedder":
+        """An embedder whose ``encode`` goes through this knowledge base's cache: extraction
+        embeds barrier candidates with it, so ingest then finds them cached, not embeds twice."""
+        return CachedEmbedder(self)
+
+    def key(self, text: str) -> str:
+        """Cache key of ``text`` for the embedder in use (its backend is part of the key)."""
+        from nlp.embed import text_key
+
+        return text_key(text, getattr(self.embedder, "variant", ""))
+
     def embed(self, texts: list[str]):
-        """Embeddings through the SQLite cache: a text is only ever embedded once."""
+        """Embeddings through the SQLite cache: a text is only ever embedded once per backend."""
         import numpy as np
 
         from nlp.embed import DIMENSIONS, text_key
 
-        keys = [text_key(t) for t in texts]
-        cached = self.store.cached_vectors(list(set(keys))) if texts else {}
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        variant = getattr(self.embedder, "variant", "")
+        keys = [text_key(t, variant) for t in texts]
+        cached = self.store.cached_vectors(list(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
         if missing:
             fresh = self.embedder.encode([t for _, t in missing])
@@ -56,10 +72,26 @@ class KnowledgeBase:
                 with self.store.transaction():
                     self.store.cache_vectors(new)
             cached.update(new)
-        if not texts:
-            return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([cached[k] for k in keys])
 
     def close(self) -> None:
         if "store" in self.__dict__:
             self.store.close()
+
+
+class CachedEmbedder:
+    """The ``Embedder`` interface (``encode``, ``variant``) over ``KnowledgeBase.embed``."""
+
+    def __init__(self, kbase: KnowledgeBase):
+        self.kbase = kbase
+
+    @property
+    def base(self):
+        return self.kbase.embedder
+
+    @property
+    def variant(self) -> str:
+        return getattr(self.kbase.embedder, "variant", "")
+
+    def encode(self, texts):
+        return self.kbase.embed(list(texts))

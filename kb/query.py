@@ -31,9 +31,14 @@ class Query:
     def highlight_terms(self) -> list[str]:
         return self.phrases + [t for t in self.terms if t.lower() not in STOPWORDS]
 
-    def fts(self) -> str | None:
-        """An FTS5 MATCH expression: phrases required, words ranked (OR), exclusions NOT."""
-        positives = [_quote(t) for t in self.terms if t.lower() not in STOPWORDS] or [_quote(t) for t in self.terms]
+    def fts(self, drop: frozenset[str] = frozenset()) -> str | None:
+        """An FTS5 MATCH expression: phrases required, words ranked (OR), exclusions NOT.
+
+        ``drop``: lower-cased words left out of the ranked OR (search drops words found in
+        half the passages or more, which BM25 gives no weight) unless nothing else is left.
+        """
+        words = [t for t in self.terms if t.lower() not in STOPWORDS] or list(self.terms)
+        positives = [_quote(t) for t in words if t.lower() not in drop] or [_quote(t) for t in words]
         parts = []
         if self.phrases:
             parts.append(" AND ".join(_quote(p) for p in self.phrases))

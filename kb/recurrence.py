@@ -64,17 +64,25 @@ def content_words(text: str) -> frozenset[str]:
 
 
 def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i < j) from different documents with cosine ≥ floor, block by block."""
+    """All pairs (i < j) from different documents with cosine ≥ floor, block by block.
+
+    Only the upper triangle is computed (each block of rows against the rows from its own
+    start on), so the n² matrix product — the whole cost at 100k items — is halved.
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    codes = np.unique(doc_ids, return_inverse=True)[1].reshape(-1)  # ints compare faster than strings
     rows, cols, sims = [], [], []
     n = len(vectors)
     for start in range(0, n, BLOCK):
-        block = vectors[start:start + BLOCK] @ vectors.T
+        block = vectors[start:start + BLOCK] @ vectors[start:].T
         i, j = np.nonzero(block >= floor)
+        values = block[i, j]
         i = i + start
-        keep = (j > i) & (doc_ids[i] != doc_ids[j])
+        j = j + start
+        keep = (j > i) & (codes[i] != codes[j])
         rows.append(i[keep])
         cols.append(j[keep])
-        sims.append(block[i[keep] - start, j[keep]])
+        sims.append(values[keep])
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)

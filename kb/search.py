@@ -24,6 +24,7 @@ RRF_K = 60
 DENSE_CANDIDATES = 200
 KEYWORD_CANDIDATES = 200
 EXACT_FALLBACK_LIMIT = 50_000
+COMMON_WORDS_MIN_PASSAGES = 2_000  # below this, BM25 over every match is already cheap
 MODES = ("hybrid", "keyword", "dense")
 
 
@@ -41,20 +42,25 @@ class Filters:
 
     def sql(self) -> tuple[str, list]:
         clauses, args = [], []
+        # With a theme, the small (themes) index drives the query; the '+' keeps SQLite from
+        # driving it by the documents' (source, year) index instead, which probed every
+        # passage of every matching document against the theme list (10x slower at 100k).
+        doc = "+d" if self.theme else "d"
         if self.theme:
-            clauses.append("p.themes LIKE ?")
+            # Through the themes index: a LIKE on the passages table reads every text.
+            clauses.append("p.rowid IN (SELECT rowid FROM passages WHERE themes LIKE ?)")
             args.append(f"%|{self.theme}|%")
         if self.source:
-            clauses.append("d.source = ?")
+            clauses.append(f"{doc}.source = ?")
             args.append(self.source)
         if self.year_from is not None:
-            clauses.append("d.year >= ?")
+            clauses.append(f"{doc}.year >= ?")
             args.append(self.year_from)
         if self.year_to is not None:
-            clauses.append("d.year <= ?")
+            clauses.append(f"{doc}.year <= ?")
             args.append(self.year_to)
         if self.doc_type:
-            clauses.append("d.doc_type = ?")
+            clauses.append(f"{doc}.doc_type = ?")
             args.append(self.doc_type)
         return (" AND ".join(clauses) or "1"), args
 
@@ -137,20 +143,51 @@ def rrf(rankings: list[list[str]], k: int = RRF_K) -> dict[str, float]:
 
 
 def keyword_ranking(conn: sqlite3.Connection, query: Query, filters: Filters, limit: int) -> list[str]:
-    expr = query.fts()
-    if not expr:
-        return []
-    where, args = filters.sql()
-    sql = f"""SELECT p.id FROM passages_fts f
-              JOIN passages p ON p.rowid = f.rowid
-              JOIN documents d ON d.id = p.doc_id
-              WHERE passages_fts MATCH ? AND {where}
-              ORDER BY bm25(passages_fts) LIMIT ?"""
+    """Passage ids by BM25. Scoring every row that matches an OR of words is the whole cost at
+    100k passages, so words in half the passages or more are left out: FTS5 clamps their IDF
+    to 1e-6, so they never changed the order, they only added rows to score."""
     try:
+        expr = query.fts(drop=common_words(conn, query))
+        if not expr:
+            return []
+        if not filters.active:  # FTS5 ranks and cuts by itself; ids only for the top rows
+            rowids = [r[0] for r in conn.execute(
+                "SELECT rowid FROM passages_fts WHERE passages_fts MATCH ? ORDER BY rank LIMIT ?", (expr, limit))]
+            return _ids_in_order(conn, rowids)
+        where, args = filters.sql()
+        sql = f"""SELECT p.id FROM passages_fts f
+                  JOIN passages p ON p.rowid = f.rowid
+                  JOIN documents d ON d.id = p.doc_id
+                  WHERE passages_fts MATCH ? AND {where}
+                  ORDER BY bm25(passages_fts) LIMIT ?"""
         return [r[0] for r in conn.execute(sql, [expr, *args, limit])]
     except sqlite3.OperationalError as exc:  # an FTS syntax corner case must not break search
-        log.warning("keyword search failed for %r: %s", expr, exc)
+        log.warning("keyword search failed for %r: %s", query, exc)
         return []
+
+
+def common_words(conn: sqlite3.Connection, query: Query) -> frozenset[str]:
+    """Query words found in at least half the passages (counting stops at half: cheap)."""
+    total = conn.execute("SELECT MAX(rowid) FROM passages").fetchone()[0] or 0
+    if total < COMMON_WORDS_MIN_PASSAGES:
+        return frozenset()
+    total = conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0]
+    half = (total + 1) // 2
+    common = set()
+    for word in {t.lower() for t in query.terms}:
+        hits = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM passages_fts WHERE passages_fts MATCH ? LIMIT ?)",
+                            ('"' + word.replace('"', "") + '"', half)).fetchone()[0]
+        if hits >= half:
+            common.add(word)
+    return frozenset(common)
+
+
+def _ids_in_order(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
+    if not rowids:
+        return []
+    marks = ",".join("?" * len(rowids))
+    ids = dict(conn.execute(f"SELECT rowid, id FROM passages WHERE rowid IN ({marks})", rowids).fetchall())
+    return [ids[r] for r in rowids if r in ids]
 
 
 def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int) -> list[str]:
@@ -177,6 +214,8 @@ def _allowed(conn: sqlite3.Connection, ids: list[str], filters: Filters, query: 
 
 def _excluded(text: str, query: Query) -> bool:
     """Dense hits obey the query syntax too: no excluded word, every "exact phrase" present."""
+    if not query.excluded and not query.phrases:
+        return False
     low = " ".join(re.findall(r"[\w£'’\-]+", text.lower()))
     if any(re.search(r"\b" + re.escape(word.lower()) + r"\b", low) for word in query.excluded):
         return True
@@ -185,8 +224,6 @@ def _excluded(text: str, query: Query) -> bool:
 
 def _exact_filtered(kbase: KnowledgeBase, vector: np.ndarray, filters: Filters, query: Query,
                     limit: int) -> list[str]:
-    from nlp.embed import text_key
-
     where, args = filters.sql()
     rows = kbase.store.conn.execute(
         f"""SELECT p.id, p.text FROM passages p JOIN documents d ON d.id = p.doc_id
@@ -194,8 +231,9 @@ def _exact_filtered(kbase: KnowledgeBase, vector: np.ndarray, filters: Filters, 
     if not rows or len(rows) > EXACT_FALLBACK_LIMIT:
         return []
     rows = [(pid, text) for pid, text in rows if not _excluded(text, query)]
-    cache = kbase.store.cached_vectors([text_key(t) for _, t in rows])
-    scored = [(float(cache[text_key(t)] @ vector), pid) for pid, t in rows if text_key(t) in cache]
+    keys = [kbase.key(t) for _, t in rows]
+    cache = kbase.store.cached_vectors(keys)
+    scored = [(float(cache[key] @ vector), pid) for (pid, _), key in zip(rows, keys) if key in cache]
     scored.sort(reverse=True)
     return [pid for _, pid in scored[:limit]]
 

@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -173,6 +173,10 @@ MIGRATIONS: dict[int, str] = {
         vector_id TEXT NOT NULL,
         PRIMARY KEY (collection, vector_id)
     );
+    """,
+    # The search theme filter scans this small index instead of every passage's text.
+    5: """
+    CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
     """,
 }
 

@@ -227,7 +227,8 @@ _VECTOR_CACHE: dict[tuple[int, str], ThemeVectors] = {}
 
 
 def theme_vectors(taxonomy: Taxonomy, embedder) -> ThemeVectors:
-    key = (id(embedder), taxonomy.key)
+    # A caching wrapper (kb's CachedEmbedder) shares the vectors of the embedder it wraps.
+    key = (id(getattr(embedder, "base", embedder)), taxonomy.key)
     if key not in _VECTOR_CACHE:
         _VECTOR_CACHE[key] = ThemeVectors(taxonomy, embedder)
     return _VECTOR_CACHE[key]

@@ -1,0 +1,44 @@
+"""Embedding throughput: the project's embedder against plain fp32 ``SentenceTransformer.encode``.
+
+Both embed the same real corpus sentences, after one warm-up batch each (model loading is not
+throughput). Quality is the lowest cosine between the project's vectors and the fp32 ones.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def _timed(fn, texts) -> tuple[np.ndarray, float]:
+    fn(texts[:16])  # warm-up: first-call allocations and lazy kernels
+    started = time.perf_counter()
+    vectors = fn(texts)
+    return vectors, time.perf_counter() - started
+
+
+def bench_embedding(texts: list[str], backend: str = "fp32", batch_size: int = 64) -> dict:
+    from nlp.embed import Embedder, load_model
+
+    naive_model = load_model("fp32")
+    naive, naive_s = _timed(lambda t: naive_model.encode(list(t)), texts)
+    naive = naive / np.linalg.norm(naive, axis=1, keepdims=True)
+    timings = {}
+    for name in dict.fromkeys([backend, "int8", "fp32"]):  # the configured one, then both
+        vectors, seconds = _timed(Embedder(batch_size=batch_size, backend=name).encode, texts)
+        timings[name] = (vectors, seconds)
+    ours, ours_s = timings[backend]
+    cosines = np.sum(ours * naive, axis=1)
+    extras = {f"embed_per_s_{name}": round(len(texts) / s, 1) for name, (_, s) in timings.items()}
+    extras["embed_cosine_min_int8"] = round(float(np.sum(timings["int8"][0] * naive, axis=1).min()), 4)
+    return {
+        "embed_per_s": round(len(texts) / ours_s, 1),
+        "naive_embed_per_s": round(len(texts) / naive_s, 1),
+        "embed_speedup": round(naive_s / ours_s, 2),
+        "embed_cosine_min": round(float(cosines.min()), 4),
+        "embed_cosine_mean": round(float(cosines.mean()), 4),
+        "embed_backend": backend,
+        "embed_sentences": len(texts),
+        "embed_mean_words": round(float(np.mean([len(t.split()) for t in texts])), 1),
+        **extras,
+    }
