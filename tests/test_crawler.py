@@ -408,7 +408,8 @@ def test_govuk_content_item_gives_its_body_html_children_and_pdf_attachments():
     assert child.cb_kwargs["identifiers"] == {"command_paper_number": "Cm 9470"}
     # Attachments on assets.publishing.service.gov.uk move onto the base URL too.
     assert pdf.url == BASE + "/government/uploads/system/uploads/attachment_data/file/630209/Treasury_Minutes_July_2017_Cm_9470.pdf"
-    assert pdf.cb_kwargs["doc"]["identifiers"] == {"command_paper_number": "Cm 9470", "session": "2016-17"}
+    assert pdf.cb_kwargs["doc"]["identifiers"] == {"command_paper_number": "Cm 9470", "session": "2016-17",
+                                                   "number_of_pages": 40}
 
 
 def test_a_collection_is_followed_whatever_its_age_but_not_stored():
@@ -743,3 +744,21 @@ def test_govuk_and_parliament_page_through_their_apis_for_real(demo_url, tmp_pat
     publications = json.loads((REPO / "samples/site/api/Publications.json").read_text())["items"]
     got = {s["identifiers"].get("publication_id") for s in result["stored"] if s["source"] == "parliament"}
     assert got >= {str(p["id"]) for p in publications if p.get("publicationStartDate", "") >= "2013"}
+
+
+def test_govuk_files_linked_only_from_rendered_documents_blocks_are_fetched_once():
+    """Older publications list their files as HTML blocks in ``details.documents``; a file
+    that is also an attachment record is fetched once, with its page count."""
+    spider = GovukSpider(base_url=BASE)
+    url = BASE + "/api/content/government/publications/better-care-fund-policy-framework-2016-to-2017"
+    out = list(spider.parse_content(api("govuk_legacy_documents.json", url)))
+    pdfs = [r for r in requests_in(out) if r.url.endswith(".pdf")]
+    assert [r.url for r in pdfs] == [
+        BASE + "/media/5a80b3/BCF_Technical_Guidance.pdf",
+        BASE + "/media/5a80b1/BCF_Policy_Framework_2016-17.pdf",
+    ]
+    guidance, framework = (r.cb_kwargs["doc"] for r in pdfs)
+    assert guidance["identifiers"] == {"number_of_pages": 41}
+    assert framework["title"] == "Better Care Fund: policy framework 2016 to 2017"
+    assert framework["published"] == "2016-01-08" and framework["publisher"] == "Department of Health"
+    assert not any(r.url.endswith(".odt") for r in requests_in(out))

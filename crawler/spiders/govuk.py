@@ -8,6 +8,7 @@ Commons paper numbers.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -35,9 +36,45 @@ def attachment_identifiers(attachment: dict) -> dict:
             "hc_number": (attachment.get("hoc_paper_number") or "").strip(),
             "session": parse_session(session) or (session or "").strip(),
             "isbn": (attachment.get("isbn") or "").strip(),
+            "number_of_pages": pages_of(attachment),
         }.items()
         if value
     }
+
+
+def pages_of(attachment: dict) -> int | None:
+    """``number_of_pages`` as a whole number (GOV.UK sends an integer; odd values are dropped)."""
+    value = attachment.get("number_of_pages")
+    try:
+        pages = int(value)
+    except (TypeError, ValueError):
+        return None
+    return pages if pages > 0 else None
+
+
+_HREF = re.compile(r"""<a\b[^>]*?\bhref\s*=\s*["']([^"']+)["'][^>]*>(.*?)</a>""", re.I | re.S)
+
+
+def documents_links(details: dict) -> list[tuple[str, str | None]]:
+    """(url, title) of the PDF files linked from ``details.documents``.
+
+    Older publications (and some current ones) carry their attachments only as rendered
+    HTML blocks in ``details.documents`` rather than as ``details.attachments`` records.
+    """
+    found: dict[str, str | None] = {}
+    for block in details.get("documents") or []:
+        if isinstance(block, dict):  # a few items give records here instead of HTML
+            url = block.get("url") or ""
+            if url and is_pdf_attachment(block):
+                found.setdefault(url, block.get("title"))
+            continue
+        if not isinstance(block, str):
+            continue
+        for href, label in _HREF.findall(block):
+            if urlsplit(href).path.lower().endswith(".pdf"):
+                title = " ".join(re.sub(r"<[^>]+>", " ", label).split()) or None
+                found.setdefault(href, title)
+    return list(found.items())
 
 
 def shared_identifiers(attachments: list[dict]) -> dict:
@@ -45,6 +82,8 @@ def shared_identifiers(attachments: list[dict]) -> dict:
     found: dict[str, set] = {}
     for attachment in attachments:
         for key, value in attachment_identifiers(attachment).items():
+            if key == "number_of_pages":
+                continue  # one file's length, not the publication's
             found.setdefault(key, set()).add(value)
     return {key: values.pop() for key, values in found.items() if len(values) == 1}
 
@@ -119,8 +158,10 @@ class GovukContent:
         for path in dict.fromkeys(children + [p for p in by_path if p]):
             yield self.request(self.content_url(path), self.parse_content, referrer=response.url,
                                identifiers=attachment_identifiers(by_path.get(path, {})))
+        fetched = set()
         for attachment in attachments:
             if is_pdf_attachment(attachment) and attachment.get("url"):
+                fetched.add(urlsplit(response.urljoin(attachment["url"])).path)
                 yield self.fetch_file(
                     response.urljoin(attachment["url"]),
                     referrer=response.url,
@@ -128,6 +169,14 @@ class GovukContent:
                     identifiers=attachment_identifiers(attachment),
                     **common,
                 )
+        # Files linked only from the rendered ``details.documents`` blocks.
+        for href, title in documents_links(details):
+            url = response.urljoin(href)
+            if urlsplit(url).path in fetched:
+                continue
+            fetched.add(urlsplit(url).path)
+            yield self.fetch_file(url, referrer=response.url, title=title or item.get("title"),
+                                  identifiers=shared_identifiers(attachments), **common)
 
 
 class GovukSpider(GovukContent, SourceSpider):
