@@ -103,11 +103,21 @@ def next_request(rng: random.Random, docs: list[str], groups: list[str]) -> tupl
         return "/recurrences", "/recurrences"
     if r < 0.87 and groups:
         return "/recurrences/<id>", f"/recurrences/{rng.choice(groups)}"
-    if r < 0.91:
+    if r < 0.89:
         return "/api/recurrences", "/api/recurrences?min_years=2"
+    if r < 0.91:
+        return "/barriers/<theme>", f"/barriers/{rng.choice(THEMES)}"
+    if r < 0.92:
+        return "/barriers", "/barriers"
+    if r < 0.94:
+        return "/funding", "/funding?" + urlencode({"sort": rng.choice(["amount", "year", "kind"])})
     if r < 0.95:
+        return "/api/funding", "/api/funding"
+    if r < 0.96:
+        return "/api/lifecycle", "/api/lifecycle"
+    if r < 0.97:
         return "/api/stats", "/api/stats"
-    if r < 0.98:
+    if r < 0.99:
         return "/about", "/about"
     return "/", "/"
 
