@@ -26,6 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from kb.config import Settings
+from kb.digest import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -38,14 +39,6 @@ FOLDERS = ("raw", "crawl")
 
 class BackupError(Exception):
     """An export or import that cannot go ahead; the message is the user-facing reason."""
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _snapshot(db: Path, target: Path) -> None:
@@ -89,7 +82,7 @@ def export_kb(settings: Settings, dest: str | os.PathLike) -> dict:
             if base.is_dir():
                 members += [(f.relative_to(settings.home).as_posix(), f) for f in sorted(base.rglob("*"))
                             if f.is_file() and not f.is_symlink() and not f.name.endswith(".tmp")]
-        files = {name: {"sha256": _sha256(path), "bytes": path.stat().st_size} for name, path in members}
+        files = {name: {"sha256": file_sha256(path), "bytes": path.stat().st_size} for name, path in members}
         manifest = {
             "format": FORMAT, "version": VERSION,
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),

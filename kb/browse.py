@@ -49,12 +49,15 @@ def barrier_overview(store: Store) -> dict:
     """Every theme's barrier count per year (``years`` is the shared axis; undated sentences
     are counted in ``undated``), with totals and how many documents raise it."""
     years = year_span(store)
-    themes = {t: {"theme": t, "total": 0, "undated": 0, "documents": set(), "by_year": {y: 0 for y in years}}
-              for t in THEMES}
+    def empty(t: str) -> dict:
+        return {"theme": t, "total": 0, "undated": 0, "documents": set(), "by_year": {y: 0 for y in years}}
+
+    themes = {t: empty(t) for t in THEMES}
     for row in _barrier_rows(store):
         for t in _themes_of(row):
-            entry = themes.setdefault(t, {"theme": t, "total": 0, "undated": 0, "documents": set(),
-                                          "by_year": {y: 0 for y in years}})
+            if t not in themes:  # a theme added to the taxonomy file
+                themes[t] = empty(t)
+            entry = themes[t]
             entry["total"] += 1
             entry["documents"].add(row["doc_id"])
             if row["year"] is None:

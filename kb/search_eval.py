@@ -11,13 +11,13 @@ passage, and search is asked for more passages until ten distinct documents are 
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from kb.digest import file_sha256
 from kb.knowledge import KnowledgeBase
 from kb.search import MODES, search
 
@@ -87,14 +87,6 @@ def document_ranking(kbase: KnowledgeBase, query: str, mode: str, k: int = 10) -
     return docs[:k]
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def map_documents(kbase: KnowledgeBase, paths: Iterable[str], root: Path) -> tuple[dict[str, str], list[dict]]:
     """Judged path → doc id, and the judged paths the knowledge base does not hold."""
     found: dict[str, str] = {}
@@ -104,7 +96,7 @@ def map_documents(kbase: KnowledgeBase, paths: Iterable[str], root: Path) -> tup
         if not file.is_file():
             missing.append({"path": rel, "reason": f"no such file under {root}"})
             continue
-        doc = kbase.store.document_by_sha(_sha256(file))
+        doc = kbase.store.document_by_sha(file_sha256(file))
         if doc is None:
             missing.append({"path": rel, "reason": "not in the knowledge base (not ingested, or a different version)"})
         else:

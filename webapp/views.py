@@ -104,7 +104,7 @@ def recurrence(group_id: str):
     responses = data.group_responses(get_kb().store, group)
     timeline = layout(
         group["occurrences"],
-        href=lambda o: _occurrence_href(o),
+        href=_occurrence_href,
         label=lambda o: f"{human_date(o['published'])}: {o['title'] or 'untitled'}"
                         + (f", page {o['page']}" if o["page"] else ""),
         events=response_events(responses))
