@@ -17,20 +17,23 @@ def _timed(fn, texts) -> tuple[np.ndarray, float]:
     return vectors, time.perf_counter() - started
 
 
-def bench_embedding(texts: list[str], backend: str = "fp32", batch_size: int = 64) -> dict:
-    from nlp.embed import Embedder, load_model
+def bench_embedding(texts: list[str], backend: str = "auto", batch_size: int = 32) -> dict:
+    from nlp.embed import Embedder, load_model, resolve_backend
+
+    backend = resolve_backend(backend)
 
     naive_model = load_model("fp32")
     naive, naive_s = _timed(lambda t: naive_model.encode(list(t)), texts)
     naive = naive / np.linalg.norm(naive, axis=1, keepdims=True)
     timings = {}
-    for name in dict.fromkeys([backend, "int8", "fp32"]):  # the configured one, then both
+    for name in dict.fromkeys([backend, "bf16", "int8", "fp32"]):  # the configured one, then all
         vectors, seconds = _timed(Embedder(batch_size=batch_size, backend=name).encode, texts)
         timings[name] = (vectors, seconds)
     ours, ours_s = timings[backend]
     cosines = np.sum(ours * naive, axis=1)
     extras = {f"embed_per_s_{name}": round(len(texts) / s, 1) for name, (_, s) in timings.items()}
-    extras["embed_cosine_min_int8"] = round(float(np.sum(timings["int8"][0] * naive, axis=1).min()), 4)
+    for name in ("bf16", "int8"):
+        extras[f"embed_cosine_min_{name}"] = round(float(np.sum(timings[name][0] * naive, axis=1).min()), 4)
     return {
         "embed_per_s": round(len(texts) / ours_s, 1),
         "naive_embed_per_s": round(len(texts) / naive_s, 1),

@@ -42,6 +42,8 @@ TARGETS = [
 
 
 def machine() -> dict:
+    from nlp.embed import BF16_CPU_FLAGS, cpu_flags
+
     cpu = platform.processor() or ""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -54,7 +56,8 @@ def machine() -> dict:
 
     return {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
             "python": platform.python_version(), "torch": torch.__version__,
-            "load_avg_start": [round(x, 2) for x in os.getloadavg()]}
+            "load_avg_start": [round(x, 2) for x in os.getloadavg()],
+            "bf16_native": bool(cpu_flags() & set(BF16_CPU_FLAGS)), "vnni": "avx512_vnni" in cpu_flags()}
 
 
 def settings_for(home: Path):
@@ -69,11 +72,12 @@ def _say(message: str) -> None:
 
 def run(quick: bool, only: set[str], workdir: Path, save=lambda result: None) -> dict:
     from bench import corpus
+    from nlp.embed import resolve_backend
 
     sizes = QUICK if quick else FULL
     settings = settings_for(workdir / "unused")
     out: dict = {"quick": quick, "machine": machine(), "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-                 "embed_backend": settings.embed_backend}
+                 "embed_backend": resolve_backend(settings.embed_backend)}
     base_texts = base_vectors = None
 
     def base():
@@ -118,6 +122,11 @@ def run(quick: bool, only: set[str], workdir: Path, save=lambda result: None) ->
             out[f"filtered_search_p50_ms{suffix}"] = r["filtered_p50"]
             out[f"filtered_search_p95_ms{suffix}"] = r["filtered_p95"]
             out[f"search_build_s{suffix or '_100k'}"] = r["build_s"]
+            for name in ("p50", "p95", "filtered_p50", "filtered_p95"):
+                prefix = "search" if not name.startswith("filtered") else "filtered_search"
+                out[f"sql_{prefix}_{name.split('_')[-1]}_ms{suffix}"] = r[f"sql_{name}"]
+            out[f"search_snapshot_s{suffix or '_100k'}"] = r["snapshot_s"]
+            out[f"search_snapshot_mb{suffix or '_100k'}"] = r["snapshot_mb"]
         out["search_passages"] = list(sizes["search"])
     save(out)  # what is measured so far survives an interrupted run
     if "recurrence" in only:

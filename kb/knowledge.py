@@ -47,6 +47,19 @@ class KnowledgeBase:
         embeds barrier candidates with it, so ingest then finds them cached, not embeds twice."""
         return CachedEmbedder(self)
 
+    @cached_property
+    def snapshots(self):
+        """The in-memory search snapshot's keeper (``kb/snapshot.py``): created only by a
+        long-lived reader that asks for it, so one-shot commands never pay for building one."""
+        from kb.snapshot import SnapshotKeeper
+
+        return SnapshotKeeper(self)
+
+    def snapshot(self):
+        """The current search snapshot, or None (none kept, not built yet, or out of date)."""
+        keeper = self.__dict__.get("snapshots")
+        return keeper.current() if keeper is not None else None
+
     def key(self, text: str) -> str:
         """Cache key of ``text`` for the embedder in use (its backend is part of the key)."""
         from nlp.embed import text_key

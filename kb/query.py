@@ -31,28 +31,33 @@ class Query:
     def highlight_terms(self) -> list[str]:
         return self.phrases + [t for t in self.terms if t.lower() not in STOPWORDS]
 
+    def fts_words(self) -> list[str]:
+        """The words ranked by BM25: stopwords left out unless they are all there is."""
+        return [t for t in self.terms if t.lower() not in STOPWORDS] or list(self.terms)
+
     def fts(self, drop: frozenset[str] = frozenset()) -> str | None:
         """An FTS5 MATCH expression: phrases required, words ranked (OR), exclusions NOT.
 
         ``drop``: lower-cased words left out of the ranked OR (search drops words found in
         half the passages or more, which BM25 gives no weight) unless nothing else is left.
         """
-        words = [t for t in self.terms if t.lower() not in STOPWORDS] or list(self.terms)
-        positives = [_quote(t) for t in words if t.lower() not in drop] or [_quote(t) for t in words]
+        words = self.fts_words()
+        positives = [quote(t) for t in words if t.lower() not in drop] or [quote(t) for t in words]
         parts = []
         if self.phrases:
-            parts.append(" AND ".join(_quote(p) for p in self.phrases))
+            parts.append(" AND ".join(quote(p) for p in self.phrases))
         if positives:
             parts.append("(" + " OR ".join(positives) + ")")
         if not parts:
             return None
         expr = " AND ".join(parts)
         for word in self.excluded:
-            expr += " NOT " + _quote(word)
+            expr += " NOT " + quote(word)
         return expr
 
 
-def _quote(text: str) -> str:
+def quote(text: str) -> str:
+    """An FTS5 phrase of ``text`` (its own double quotes removed)."""
     return '"' + text.replace('"', "") + '"'
 
 

@@ -4,6 +4,10 @@ Filters (theme, source, years, document type) run in SQLite, never as a Chroma `
 a filtered Chroma query was measured ~40x slower than an unfiltered one. Dense candidates are
 over-fetched unfiltered and filtered here; when too few survive a narrow filter, the filtered
 passages are scored exactly from the cached vectors instead.
+
+A long-lived reader (the web server) keeps an in-memory snapshot of the index
+(``kb/snapshot.py``); while it is current, BM25 and filters run on it — FTS5's scores, in a
+few ms instead of 50–115 — and a filtered dense search is exact over the filtered rows.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from kb.knowledge import KnowledgeBase
-from kb.query import Query, parse_query
+from kb.query import Query, parse_query, quote
 from kb.vectors import PASSAGES
 
 log = logging.getLogger(__name__)
@@ -93,11 +97,18 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     parsed = parse_query(query)
     if parsed.empty:
         return []
+    snap = kbase.snapshot()
     rankings: list[list[str]] = []
     if mode in ("hybrid", "keyword"):
-        rankings.append(keyword_ranking(kbase.store.conn, parsed, filters, max(KEYWORD_CANDIDATES, k)))
+        limit = max(KEYWORD_CANDIDATES, k)
+        ranking = None
+        if snap is not None:
+            ranking = snapshot_keyword_ranking(snap, parsed, filters, limit, kbase.store.conn)
+        if ranking is None:
+            ranking = keyword_ranking(kbase.store.conn, parsed, filters, limit)
+        rankings.append(ranking)
     if mode in ("hybrid", "dense"):
-        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4)))
+        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
     fused = rrf(rankings)
     top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
     return _hits(kbase.store.conn, top, parsed)
@@ -166,6 +177,61 @@ def keyword_ranking(conn: sqlite3.Connection, query: Query, filters: Filters, li
         return []
 
 
+def snapshot_keyword_ranking(snap, query: Query, filters: Filters, limit: int,
+                             conn: sqlite3.Connection | None = None) -> list[str] | None:
+    """``keyword_ranking`` on the in-memory snapshot: the same match, FTS5's bm25 and the
+    same filters. FTS5's score is a sum over the expression's phrases, each term depending on
+    that phrase alone, so one-token words come from the snapshot's postings and anything FTS5
+    treats as a multi-token phrase ("exact phrases", 'Covid-19') from a one-phrase FTS5
+    query, summed in the expression's order. None (SQL answers) if FTS5 fails on a phrase."""
+    half = (snap.n_rows + 1) // 2
+    try:
+        words = query.fts_words()
+        parts = {w: _phrase(snap, w, conn) for w in dict.fromkeys(query.phrases + words + query.excluded)}
+    except sqlite3.OperationalError as exc:
+        log.warning("keyword search fell back to SQL for %r: %s", query, exc)
+        return None
+    if any(part is None for part in parts.values()):
+        return None
+    drop = {w.lower() for w in words if len(parts[w][0]) >= half}
+    chosen = [w for w in words if w.lower() not in drop] or words
+    scores = np.zeros(len(snap), dtype=np.float64)
+    matched = np.full(len(snap), not chosen, dtype=bool)  # phrases alone: rows having them all
+    for word in chosen:
+        matched[parts[word][0]] = True
+    for phrase in query.phrases:  # every phrase is required
+        has = np.zeros(len(snap), dtype=bool)
+        has[parts[phrase][0]] = True
+        matched &= has
+    for word in query.excluded:
+        matched[parts[word][0]] = False
+    for term in query.phrases + chosen:  # FTS5's order: the phrases, then the ranked words
+        pos, contribution = parts[term]
+        scores[pos] += contribution
+    if filters.active:
+        matched &= snap.mask(filters)
+    return snap.top(scores, matched, limit)
+
+
+def _phrase(snap, text: str, conn: sqlite3.Connection | None):
+    """(positions, bm25 contribution) of one FTS5 phrase over the snapshot."""
+    from kb.snapshot import tokens_of
+
+    tokens = tokens_of(text)
+    if len(tokens) == 1:
+        return snap.phrase(tokens[0])
+    if conn is None:
+        return None
+    rows = conn.execute("SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?",
+                        (quote(text),)).fetchall()
+    rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    order = np.argsort(rowids)
+    contribution = -np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[order]
+    pos = np.searchsorted(snap.rowids, rowids[order])
+    found = (pos < len(snap.rowids)) & (snap.rowids[np.minimum(pos, len(snap.rowids) - 1)] == rowids[order])
+    return pos[found], contribution[found]
+
+
 def common_words(conn: sqlite3.Connection, query: Query) -> frozenset[str]:
     """Query words found in at least half the passages (counting stops at half: cheap)."""
     total = conn.execute("SELECT MAX(rowid) FROM passages").fetchone()[0] or 0
@@ -190,8 +256,15 @@ def _ids_in_order(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
     return [ids[r] for r in rowids if r in ids]
 
 
-def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int) -> list[str]:
+def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int, snap=None) -> list[str]:
     vector = kbase.embed([query.semantic_text()])[0]
+    if snap is not None:  # exact, over the rows the filters leave: 5 ms at 100k, HNSW 12
+        keep = snap.mask(filters) if filters.active else np.ones(len(snap), dtype=bool)
+        ranked = snap.nearest(vector, keep, limit)
+        if query.excluded or query.phrases:
+            allowed = _allowed(kbase.store.conn, ranked, Filters(), query)
+            ranked = [pid for pid in ranked if pid in allowed]
+        return ranked
     candidates = kbase.vectors.query(PASSAGES, vector, limit)
     conn = kbase.store.conn
     allowed = _allowed(conn, [pid for pid, _ in candidates], filters, query)

@@ -3,12 +3,16 @@
 One ``Embedder`` per process: the model is loaded on first use, so importing this module
 costs nothing and commands that never embed never pay for torch.
 
-Two backends, chosen by ``KB_EMBED_BACKEND`` (``kb/config.py``):
+Backends, chosen by ``KB_EMBED_BACKEND`` (``kb/config.py``):
 
-* ``fp32`` (default): the reference model exactly as sentence-transformers loads it.
+* ``auto`` (default): ``bf16`` on a CPU with native bfloat16 arithmetic (AMX or AVX-512
+  BF16), ``fp32`` anywhere else — emulated bf16 would be slower than fp32, not faster.
+* ``fp32``: the reference model exactly as sentence-transformers loads it.
+* ``bf16``: the same weights cast to bfloat16. On a 2-core Xeon with AMX it embedded 2.2x as
+  many sentences per second as fp32, with a cosine of ≥ 0.996 to the fp32 vectors
+  (``bench/run.py`` measures both on every run).
 * ``int8``: the attention projections quantised to int8 by PyTorch's dynamic quantisation.
-  Its vectors keep a cosine of ≥ 0.99 with fp32; it measured 1.2x faster on a busy 2-core
-  machine but no faster on a quiet one (``bench/run.py`` measures both), so it is opt-in.
+  Cosine ≥ 0.99 with fp32 but no faster on a quiet machine; kept for CPUs without bf16.
 
 Vectors of the two backends differ slightly, so every cached vector is keyed by the backend
 (``Embedder.variant``): switching never mixes them in one index.
@@ -28,8 +32,32 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
-BACKENDS = ("int8", "fp32")
-DEFAULT_BACKEND = "fp32"
+BACKENDS = ("auto", "bf16", "int8", "fp32")
+DEFAULT_BACKEND = "auto"
+BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux reports them (empty elsewhere: then ``auto`` is fp32)."""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as info:
+            for line in info:
+                if line.startswith("flags"):
+                    return frozenset(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return frozenset()
+
+
+def resolve_backend(backend: str, device: str = "cpu") -> str:
+    """The concrete backend ``backend`` means on this machine (``auto`` chooses here)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown embedding backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    if device != "cpu":  # quantised and bf16 CPU kernels aside, a GPU runs fp32 fast enough
+        return "fp32"
+    if backend == "auto":
+        return "bf16" if cpu_flags() & set(BF16_CPU_FLAGS) else "fp32"
+    return backend
 
 
 def model_path() -> str:
@@ -48,10 +76,9 @@ def text_key(text: str, variant: str = "") -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def load_model(backend: str = DEFAULT_BACKEND, device: str = "cpu"):
+def load_model(backend: str = "fp32", device: str = "cpu"):
     """The sentence-transformers model for ``backend``, offline, without progress bars."""
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown embedding backend {backend!r}; expected one of {', '.join(BACKENDS)}")
+    backend = resolve_backend(backend, device)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -64,8 +91,12 @@ def load_model(backend: str = DEFAULT_BACKEND, device: str = "cpu"):
 
     log.info("loading %s (%s) from %s", MODEL_NAME, backend, model_path())
     model = SentenceTransformer(model_path(), device=device)
-    if backend == "int8" and device == "cpu":
+    if backend == "int8":
         model = quantise(model)
+    elif backend == "bf16":
+        import torch
+
+        model = model.to(torch.bfloat16)  # outputs are cast back to float32 when encoded
     return model
 
 
@@ -93,15 +124,12 @@ def quantise(model):
 class Embedder:
     """Normalised float32 vectors, so a dot product is the cosine similarity."""
 
-    def __init__(self, batch_size: int = 64, device: str | None = None, backend: str = DEFAULT_BACKEND,
+    def __init__(self, batch_size: int = 32, device: str | None = None, backend: str = DEFAULT_BACKEND,
                  threads: int | None = None):
-        if backend not in BACKENDS:
-            raise ValueError(f"unknown embedding backend {backend!r}; expected one of {', '.join(BACKENDS)}")
         self.batch_size = batch_size
         self.threads = threads  # torch intra-op threads for batches; None: torch's default
         self.device = device or "cpu"
-        # Quantised kernels exist for the CPU only; on a GPU the fp32 model is already fast.
-        self.backend = backend if self.device == "cpu" else "fp32"
+        self.backend = resolve_backend(backend, self.device)  # never 'auto': vectors name their kind
         self._model = None
         self._lock = threading.Lock()
 
@@ -125,19 +153,18 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         model = self.model
-        # Sorting by length keeps padding small inside each batch; order is restored below.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        # sentence-transformers sorts each call's texts by length itself, so batches carry
+        # little padding; 32 per batch measured fastest for both fp32 and bf16 (64: -12%).
         with _threads(1 if len(texts) <= SMALL_BATCH else self.threads):
             vectors = model.encode(
-                [texts[i] for i in order],
+                list(texts),
                 batch_size=self.batch_size,
-                normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             ).astype(np.float32)
-        out = np.empty_like(vectors)
-        out[order] = vectors
-        return out
+        # Normalised here, in float32: bf16 normalisation leaves norms up to 1 +- 0.004.
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
 
 
 # A search query is one short text: splitting it over threads costs more in synchronisation
@@ -182,7 +209,7 @@ def shared_embedder(backend: str | None = None, batch_size: int | None = None,
         backend = backend or settings.embed_backend
         batch_size = batch_size or settings.embed_batch_size
         threads = threads or settings.embed_threads
-    key = (backend, batch_size, threads)
+    key = (resolve_backend(backend), batch_size, threads)  # 'auto' shares its model
     if key not in _shared:
         _shared[key] = Embedder(batch_size=batch_size, backend=backend, threads=threads)
     return _shared[key]

@@ -1,11 +1,11 @@
-"""The project's embedder: the faster int8 backend stays close to the fp32 reference, and
-cached vectors never mix backends."""
+"""The project's embedder: the faster bf16 and int8 backends stay close to the fp32 reference,
+'auto' picks bf16 only where the CPU computes it natively, and cached vectors never mix backends."""
 import numpy as np
 import pytest
 
 from kb.config import Settings
 from kb.knowledge import KnowledgeBase
-from nlp.embed import Embedder, text_key
+from nlp.embed import BF16_CPU_FLAGS, Embedder, cpu_flags, resolve_backend, text_key
 
 SENTENCES = [
     "Information governance rules are a barrier to sharing data between health and social care.",
@@ -28,6 +28,24 @@ def test_int8_vectors_stay_within_the_quality_bar_of_fp32(embedders):
     assert fast.shape == (len(SENTENCES), 384) and fast.dtype == np.float32
     assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
     assert (np.sum(ref * fast, axis=1) >= 0.98).all()
+
+
+def test_bf16_vectors_stay_within_the_quality_bar_of_fp32(embedders):
+    fp32, _ = embedders
+    bf16 = Embedder(backend="bf16")
+    ref, fast = fp32.encode(SENTENCES), bf16.encode(SENTENCES)
+    assert fast.dtype == np.float32
+    assert np.allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-5)  # normalised in float32
+    assert (np.sum(ref * fast, axis=1) >= 0.98).all()
+    assert bf16.key(SENTENCES[0]) not in (fp32.key(SENTENCES[0]), text_key(SENTENCES[0], "x"))
+
+
+def test_auto_is_bf16_only_on_a_cpu_with_native_bfloat16():
+    native = bool(cpu_flags() & set(BF16_CPU_FLAGS))
+    assert resolve_backend("auto") == ("bf16" if native else "fp32")
+    assert resolve_backend("auto", device="cuda") == "fp32"
+    assert Embedder(backend="auto").backend in ("bf16", "fp32")  # vectors always name a concrete kind
+    assert Embedder(backend="auto").variant == Embedder(backend=resolve_backend("auto")).variant
 
 
 def test_order_of_texts_does_not_change_a_vector(embedders):
@@ -62,7 +80,7 @@ def test_switching_backend_re_embeds_instead_of_reusing_vectors(tmp_path, embedd
 
 def test_a_bad_backend_setting_is_a_clear_error(monkeypatch):
     monkeypatch.setenv("KB_EMBED_BACKEND", "onnx-gpu")
-    with pytest.raises(ValueError, match="KB_EMBED_BACKEND must be one of int8, fp32"):
+    with pytest.raises(ValueError, match="KB_EMBED_BACKEND must be one of auto, bf16, int8, fp32"):
         Settings.from_env("somewhere")
     with pytest.raises(ValueError, match="unknown embedding backend"):
         Embedder(backend="fp16")

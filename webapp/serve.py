@@ -36,8 +36,8 @@ def server_url(server) -> str:
 
 
 def warm_up(app: Flask) -> None:
-    """Load the embedding model and open Chroma in the background, so the first search a
-    visitor makes is not the one that waits for them."""
+    """Load the embedding model, open Chroma and build the search snapshot in the background,
+    so the first search a visitor makes is not the one that waits for them."""
     def run() -> None:
         from webapp import EXTENSION
 
@@ -47,6 +47,9 @@ def warm_up(app: Flask) -> None:
         try:
             kbase.embed(["warm up"])
             kbase.vectors.collection("passages")
+            # At archive size, BM25 and filters run on an in-memory snapshot (kb/snapshot.py):
+            # built here, in the background; searches use SQLite until it is ready.
+            kbase.snapshots.start()
         except Exception:  # a failed warm-up only costs the first visitor a wait
             log.warning("warm-up failed; the first search will load the model", exc_info=True)
 

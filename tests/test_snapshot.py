@@ -1,0 +1,137 @@
+"""The web server's in-memory search snapshot ranks exactly as SQLite and FTS5 do, applies
+filters exactly as SQL does, and is never used once the knowledge base has changed."""
+import numpy as np
+import pytest
+
+from bench.synth import build_search_kb
+from kb.config import Settings
+from kb.knowledge import KnowledgeBase
+from kb.query import parse_query
+from kb.search import Filters, keyword_ranking, search, snapshot_keyword_ranking
+from kb.snapshot import tokens_of
+from kb.vectors import PASSAGES
+
+SENTENCES = [
+    "Information governance rules are a barrier to sharing data between health and social care.",
+    "The Department should publish a workforce strategy for adult social care by March 2018.",
+    "Delayed transfers of care rose by 25% in a year as Covid-19 disrupted hospital discharge.",
+    "Pooled budgets under the Better Care Fund have not yet produced the savings expected of them.",
+    "Integrated care systems need shared care records and interoperable digital services.",
+    "Local authorities' social care workforce vacancies reached 165,000 in 2022.",
+    "The government's response accepted the recommendation on integrated care funding.",
+    "Evaluation of the new care models was too weak to show what works.",
+    "Financial incentives for hospitals and councils pull in different directions.",
+    "Care homes reported that recruitment and retention of nurses is the main pressure.",
+]
+QUERIES = [
+    "social care workforce vacancies",
+    "care care workforce",            # a word twice counts twice, as in FTS5
+    "Covid-19 hospital discharge",    # FTS5 reads 'Covid-19' as the phrase 'covid 19'
+    '"better care fund" savings',     # a required phrase
+    '"integrated care" "shared care records"',  # phrases alone
+    "workforce -nurses",              # an exclusion
+    "government's response",
+    "the and of",                     # stopwords only
+    "zebra",                          # no passage has it
+]
+FILTERS = [Filters(), Filters(source="nao"), Filters(theme="workforce"), Filters(year_from=2015, year_to=2020),
+           Filters(doc_type="guidance"), Filters(theme="information_sharing", source="parliament"),
+           Filters(theme="no_such_theme")]
+
+
+def _vectors(n: int, seed: int = 3) -> np.ndarray:
+    m = np.random.default_rng(seed).normal(size=(n, 384)).astype(np.float32)
+    return m / np.linalg.norm(m, axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    home = tmp_path_factory.mktemp("snapshot-kb")
+    writer = KnowledgeBase(Settings(home=home))
+    build_search_kb(writer, SENTENCES, _vectors(len(SENTENCES)), 2_400)
+    writer.close()
+    return home
+
+
+@pytest.fixture
+def reader(home):
+    kbase = KnowledgeBase(Settings(home=home), readonly=True)
+    yield kbase
+    kbase.close()
+
+
+def test_keyword_rankings_on_the_snapshot_are_fts5s_exactly(reader):
+    snap = reader.snapshots.build_now()
+    assert snap is not None and len(snap) == 2_400
+    assert tokens_of("Vacancies") == ("vacanc",) and tokens_of("Covid-19") == ("covid", "19")
+    compared = 0
+    for text in QUERIES:
+        query = parse_query(text)
+        for filters in FILTERS:
+            expected = keyword_ranking(reader.store.conn, query, filters, 200)
+            got = snapshot_keyword_ranking(snap, query, filters, 200, reader.store.conn)
+            assert got == expected, (text, filters)
+            compared += bool(expected)
+    assert compared >= 30  # most combinations find something: the comparison is not vacuous
+
+
+def test_filters_on_the_snapshot_select_the_rows_sql_selects(reader):
+    snap = reader.snapshots.build_now()
+    for filters in FILTERS[1:]:
+        where, args = filters.sql()
+        expected = {r[0] for r in reader.store.conn.execute(
+            f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {where}", args)}
+        got = {snap.ids[i] for i in np.flatnonzero(snap.mask(filters))}
+        assert got == expected, filters
+
+
+def test_a_filtered_dense_search_is_exact(reader):
+    snap = reader.snapshots.build_now()
+    vector = _vectors(1, seed=9)[0]
+    stored = reader.vectors.collection(PASSAGES).get(include=["embeddings"], limit=5_000)
+    matrix = dict(zip(stored["ids"], np.asarray(stored["embeddings"], dtype=np.float32)))
+    for filters in (Filters(source="nao"), Filters(theme="workforce")):
+        where, args = filters.sql()
+        ids = [r[0] for r in reader.store.conn.execute(
+            f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {where}", args)]
+        brute = sorted(ids, key=lambda pid: -float(matrix[pid] @ vector))[:20]
+        assert snap.nearest(vector, snap.mask(filters), 20) == brute
+
+
+def test_search_through_a_snapshot_returns_what_sqlite_returns(reader):
+    without = [h.passage_id for h in search(reader, "workforce vacancies", k=10, mode="keyword")]
+    reader.snapshots.build_now()
+    assert reader.snapshot() is not None
+    with_snapshot = [h.passage_id for h in search(reader, "workforce vacancies", k=10, mode="keyword")]
+    assert with_snapshot == without and len(without) == 10
+    hybrid = search(reader, "workforce vacancies", k=10, filters=Filters(source="nao"))
+    assert hybrid and all(h.source == "nao" for h in hybrid)
+
+
+def test_a_changed_knowledge_base_is_searched_in_sqlite_until_the_snapshot_is_rebuilt(home, reader):
+    reader.snapshots.build_now()
+    assert reader.snapshot() is not None
+    writer = KnowledgeBase(Settings(home=home))
+    with writer.store.transaction() as conn:
+        conn.execute("""INSERT INTO documents(id, sha256, url, source, year, ingested_at)
+                        VALUES ('late', 'late', 'https://x/late', 'nao', 2024, '2026-01-01')""")
+        conn.execute("""INSERT INTO passages(id, doc_id, seq, page, text, themes)
+                        VALUES ('late-1', 'late', 0, 1, 'A quokka census of care homes.', '')""")
+    writer.close()
+    assert reader.snapshot() is None  # out of date: never answer from it
+    hits = search(reader, "quokka", mode="keyword")
+    assert [h.passage_id for h in hits] == ["late-1"]  # SQLite answered meanwhile
+    reader.snapshots.wait(60)  # the rebuild started in the background
+    snap = reader.snapshot()
+    assert snap is not None and "late-1" in snap.pos_of
+    assert [h.passage_id for h in search(reader, "quokka", mode="keyword")] == ["late-1"]
+
+
+def test_a_small_knowledge_base_keeps_no_snapshot(tmp_path):
+    writer = KnowledgeBase(Settings(home=tmp_path))
+    build_search_kb(writer, SENTENCES, _vectors(len(SENTENCES)), 300)
+    writer.close()
+    reader = KnowledgeBase(Settings(home=tmp_path), readonly=True)
+    assert reader.snapshots.build_now() is None  # FTS5 is already fast at this size
+    assert reader.snapshot() is None and search(reader, "workforce", mode="keyword")
+    reader.close()
