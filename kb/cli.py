@@ -130,6 +130,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("judgements", metavar="JUDGEMENTS.json")
     c.add_argument("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
     c.add_argument("--mode", choices=["hybrid", "keyword", "dense", "all"], default="all")
+    c.add_argument("--snapshot", action="store_true",
+                   help="search through the in-memory snapshot the web server keeps (kb/snapshot.py)")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("demo", help="build the demo site, crawl it, ingest it, serve the app")

@@ -269,7 +269,12 @@ def cmd_eval_search(settings: Settings, args) -> int:
         return 2
     root = Path(args.root) if args.root else path.resolve().parent.parent
     modes = ["hybrid", "keyword", "dense"] if args.mode == "all" else [args.mode]
-    report = evaluate_search(KnowledgeBase(settings), path, root, modes=modes)
+    kbase = KnowledgeBase(settings)
+    if args.snapshot:  # rank as the web server does: any size, since it was asked for
+        kbase.snapshots.min_passages = 0
+        kbase.snapshots.build_now()
+    report = evaluate_search(kbase, path, root, modes=modes)
+    report["snapshot"] = bool(args.snapshot)
     if args.json:
         _emit(report)
     else:

@@ -193,7 +193,8 @@ def snapshot_keyword_ranking(snap, query: Query, filters: Filters, limit: int,
         return None
     if any(part is None for part in parts.values()):
         return None
-    drop = {w.lower() for w in words if len(parts[w][0]) >= half}
+    small = not len(snap) or snap.rowids[-1] < COMMON_WORDS_MIN_PASSAGES  # common_words' own rule
+    drop = set() if small else {w.lower() for w in words if len(parts[w][0]) >= half}
     chosen = [w for w in words if w.lower() not in drop] or words
     scores = np.zeros(len(snap), dtype=np.float64)
     matched = np.full(len(snap), not chosen, dtype=bool)  # phrases alone: rows having them all

@@ -110,3 +110,11 @@ def test_eval_search_scores_each_mode_and_lists_what_is_not_in_the_knowledge_bas
     only = json.loads(run_kb(home, "eval-search", str(path), "--root", str(root), "--mode", "keyword",
                              "--json").stdout)
     assert list(only["modes"]) == ["keyword"]
+
+    # The web server ranks through its in-memory snapshot: the same scores, mode by mode.
+    through = json.loads(run_kb(home, "eval-search", str(path), "--snapshot", "--json").stdout)
+    assert through["snapshot"] is True and report["snapshot"] is False
+    for mode, result in report["modes"].items():
+        assert through["modes"][mode]["ndcg"] == result["ndcg"], mode
+        assert [q["ranking"] for q in through["modes"][mode]["queries"]] == \
+            [q["ranking"] for q in result["queries"]], mode
