@@ -271,8 +271,7 @@ def cmd_eval_search(settings: Settings, args) -> int:
     modes = ["hybrid", "keyword", "dense"] if args.mode == "all" else [args.mode]
     kbase = KnowledgeBase(settings)
     if args.snapshot:  # rank as the web server does: any size, since it was asked for
-        kbase.snapshots.min_passages = 0
-        kbase.snapshots.build_now()
+        kbase.snapshots.build_now(min_passages=0)
     report = evaluate_search(kbase, path, root, modes=modes)
     report["snapshot"] = bool(args.snapshot)
     if args.json:

@@ -226,10 +226,8 @@ def _phrase(snap, text: str, conn: sqlite3.Connection | None):
     rows = conn.execute("SELECT rowid, bm25(passages_fts) FROM passages_fts WHERE passages_fts MATCH ?",
                         (quote(text),)).fetchall()
     rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    order = np.argsort(rowids)
-    contribution = -np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))[order]
-    pos = np.searchsorted(snap.rowids, rowids[order])
-    found = (pos < len(snap.rowids)) & (snap.rowids[np.minimum(pos, len(snap.rowids) - 1)] == rowids[order])
+    contribution = -np.fromiter((r[1] for r in rows), dtype=np.float64, count=len(rows))
+    pos, found = snap.positions(rowids)
     return pos[found], contribution[found]
 
 

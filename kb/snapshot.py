@@ -78,10 +78,6 @@ class Snapshot:
 
     # --- keyword --------------------------------------------------------------------------
 
-    def df(self, token: str) -> int:
-        start, end = self.terms.get(token, (0, 0))
-        return end - start
-
     def phrase(self, token: str) -> tuple[np.ndarray, np.ndarray]:
         """(positions, bm25 contribution) of a one-token phrase: FTS5's formula and constants
         (``fts5Bm25Function``), so sums of these equal FTS5's scores (negated: higher is better)."""
@@ -95,6 +91,10 @@ class Snapshot:
             idf = 1e-6
         norm = K1 * (1 - B + B * self.doclen[pos] / self.avgdl)
         return pos, idf * ((tf * (K1 + 1.0)) / (tf + norm))  # FTS5 multiplies last
+
+    def positions(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, found): where passage ``rowids`` sit, and which the snapshot holds."""
+        return locate(self.rowids, rowids)
 
     def top(self, scores: np.ndarray, keep: np.ndarray, limit: int) -> list[str]:
         """Ids of the ``limit`` best kept passages, best first."""
@@ -224,9 +224,8 @@ def _postings(conn: sqlite3.Connection, rowids: np.ndarray):
     if filled != len(docs):
         raise RuntimeError("fts5vocab instance stream is shorter than its row counts")
     term_of = np.repeat(np.arange(len(vocab), dtype=np.int64), counts)
-    pos = np.searchsorted(rowids, docs)
-    pos = np.minimum(pos, max(len(rowids) - 1, 0))
-    if len(docs) and not np.array_equal(rowids[pos], docs):
+    pos, found = locate(rowids, docs)
+    if not found.all():
         raise RuntimeError("the full-text index names passages the passages table lacks")
     # Instances are ordered (token, rowid): equal neighbours are one posting with tf > 1.
     key = term_of * max(len(rowids), 1) + pos
@@ -238,6 +237,14 @@ def _postings(conn: sqlite3.Connection, rowids: np.ndarray):
     terms = {term: (int(bounds[i]), int(bounds[i + 1])) for i, (term, _) in enumerate(vocab)}
     doclen = np.bincount(pos, minlength=len(rowids)).astype(np.float64)
     return terms, post_pos, tf, doclen
+
+
+def locate(sorted_rowids: np.ndarray, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of ``rowids`` in ``sorted_rowids`` and a mask of those really there."""
+    if not len(sorted_rowids):
+        return np.zeros(len(rowids), dtype=np.int64), np.zeros(len(rowids), dtype=bool)
+    pos = np.minimum(np.searchsorted(sorted_rowids, rowids), len(sorted_rowids) - 1)
+    return pos, sorted_rowids[pos] == rowids
 
 
 def _codes(values: list) -> tuple[dict[str, int], np.ndarray]:
@@ -284,17 +291,18 @@ class SnapshotKeeper:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._seen_version = None
-        self.failures = 0
 
     def _connect(self) -> sqlite3.Connection:
         path = self.kbase.settings.sqlite_path
         return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
 
-    def build_now(self) -> Snapshot | None:
-        """Build synchronously (benchmarks, tests); None when the KB is too small to need one."""
+    def build_now(self, min_passages: int | None = None) -> Snapshot | None:
+        """Build synchronously (benchmarks, tests, evaluation); None when the KB has fewer
+        passages than ``min_passages`` (default: the keeper's) and so needs none."""
+        floor = self.min_passages if min_passages is None else min_passages
         conn = self._connect()
         try:
-            if conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0] < self.min_passages:
+            if conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0] < floor:
                 self.snapshot = None
                 return None
             snap = build(conn, self.kbase.vectors)
@@ -322,7 +330,6 @@ class SnapshotKeeper:
         try:
             self.build_now()
         except Exception:  # the SQL path still answers; a later change retries
-            self.failures += 1
             log.warning("search snapshot build failed; searches use SQLite directly", exc_info=True)
 
     def current(self) -> Snapshot | None:
