@@ -18,7 +18,7 @@ DIRECTIVE = re.compile(r"\b(?:should|must|need to|needs to|we recommend|recommen
 
 def corpus_files(corpus: Path = CORPUS) -> list[Path]:
     """Every file ``kb ingest`` would take from the corpus folder, in ingest order."""
-    from kb.ingest import expand_paths
+    from kb.index.ingest import expand_paths
 
     if not corpus.is_dir():
         raise SystemExit(f"bench: corpus not found at {corpus} (set KB_BENCH_CORPUS)")

@@ -9,7 +9,7 @@ import numpy as np
 
 def bench_recurrence(n: int, sentences: list[str], vectors: np.ndarray, threshold: float) -> dict:
     from bench.synth import synth_recommendations
-    from kb.recurrence import group_items
+    from kb.analysis.recurrence import group_items
 
     items, vecs = synth_recommendations(sentences, vectors, n)
     started = time.perf_counter()

@@ -3,7 +3,7 @@
 The knowledge base is opened read-only, as the web server opens it, so every query is
 embedded afresh (a read-only handle never writes the embedding cache). Each size is timed
 twice: straight on SQLite/FTS5/Chroma (``sql_*``: a one-shot ``kb search``), then with the
-in-memory snapshot the web server keeps (``kb/snapshot.py``), which gives the headline.
+in-memory snapshot the web server keeps (``kb/search/snapshot.py``), which gives the headline.
 """
 from __future__ import annotations
 
@@ -46,7 +46,7 @@ def _percentiles(times: list[float]) -> tuple[float, float]:
 
 
 def time_searches(kbase, rounds: int = 2) -> dict:
-    from kb.search import Filters, search
+    from kb.search.engine import Filters, search
 
     qs = queries()
     for q in qs[:3]:  # warm-up: model, Chroma's index load, SQLite page cache
@@ -68,7 +68,7 @@ def time_searches(kbase, rounds: int = 2) -> dict:
 def bench_search(n: int, sentences: list[str], vectors: np.ndarray, workdir: Path, settings_for) -> dict:
     """Build an ``n``-passage knowledge base under ``workdir`` and time searches over it."""
     from bench.synth import build_search_kb
-    from kb.knowledge import KnowledgeBase
+    from kb.store.knowledge import KnowledgeBase
 
     home = workdir / f"search-{n}"
     writer = KnowledgeBase(settings_for(home))
@@ -79,7 +79,7 @@ def bench_search(n: int, sentences: list[str], vectors: np.ndarray, workdir: Pat
     reader = KnowledgeBase(settings_for(home), readonly=True)
     try:
         sql = time_searches(reader)  # a one-shot reader: FTS5, Chroma and SQL filters
-        snap = reader.snapshots.build_now()  # what the web server keeps (kb/snapshot.py)
+        snap = reader.snapshots.build_now()  # what the web server keeps (kb/search/snapshot.py)
         result = time_searches(reader) if snap is not None else dict(sql)
     finally:
         reader.close()

@@ -41,7 +41,7 @@ def synth_passages(sentences: list[str], vectors: np.ndarray, n: int, seed: int 
 def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, seed: int = 7) -> None:
     """Fill an empty knowledge base with ``n`` synthetic passages in ``n/100`` documents:
     SQLite rows (FTS included), cached vectors and the Chroma passage collection."""
-    from kb.vectors import PASSAGES
+    from kb.store.vectors import PASSAGES
 
     rng = np.random.default_rng(seed + 1)
     texts, pvecs = synth_passages(sentences, vectors, n, seed)
@@ -77,7 +77,7 @@ def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, se
 def synth_recommendations(sentences: list[str], vectors: np.ndarray, n: int, seed: int = 11):
     """``n`` recurrence ``Item``s and their vectors; one in ten re-states an earlier one."""
     vectors = np.asarray(vectors, dtype=np.float32)
-    from kb.recurrence import Item
+    from kb.analysis.recurrence import Item
 
     rng = np.random.default_rng(seed)
     n_docs = max(2, n // 25)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 
 from kb.config import SAMPLES_DIR, SOURCES, Settings
-from kb.knowledge import KnowledgeBase
+from kb.store.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 
@@ -19,8 +19,8 @@ DEMO_TOPIC = SAMPLES_DIR / "topic.json"
 
 def build_demo(settings: Settings) -> dict:
     from crawler.run import run_crawl
-    from kb.commands import ingest_crawled
-    from kb.demosite import build_site, serve_site
+    from kb.cli.commands import ingest_crawled
+    from demosite.site import build_site, serve_site
 
     site = build_site(settings.home / "demo-site")
     with serve_site(site) as base_url:

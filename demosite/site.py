@@ -30,7 +30,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from fpdf import FPDF, XPos, YPos
 
 from kb.config import SAMPLES_DIR
-from kb.siteapi import APIS
+from demosite.siteapi import APIS
 
 log = logging.getLogger(__name__)
 

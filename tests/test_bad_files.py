@@ -21,7 +21,7 @@ import pytest
 
 from conftest import kb_json, run_kb
 from kb.config import Settings
-from kb.ingest import check_file
+from kb.index.ingest import check_file
 from nlp.text import DocumentError
 
 pytestmark = pytest.mark.slow

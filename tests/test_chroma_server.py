@@ -18,9 +18,9 @@ import pytest
 
 from conftest import REPO, kb_env
 from kb.config import Settings
-from kb.ingest import ingest_paths
-from kb.knowledge import KnowledgeBase
-from kb.vectors import PASSAGES, RECOMMENDATIONS
+from kb.index.ingest import ingest_paths
+from kb.store.knowledge import KnowledgeBase
+from kb.store.vectors import PASSAGES, RECOMMENDATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -23,9 +23,9 @@ import pytest
 
 from conftest import REPO, kb_env, kb_json, run_kb
 from kb.config import Settings
-from kb.ingest import ingest_paths
-from kb.knowledge import KnowledgeBase
-from kb.maintenance import doctor
+from kb.index.ingest import ingest_paths
+from kb.store.knowledge import KnowledgeBase
+from kb.index.maintenance import doctor
 
 pytestmark = pytest.mark.slow
 
@@ -64,7 +64,7 @@ def clean(tmp_path_factory, inbox) -> dict:
 def observe(home: Path) -> dict:
     """Everything a user can see: counts, documents, passages, vectors' health, search hits
     (read in this process, through the same functions the commands call, to save model loads)."""
-    from kb.search import search
+    from kb.search.engine import search
 
     kbase = KnowledgeBase(settings_for(home))
     try:
@@ -155,7 +155,7 @@ def kill_ingest(home: Path, inbox: Path, monkeypatch, target, attr: str, after: 
 
 
 def test_a_kill_inside_the_transaction_leaves_nothing_visible(tmp_path, inbox, clean, monkeypatch):
-    from kb.store import Store
+    from kb.store.db import Store
 
     home = tmp_path / "kb"
     # The last statement of a document's transaction notes its links as stale: die there, on
@@ -180,7 +180,7 @@ def test_a_kill_inside_the_transaction_leaves_nothing_visible(tmp_path, inbox, c
 
 
 def test_a_kill_between_commit_and_chroma_is_settled_by_the_next_run(tmp_path, inbox, clean, monkeypatch):
-    from kb.vectors import VectorIndex
+    from kb.store.vectors import VectorIndex
 
     home = tmp_path / "kb"
     kill_ingest(home, inbox, monkeypatch, VectorIndex, "upsert", after=0)
@@ -193,7 +193,7 @@ def test_a_kill_between_commit_and_chroma_is_settled_by_the_next_run(tmp_path, i
 
 
 def test_doctor_settles_what_a_killed_ingest_left(tmp_path, inbox, clean, monkeypatch):
-    from kb.vectors import VectorIndex
+    from kb.store.vectors import VectorIndex
 
     home = tmp_path / "kb"
     run_kb(home, "ingest", str(inbox / FILES[0].rsplit("/", 1)[1]))
@@ -206,7 +206,7 @@ def test_doctor_settles_what_a_killed_ingest_left(tmp_path, inbox, clean, monkey
 
 
 def test_a_kill_before_the_links_are_redone_is_redone_by_the_next_run(tmp_path, inbox, clean, monkeypatch):
-    from kb import lifecycle
+    from kb.analysis import lifecycle
 
     home = tmp_path / "kb"
     kill_ingest(home, inbox, monkeypatch, lifecycle, "link_responses")
@@ -218,7 +218,7 @@ def test_a_kill_before_the_links_are_redone_is_redone_by_the_next_run(tmp_path, 
 
 
 def test_a_new_version_killed_before_old_vectors_are_deleted_leaves_no_orphans(tmp_path, monkeypatch):
-    from kb.vectors import VectorIndex
+    from kb.store.vectors import VectorIndex
 
     home, folder = tmp_path / "kb", tmp_path / "in"
     folder.mkdir()

@@ -4,7 +4,7 @@ import json
 import pytest
 
 from conftest import kb_json, run_kb
-from kb.demosite import build_site, serve_site
+from demosite.site import build_site, serve_site
 
 pytestmark = pytest.mark.slow
 

@@ -40,7 +40,7 @@ from crawler.spiders.nhs_digital import NhsDigitalSpider
 from crawler.spiders.parliament import ParliamentSpider
 from crawler.store import extension_for, read_log
 from crawler.topic import load_topic
-from kb.demosite import build_site, render_pdf, serve_site
+from demosite.site import build_site, render_pdf, serve_site
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "crawler"
@@ -709,7 +709,7 @@ def test_a_pdf_whose_report_page_says_nothing_takes_its_identifiers_from_the_cov
 
 
 def test_the_search_api_refuses_unknown_parameters_and_pages_with_start_and_count():
-    from kb.siteapi import committees_api, search_api
+    from demosite.siteapi import committees_api, search_api
 
     stored = {"results": [{"link": f"/r{n}"} for n in range(7)], "total": 7}
     assert search_api(stored, {"q": ["care"], "page": ["2"]}) == (422, {"error": "Unexpected parameters: page"})

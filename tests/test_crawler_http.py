@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from kb.demosite import render_pdf
+from demosite.site import render_pdf
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -31,7 +31,7 @@ def test_the_better_care_fund_figure_is_extracted(demo_home):
     hits = kb_json(demo_home, "search", "£5.3 billion Better Care Fund pooled", "-k", "20")
     assert any("5.3 billion" in h["text"] for h in hits)
     from kb.config import Settings
-    from kb.store import Store
+    from kb.store.db import Store
 
     store = Store(Settings.from_env(demo_home).sqlite_path, readonly=True)
     rows = store.conn.execute("SELECT amount_gbp, subject, kind FROM funding WHERE amount_gbp = 5.3e9").fetchall()

@@ -9,7 +9,7 @@ import pypdfium2 as pdfium
 import pytest
 
 from kb.config import SAMPLES_DIR
-from kb.demosite import build_site, parse_pdf_source, render_pdf, resolve_path, serve_site
+from demosite.site import build_site, parse_pdf_source, render_pdf, resolve_path, serve_site
 
 NAO_PDF = "wp-content/uploads/2017/02/Health-and-social-care-integration.pdf"
 

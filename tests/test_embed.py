@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from kb.config import Settings
-from kb.knowledge import KnowledgeBase
+from kb.store.knowledge import KnowledgeBase
 from nlp.embed import BF16_CPU_FLAGS, Embedder, cpu_flags, resolve_backend, text_key
 
 SENTENCES = [

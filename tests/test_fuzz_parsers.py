@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kb.passages import MAX_WORDS, split_passages
-from kb.query import MAX_QUERY_CHARS, WORD, parse_query
+from kb.index.passages import MAX_WORDS, split_passages
+from kb.search.query import MAX_QUERY_CHARS, WORD, parse_query
 from nlp.meta import recover_published
 from nlp.models import SourceDocument
 from nlp.money import find_money, find_periods, normalise_period, parse_amount

@@ -15,11 +15,11 @@ import pytest
 
 from conftest import run_kb
 from kb.config import Settings
-from kb.ingest import ingest_paths
-from kb.knowledge import KnowledgeBase
-from kb.maintenance import TABLE_FOR, doctor
-from kb.search import search
-from kb.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
+from kb.index.ingest import ingest_paths
+from kb.store.knowledge import KnowledgeBase
+from kb.index.maintenance import TABLE_FOR, doctor
+from kb.search.engine import search
+from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,8 @@ import shutil
 import pytest
 
 from conftest import kb_json, run_kb
-from kb.lifecycle import normalise_label
-from kb.recurrence import restatement_ref
+from kb.analysis.lifecycle import normalise_label
+from kb.analysis.recurrence import restatement_ref
 
 
 @pytest.mark.parametrize("raw, label", [

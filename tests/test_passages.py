@@ -1,5 +1,5 @@
 """Search passages stay on one page and within what the model reads (~256 word pieces)."""
-from kb.passages import MAX_WORDS, split_passages
+from kb.index.passages import MAX_WORDS, split_passages
 
 
 def test_each_pdf_page_gives_its_own_passages():

@@ -1,7 +1,7 @@
 """A researcher types words, "exact phrases" and -exclusions into the search box."""
 import pytest
 
-from kb.query import MAX_QUERY_CHARS, parse_query
+from kb.search.query import MAX_QUERY_CHARS, parse_query
 
 
 @pytest.mark.parametrize("text, terms, phrases, excluded", [

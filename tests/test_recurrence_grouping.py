@@ -1,7 +1,7 @@
 """Grouping logic of recurrences, on hand-made vectors (the real embedder is used end to end)."""
 import numpy as np
 
-from kb.recurrence import Item, group_items, make_label
+from kb.analysis.recurrence import Item, group_items, make_label
 
 
 def unit(*xs):

@@ -10,9 +10,9 @@ import pytest
 
 from conftest import run_kb
 from kb.config import Settings
-from kb.ingest import ingest_paths
-from kb.knowledge import KnowledgeBase
-from kb.search_eval import dcg, format_search_report, load_judgements, ndcg, recall
+from kb.index.ingest import ingest_paths
+from kb.store.knowledge import KnowledgeBase
+from kb.search.evaluate import dcg, format_search_report, load_judgements, ndcg, recall
 
 LOG3 = math.log2(3)
 

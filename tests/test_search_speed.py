@@ -1,7 +1,7 @@
 """Keyword ranking at scale leaves out words that BM25 gives no weight, and ranks the same."""
-from kb.query import parse_query
-from kb.search import Filters, common_words, keyword_ranking
-from kb.store import Store
+from kb.search.query import parse_query
+from kb.search.engine import Filters, common_words, keyword_ranking
+from kb.store.db import Store
 
 
 def _store(tmp_path, n=2400) -> Store:

@@ -5,11 +5,11 @@ import pytest
 
 from bench.synth import build_search_kb
 from kb.config import Settings
-from kb.knowledge import KnowledgeBase
-from kb.query import parse_query
-from kb.search import Filters, keyword_ranking, search, snapshot_keyword_ranking
-from kb.snapshot import tokens_of
-from kb.vectors import PASSAGES
+from kb.store.knowledge import KnowledgeBase
+from kb.search.query import parse_query
+from kb.search.engine import Filters, keyword_ranking, search, snapshot_keyword_ranking
+from kb.search.snapshot import tokens_of
+from kb.store.vectors import PASSAGES
 
 SENTENCES = [
     "Information governance rules are a barrier to sharing data between health and social care.",

@@ -25,10 +25,10 @@ pytest.register_assert_rewrite("refrain_webtest")
 
 from refrain_webtest import api_json  # noqa: E402
 
-from kb.facets import facet_counts  # noqa: E402
-from kb.query import MAX_QUERY_CHARS  # noqa: E402
-from kb.recurrence import recurrences  # noqa: E402
-from kb.search import search  # noqa: E402
+from kb.search.facets import facet_counts  # noqa: E402
+from kb.search.query import MAX_QUERY_CHARS  # noqa: E402
+from kb.analysis.recurrence import recurrences  # noqa: E402
+from kb.search.engine import search  # noqa: E402
 from webapp import EXTENSION, SECURITY_HEADERS, create_app  # noqa: E402
 from webapp.present import source_name, theme_name  # noqa: E402
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from kb.facets import FacetValue, facet_counts, facet_values, facets_json
-from kb.search import Hit
+from kb.search.facets import FacetValue, facet_counts, facet_values, facets_json
+from kb.search.engine import Hit
 from webapp.params import ParamError, SearchParams, check_page, parse_search
 from webapp.present import human_date, is_web_url, money, rec_label, snippet
 from webapp.timeline import layout, story

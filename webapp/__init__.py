@@ -14,7 +14,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
 from kb.config import Settings
-from kb.knowledge import KnowledgeBase
+from kb.store.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
 

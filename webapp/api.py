@@ -11,9 +11,9 @@ import re
 
 from flask import Blueprint, abort, jsonify, request
 
-from kb.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
-from kb.lifecycle import lifecycle as all_lifecycle
-from kb.recurrence import recurrences as all_recurrences
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
+from kb.analysis.lifecycle import lifecycle as all_lifecycle
+from kb.analysis.recurrence import recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
 from webapp.params import (ParamError, check_page, parse_format, parse_funding, parse_kind, parse_min_years,

@@ -3,7 +3,7 @@ facets, one document with its extractions, one recurrence group, the about-page 
 
 Read-only SQL over the store's connection; everything returned is plain data for a template
 or ``jsonify``. (Document extractions and a single recurrence group have no kb/ function yet;
-the queries here are candidates to move into ``kb.store`` / ``kb.recurrence``.)
+the queries here are candidates to move into ``kb.store.db`` / ``kb.analysis.recurrence``.)
 """
 from __future__ import annotations
 
@@ -13,12 +13,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from dataclasses import dataclass, field
 
-from kb.browse import known_gaps
-from kb.facets import FacetValue, facet_counts
-from kb.knowledge import KnowledgeBase
-from kb.recurrence import recurrence
-from kb.search import Filters, Hit, search
-from kb.store import Store
+from kb.analysis.browse import known_gaps
+from kb.search.facets import FacetValue, facet_counts
+from kb.store.knowledge import KnowledgeBase
+from kb.analysis.recurrence import recurrence
+from kb.search.engine import Filters, Hit, search
+from kb.store.db import Store
 from webapp.params import SearchParams, check_page
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the

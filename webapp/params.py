@@ -12,8 +12,8 @@ from typing import Mapping
 from werkzeug.exceptions import BadRequest
 
 from kb.config import SOURCES, THEMES
-from kb.query import MAX_QUERY_CHARS
-from kb.search import Filters
+from kb.search.query import MAX_QUERY_CHARS
+from kb.search.engine import Filters
 
 LOCAL_SOURCE = "local"
 ALL_SOURCES = (*SOURCES, LOCAL_SOURCE)
@@ -217,7 +217,7 @@ def parse_theme(theme: str) -> str:
 def parse_funding(args: Mapping[str, str]):
     """Check the funding table's parameters (``kind source from to q sort order page k``);
     returns ``(FundingQuery, page, k)``."""
-    from kb.browse import FUNDING_SORTS, FundingQuery
+    from kb.analysis.browse import FUNDING_SORTS, FundingQuery
     from kb.config import FUNDING_KINDS
 
     errors: list[tuple[str, str]] = []

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from flask import Flask
 
 from kb.config import SOURCES, THEMES
-from kb.search import highlight
+from kb.search.engine import highlight
 
 SOURCE_NAMES = {
     "nao": "National Audit Office",

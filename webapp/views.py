@@ -10,8 +10,8 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 
-from kb.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
-from kb.recurrence import recurrences as all_recurrences
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
+from kb.analysis.recurrence import recurrences as all_recurrences
 from webapp import data, get_kb
 from webapp.charts import bar_chart
 from webapp.params import (ParamError, SearchParams, check_page, funding_args, parse_funding, parse_kind,

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Iterable
 
 from kb.config import FUNDING_KINDS, THEMES
-from kb.search import Filters
-from kb.store import Store
+from kb.search.engine import Filters
+from kb.store.db import Store
 
 FUNDING_SORTS = ("amount", "year", "subject", "kind", "document")
 _FUNDING_ORDER_SQL = {

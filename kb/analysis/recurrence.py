@@ -260,7 +260,7 @@ def _with_occurrences(store, g) -> dict:
                FROM barriers b JOIN documents d ON d.id = b.doc_id
                WHERE b.group_id = ? ORDER BY d.published, b.id""", (g["id"],))]
     else:
-        from kb.lifecycle import responses_for
+        from kb.analysis.lifecycle import responses_for
 
         occ = [dict(o) for o in store.conn.execute(
             """SELECT r.id AS recommendation_id, r.doc_id, d.title, d.published, r.page, r.text, r.label,

@@ -131,7 +131,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
     c.add_argument("--mode", choices=["hybrid", "keyword", "dense", "all"], default="all")
     c.add_argument("--snapshot", action="store_true",
-                   help="search through the in-memory snapshot the web server keeps (kb/snapshot.py)")
+                   help="search through the in-memory snapshot the web server keeps (kb/search/snapshot.py)")
     c.add_argument("--json", action="store_true")
 
     c = sub.add_parser("demo", help="build the demo site, crawl it, ingest it, serve the app")
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:  # a bad KB_* setting: one line, never a traceback
         _err(f"kb {args.command}: error: {exc}")
         return 2
-    from kb import commands
+    from kb.cli import commands
 
     handler = getattr(commands, "cmd_" + args.command.replace("-", "_"))
     try:

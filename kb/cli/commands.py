@@ -1,5 +1,5 @@
 """What each ``kb`` command does, given settings and parsed options. Thin on purpose:
-the logic lives in ``kb.ingest``, ``kb.search``, ``kb.recurrence``, ``crawler.run``."""
+the logic lives in ``kb.index.ingest``, ``kb.search.engine``, ``kb.analysis.recurrence``, ``crawler.run``."""
 from __future__ import annotations
 
 import json
@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kb.cli import _emit, _err
 from kb.config import Settings
-from kb.knowledge import KnowledgeBase
+from kb.store.knowledge import KnowledgeBase
 
 
 def _progress(result, n, total) -> None:
@@ -26,7 +26,7 @@ def _summary(results) -> dict:
 
 
 def cmd_ingest(settings: Settings, args) -> int:
-    from kb.ingest import ingest_paths
+    from kb.index.ingest import ingest_paths
 
     present = [p for p in args.paths if Path(p).exists() or Path(p).is_symlink()]  # a broken link says so
     missing = [p for p in args.paths if p not in present]
@@ -36,7 +36,7 @@ def cmd_ingest(settings: Settings, args) -> int:
         reason = "no such file or directory"
         kbase.store.record_failure(p, reason, _now())
         _err(f"failed    {p} — {reason}")
-        from kb.ingest import IngestResult
+        from kb.index.ingest import IngestResult
 
         results.append(IngestResult(p, "failed", reason=reason))
     summary = _summary(results)
@@ -48,7 +48,7 @@ def cmd_ingest(settings: Settings, args) -> int:
 
 
 def _now() -> str:
-    from kb.ingest import now_iso
+    from kb.index.ingest import now_iso
 
     return now_iso()
 
@@ -74,7 +74,7 @@ def cmd_extract(settings: Settings, args) -> int:
 
 
 def cmd_search(settings: Settings, args) -> int:
-    from kb.search import Filters, search
+    from kb.search.engine import Filters, search
 
     if not 1 <= args.k <= 100:
         _err("kb search: -k must be between 1 and 100")
@@ -83,7 +83,7 @@ def cmd_search(settings: Settings, args) -> int:
     filters = Filters(theme=args.theme, source=args.source, year_from=args.year_from, year_to=args.year_to,
                       doc_type=args.doc_type)
     if args.by_document:
-        from kb.search import search_documents
+        from kb.search.engine import search_documents
 
         docs = search_documents(kbase, args.query, k=args.k, filters=filters, mode=args.mode)
         if args.json:
@@ -112,7 +112,7 @@ def cmd_search(settings: Settings, args) -> int:
 
 
 def cmd_recurrences(settings: Settings, args) -> int:
-    from kb.recurrence import recurrences
+    from kb.analysis.recurrence import recurrences
 
     groups = recurrences(KnowledgeBase(settings).store, min_years=args.min_years,
                          kind=None if args.kind == "all" else args.kind)
@@ -149,7 +149,7 @@ def cmd_failures(settings: Settings, args) -> int:
 
 
 def cmd_reindex(settings: Settings, args) -> int:
-    from kb.maintenance import reindex
+    from kb.index.maintenance import reindex
 
     report = reindex(KnowledgeBase(settings))
     _emit(report) if args.json else _err(json.dumps(report))
@@ -192,7 +192,7 @@ def cmd_crawl(settings: Settings, args) -> int:
 
 def ingest_crawled(kbase: KnowledgeBase, result) -> dict:
     """Ingest what a crawl stored; the sidecar beside each raw file carries its metadata."""
-    from kb.ingest import ingest_paths
+    from kb.index.ingest import ingest_paths
 
     paths = sorted({s["path"] for s in result.stored if s.get("path")})
     results = ingest_paths(kbase, paths, progress=_progress)
@@ -207,7 +207,7 @@ def cmd_serve(settings: Settings, args) -> int:
 
 
 def cmd_demo(settings: Settings, args) -> int:
-    from kb.demo import build_demo
+    from demosite.demo import build_demo
 
     report = build_demo(settings)
     if args.json:
@@ -236,7 +236,7 @@ def cmd_eval(settings: Settings, args) -> int:
 
 
 def cmd_doctor(settings: Settings, args) -> int:
-    from kb.maintenance import doctor
+    from kb.index.maintenance import doctor
 
     report = doctor(KnowledgeBase(settings), repair=not args.check)
     _emit(report) if args.json else _err(json.dumps(report))
@@ -244,7 +244,7 @@ def cmd_doctor(settings: Settings, args) -> int:
 
 
 def cmd_lifecycle(settings: Settings, args) -> int:
-    from kb.lifecycle import lifecycle
+    from kb.analysis.lifecycle import lifecycle
 
     entries = lifecycle(KnowledgeBase(settings).store)
     if args.json:
@@ -261,7 +261,7 @@ def cmd_lifecycle(settings: Settings, args) -> int:
 
 
 def cmd_eval_search(settings: Settings, args) -> int:
-    from kb.search_eval import evaluate_search, format_search_report
+    from kb.search.evaluate import evaluate_search, format_search_report
 
     path = Path(args.judgements)
     if not path.is_file():
@@ -282,7 +282,7 @@ def cmd_eval_search(settings: Settings, args) -> int:
 
 
 def cmd_export(settings: Settings, args) -> int:
-    from kb.backup import BackupError, export_kb
+    from kb.store.backup import BackupError, export_kb
 
     try:
         report = export_kb(settings, args.path)
@@ -295,7 +295,7 @@ def cmd_export(settings: Settings, args) -> int:
 
 
 def cmd_import(settings: Settings, args) -> int:
-    from kb.backup import BackupError, import_kb
+    from kb.store.backup import BackupError, import_kb
 
     try:
         report = import_kb(settings, args.path)

@@ -29,9 +29,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable
 
-from kb.knowledge import KnowledgeBase
-from kb.passages import Passage, split_passages
-from kb.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
+from kb.store.knowledge import KnowledgeBase
+from kb.index.passages import Passage, split_passages
+from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 from nlp.models import ExtractedDocument, SourceDocument
 from nlp.text import DocumentError, load_document
 
@@ -107,7 +107,7 @@ def settle(kbase: KnowledgeBase, relink: bool = True) -> dict:
     """Finish the work a killed run left noted in SQLite: write the vectors of documents
     still ``vectors_pending``, delete ``vectors_stale`` ones, and (with ``relink``) redo the
     links if ``links_stale``. Idempotent, and cheap when nothing is owed."""
-    from kb.maintenance import upsert_document_vectors
+    from kb.index.maintenance import upsert_document_vectors
 
     store = kbase.store
     pending = store.pending_documents()
@@ -131,8 +131,8 @@ def settle(kbase: KnowledgeBase, relink: bool = True) -> dict:
 def derive_links(kbase: KnowledgeBase) -> None:
     """What depends on the whole knowledge base, redone after documents change: government
     responses linked to recommendations, and recurrence groups."""
-    from kb.lifecycle import link_responses
-    from kb.recurrence import rebuild_groups
+    from kb.analysis.lifecycle import link_responses
+    from kb.analysis.recurrence import rebuild_groups
 
     link_responses(kbase)
     rebuild_groups(kbase)

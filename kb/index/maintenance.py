@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 
-from kb.knowledge import KnowledgeBase
-from kb.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
+from kb.store.knowledge import KnowledgeBase
+from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +40,9 @@ def _metadata(row: sqlite3.Row) -> dict:
 
 def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     """Drop and refill every collection from SQLite rows and the embedding cache."""
-    from kb.recurrence import rebuild_groups
+    from kb.analysis.recurrence import rebuild_groups
 
-    from kb.ingest import LINKS_STALE
+    from kb.index.ingest import LINKS_STALE
 
     counts = {}
     for name, sql in TABLE_FOR.items():
@@ -53,7 +53,7 @@ def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     with kbase.store.transaction() as conn:  # every vector is rewritten: nothing is owed any more
         conn.execute("DELETE FROM vectors_pending")
         conn.execute("DELETE FROM vectors_stale")
-    from kb.lifecycle import link_responses
+    from kb.analysis.lifecycle import link_responses
 
     links = link_responses(kbase)
     groups = rebuild_groups(kbase)
@@ -97,7 +97,7 @@ def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
     sqlite_report = _check_sqlite(kbase.store.conn, repair)
     pending = _pending(kbase)
     if repair and any(pending.values()):
-        from kb.ingest import settle
+        from kb.index.ingest import settle
 
         settle(kbase)  # the notes a killed ingest left; the id-by-id check below confirms them
         pending = dict(_pending(kbase), settled=True)
@@ -113,8 +113,8 @@ def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
 
 
 def _pending(kbase: KnowledgeBase) -> dict:
-    """Work a killed ``kb ingest`` left noted (see ``kb.ingest``)."""
-    from kb.ingest import LINKS_STALE
+    """Work a killed ``kb ingest`` left noted (see ``kb.index.ingest``)."""
+    from kb.index.ingest import LINKS_STALE
 
     store = kbase.store
     return {"documents": len(store.pending_documents()),

@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Sequence
 
-from kb.digest import file_sha256
-from kb.knowledge import KnowledgeBase
-from kb.search import MODES, search
+from kb.store.digest import file_sha256
+from kb.store.knowledge import KnowledgeBase
+from kb.search.engine import MODES, search
 
 PASSAGE_DEPTHS = (50, 200, 800)  # how many passages to ask for, in turn, to reach k documents
 

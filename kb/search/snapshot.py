@@ -25,7 +25,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-# FTS5's bm25() constants and the passages_fts tokenizer (kb/store.py, migration 1).
+# FTS5's bm25() constants and the passages_fts tokenizer (kb/store/db.py, migration 1).
 K1, B = 1.2, 0.75
 TOKENIZER = "porter unicode61"
 MIN_PASSAGES = 2_000  # below this, FTS5 and SQL filters are already fast: nothing to keep
@@ -61,7 +61,7 @@ class Snapshot:
     # --- filters --------------------------------------------------------------------------
 
     def mask(self, filters) -> np.ndarray:
-        """Passages passing ``filters`` (``kb.search.Filters``), exactly as its SQL would."""
+        """Passages passing ``filters`` (``kb.search.engine.Filters``), exactly as its SQL would."""
         keep = np.ones(len(self), dtype=bool)
         if filters.theme:
             bit = self.theme_bits.get(filters.theme)

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path, PurePosixPath
 
 from kb.config import Settings
-from kb.digest import file_sha256
+from kb.store.digest import file_sha256
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _snapshot(db: Path, target: Path) -> None:
 
 
 def _counts(db: Path) -> dict:
-    from kb.store import Store
+    from kb.store.db import Store
 
     store = Store(db, readonly=True)
     try:
@@ -147,8 +147,8 @@ def import_kb(settings: Settings, src: str | os.PathLike, rebuild: bool = True) 
     report = {"archive": str(src), "files": len(manifest["files"]), "schema_version": manifest["schema_version"],
               "counts": manifest["counts"]}
     if rebuild:
-        from kb.knowledge import KnowledgeBase
-        from kb.maintenance import reindex
+        from kb.store.knowledge import KnowledgeBase
+        from kb.index.maintenance import reindex
 
         kbase = KnowledgeBase(settings)
         try:
@@ -173,7 +173,7 @@ def _unpack(src: Path, staging: Path) -> dict:
             raise BackupError("not a knowledge base archive (manifest of another format)")
         if manifest.get("version") != VERSION:
             raise BackupError(f"archive format version {manifest.get('version')} is not supported (need {VERSION})")
-        from kb.store import SCHEMA_VERSION
+        from kb.store.db import SCHEMA_VERSION
 
         if not isinstance(manifest.get("schema_version"), int) or manifest["schema_version"] > SCHEMA_VERSION:
             raise BackupError(f"archive schema {manifest.get('schema_version')} is newer than this Refrain "
@@ -229,7 +229,7 @@ def _verify_database(db: Path, manifest: dict) -> None:
 def _relocate_raw_paths(settings: Settings, old_home: str | None) -> None:
     """Stored copies were recorded by absolute path under the exporting home: point them at
     the same files under this one."""
-    from kb.store import Store
+    from kb.store.db import Store
 
     store = Store(settings.sqlite_path)  # opening migrates an older schema to ours
     try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import cached_property
 
 from kb.config import Settings
-from kb.store import Store
+from kb.store.db import Store
 
 
 class KnowledgeBase:
@@ -28,7 +28,7 @@ class KnowledgeBase:
 
     @cached_property
     def vectors(self):
-        from kb.vectors import connect
+        from kb.store.vectors import connect
 
         return connect(self.settings)
 
@@ -49,9 +49,9 @@ class KnowledgeBase:
 
     @cached_property
     def snapshots(self):
-        """The in-memory search snapshot's keeper (``kb/snapshot.py``): created only by a
+        """The in-memory search snapshot's keeper (``kb/search/snapshot.py``): created only by a
         long-lived reader that asks for it, so one-shot commands never pay for building one."""
-        from kb.snapshot import SnapshotKeeper
+        from kb.search.snapshot import SnapshotKeeper
 
         return SnapshotKeeper(self)
 

@@ -1,0 +1,1 @@
+"""Analysis over stored extractions: browse read models, recommendation lifecycle, recurrence."""

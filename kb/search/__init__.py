@@ -1,0 +1,1 @@
+"""Search: query parsing, hybrid ranking, the in-memory snapshot, facets and search evaluation."""

@@ -1,0 +1,1 @@
+"""Storage: SQLite (the record), Chroma (a projection of it), the knowledge-base handle, backup."""
