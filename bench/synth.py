@@ -17,7 +17,7 @@ import json
 
 import numpy as np
 
-from kb.config import SOURCES, THEMES
+from kb.vocabulary import SOURCES, THEMES
 
 DOC_TYPES = ("report", "policy_paper", "guidance", "independent_report", "research")
 PASSAGES_PER_DOC = 100

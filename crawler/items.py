@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import scrapy
 
-SOURCES = ("nao", "govuk", "nhs-digital", "parliament")
+from crawler.records import SOURCES  # noqa: F401  (re-exported for the spiders)
 
 
 class DocumentItem(scrapy.Item):

@@ -58,6 +58,10 @@ class CrawlResult:
     interrupted: list[str] = field(default_factory=list)  # sources left to resume
     resumed: list[str] = field(default_factory=list)  # sources that continued a job
 
+    def stored_paths(self) -> list[str]:
+        """The raw files stored, each with its sidecar beside it: what ``kb`` ingests."""
+        return sorted({s["path"] for s in self.stored if s.get("path")})
+
 
 def crawl_settings(
     home: Path,

@@ -7,8 +7,10 @@ Everything is keyed by content hash, so a second run finds every document unchan
 from __future__ import annotations
 
 import logging
+from typing import Callable
 
-from kb.config import SAMPLES_DIR, SOURCES, Settings
+from kb.config import SAMPLES_DIR, Settings
+from kb.vocabulary import SOURCES
 from kb.store.knowledge import KnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -17,10 +19,11 @@ log = logging.getLogger(__name__)
 DEMO_TOPIC = SAMPLES_DIR / "topic.json"
 
 
-def build_demo(settings: Settings) -> dict:
+def build_demo(settings: Settings, progress: Callable | None = None) -> dict:
+    """Build and serve the site, crawl it, ingest what was stored; the report ``kb demo`` prints."""
     from crawler.run import run_crawl
-    from kb.cli.commands import ingest_crawled
     from demosite.site import build_site, serve_site
+    from kb.index.ingest import ingest_crawled
 
     site = build_site(settings.home / "demo-site")
     with serve_site(site) as base_url:
@@ -29,6 +32,6 @@ def build_demo(settings: Settings) -> dict:
                            overrides={"REFRAIN_TOPIC": str(DEMO_TOPIC)})
     kbase = KnowledgeBase(settings)
     report = {"crawl": {"stored": len(result.stored), "failed": result.failed}}
-    report.update(ingest_crawled(kbase, result))
+    report.update(ingest_crawled(kbase, result.stored_paths(), progress=progress))
     report["stats"] = kbase.store.stats()
     return report

@@ -12,21 +12,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = REPO_ROOT / "samples"
 
-SOURCES = ("nao", "govuk", "nhs-digital", "parliament")
-THEMES = (
-    "information_sharing",
-    "digital_interoperability",
-    "financial_incentives",
-    "funding_pressure",
-    "workforce",
-    "evidence_and_evaluation",
-    "governance_and_accountability",
-    "culture_and_leadership",
-    "demand_and_capacity",
-)
-FUNDING_KINDS = ("allocation", "spend", "saving", "cost", "deficit", "other")
 EMBED_BACKENDS = ("auto", "bf16", "int8", "fp32")
-STANCES = ("accepted", "accepted_in_principle", "partially_accepted", "rejected", "noted", "other")
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ def test_is_candidate(sentence: str, candidate: bool) -> None:
 
 
 def test_themes_file_lists_the_knowledge_base_theme_ids() -> None:
-    from kb.config import THEMES
+    from kb.vocabulary import THEMES
 
     assert set(TAXONOMY.ids) == set(THEMES)
 

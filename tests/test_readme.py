@@ -2,15 +2,17 @@
 import re
 from pathlib import Path
 
-from kb.cli import build_parser
+from kb.cli import cli
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def subcommands() -> dict:
-    parser = build_parser()
-    action = next(a for a in parser._actions if a.dest == "command")
-    return action.choices
+    return cli.commands
+
+
+def options_of(command) -> set[str]:
+    return {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} | {"--help"}
 
 
 def test_readme_starts_with_the_two_commands():
@@ -28,7 +30,7 @@ def test_every_documented_option_exists():
     for line in re.findall(r"`kb (\w[\w-]*)([^`]*)`", README):
         name, rest = line
         assert name in commands, f"README documents unknown command kb {name}"
-        known = {opt for a in commands[name]._actions for opt in a.option_strings}
+        known = options_of(commands[name])
         for option in re.findall(r"(?<![\w-])(--?[a-z][\w-]*)", rest):
             assert option in known, f"README documents unknown option {option} of kb {name}"
 

@@ -25,7 +25,7 @@ pytest.register_assert_rewrite("refrain_webtest")
 from refrain_webtest import api_json  # noqa: E402
 
 from kb.analysis.browse import FundingQuery, barrier_overview, barrier_theme, funding_figures  # noqa: E402
-from kb.config import THEMES  # noqa: E402
+from kb.vocabulary import THEMES  # noqa: E402
 from kb.analysis.lifecycle import lifecycle  # noqa: E402
 from kb.analysis.recurrence import recurrences  # noqa: E402
 from webapp import EXTENSION, SECURITY_HEADERS  # noqa: E402

@@ -8,7 +8,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from kb.config import Settings, THEMES
+from kb.config import Settings
+from kb.vocabulary import THEMES
 
 pytestmark = pytest.mark.slow
 

@@ -6,7 +6,7 @@ limits it states are the ones enforced: the constants are imported, not copied.
 from __future__ import annotations
 
 from kb.analysis.browse import FUNDING_SORTS
-from kb.config import FUNDING_KINDS, THEMES
+from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.query import MAX_QUERY_CHARS
 from webapp.params import (ALL_SOURCES, FORMATS, FUNDING_PER_PAGE_MAX, FUNDING_Q_MAX, K_DEFAULT, K_MAX, MAX_PAGE,
                            MIN_YEARS_MAX, RECURRENCE_KINDS, YEAR_MAX, YEAR_MIN)

@@ -11,12 +11,10 @@ from typing import Mapping
 
 from werkzeug.exceptions import BadRequest
 
-from kb.config import SOURCES, THEMES
+from kb.vocabulary import ALL_SOURCES, THEMES
 from kb.search.query import MAX_QUERY_CHARS
 from kb.search.engine import Filters
 
-LOCAL_SOURCE = "local"
-ALL_SOURCES = (*SOURCES, LOCAL_SOURCE)
 YEAR_MIN, YEAR_MAX = 1800, 2200
 K_DEFAULT, K_MAX = 10, 100
 MAX_PAGE = 10_000
@@ -218,7 +216,7 @@ def parse_funding(args: Mapping[str, str]):
     """Check the funding table's parameters (``kind source from to q sort order page k``);
     returns ``(FundingQuery, page, k)``."""
     from kb.analysis.browse import FUNDING_SORTS, FundingQuery
-    from kb.config import FUNDING_KINDS
+    from kb.vocabulary import FUNDING_KINDS
 
     errors: list[tuple[str, str]] = []
     kind = _choice(args, "kind", FUNDING_KINDS, errors)

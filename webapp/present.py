@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from flask import Flask
 
-from kb.config import SOURCES, THEMES
+from kb.vocabulary import ALL_SOURCES, THEMES
 from kb.search.engine import highlight
 
 SOURCE_NAMES = {
@@ -183,7 +183,7 @@ def register(app: Flask) -> None:
         source_name=source_name, theme_name=theme_name, type_name=type_name, human_date=human_date,
         money=money, year_of=year_of, rec_label=rec_label)
     app.jinja_env.globals.update(
-        SOURCES=(*SOURCES, "local"), THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
+        SOURCES=ALL_SOURCES, THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
         theme_description=theme_description,
         snippet=snippet, plural=plural, is_web_url=is_web_url)
     app.jinja_env.trim_blocks = True

@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable
 
-from kb.config import FUNDING_KINDS, THEMES
+from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.engine import Filters
 from kb.store.db import Store
 

@@ -1,105 +1,154 @@
-"""What each ``kb`` command does, given settings and parsed options. Thin on purpose:
-the logic lives in ``kb.index.ingest``, ``kb.search.engine``, ``kb.analysis.recurrence``, ``crawler.run``."""
+"""Every ``kb`` command: read the options, build one object, call it, print its report.
+
+Thin on purpose: the logic lives in ``kb.index``, ``kb.search``, ``kb.analysis``, ``kb.store``,
+``crawler.run``, ``demosite`` and ``webapp``. This module and ``kb.cli.app`` are the only ones
+that import every stage (the import contract in ``.importlinter`` allows it nowhere else).
+"""
 from __future__ import annotations
 
 import json
 import sys
 from pathlib import Path
 
-from kb.cli import _emit, _err
-from kb.config import Settings
+import click
+
+from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err
+from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
+from kb.vocabulary import SOURCES, THEMES
 
 
 def _progress(result, n, total) -> None:
     line = f"[{n}/{total}] {result.status:9} {result.path}"
     if result.reason:
         line += f" — {result.reason}"
-    _err(line)
+    err(line)
 
 
-def _summary(results) -> dict:
-    counts = {s: 0 for s in ("new", "updated", "unchanged", "failed")}
-    for r in results:
-        counts[r.status] += 1
-    return counts
+@command("crawl", help="crawl the publishers' sites and ingest what is new")
+@click.option("--source", type=click.Choice([*SOURCES, "all"]), default="all")
+@click.option("--base-url", help="replace every publisher's host with this URL (fixtures, the demo site)")
+@click.option("--since", type=IsoDate(), help="only documents published on or after YYYY-MM-DD")
+@click.option("--no-ingest", is_flag=True, help="store raw documents only")
+@click.option("--restart", is_flag=True,
+              help="start afresh instead of resuming an interrupted crawl with the same options")
+@click.option("--max-size", type=Megabytes(), help="refuse files larger than this many megabytes (default 100)")
+@click.option("--topic", metavar="TOPIC.json",
+              help="what to crawl: queries, organisations, series, date floor (default crawler/data/topic.json)")
+def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ingest: bool, restart: bool,
+          max_size: float | None, topic: str | None) -> int:
+    from crawler.run import run_crawl
+    from kb.index.ingest import ingest_crawled
+
+    overrides = {}
+    if max_size:
+        overrides["DOWNLOAD_MAXSIZE"] = int(max_size * 1024 * 1024)
+    if topic:
+        if not Path(topic).is_file():
+            err(f"kb crawl: no such topic file: {topic}")
+            return 2
+        overrides["REFRAIN_TOPIC"] = str(Path(topic).resolve())
+    result = run_crawl(run.settings.home, list(SOURCES) if source == "all" else [source], base_url=base_url,
+                       since=since, overrides=overrides, resume=not restart)
+    report = {"stored": len(result.stored), "failed": result.failed, "counts": result.counts,
+              "resumed": result.resumed, "interrupted": result.interrupted, "log": result.log}
+    if not no_ingest:
+        report.update(ingest_crawled(KnowledgeBase(run.settings), result.stored_paths(), progress=_progress))
+
+    def human() -> None:
+        for failure in result.failed:
+            err(f"failed: {failure['url']}: {failure['reason']}")
+        err("crawl: " + ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()))
+        if "ingest" in report:
+            err("ingest: " + ", ".join(f"{n} {status}" for status, n in report["ingest"].items()))
+
+    run.emit(report, human)
+    if result.interrupted:
+        err(f"kb crawl: interrupted ({', '.join(result.interrupted)}); run the same command again to continue")
+        return 130
+    return 1 if result.failed else 0
 
 
-def cmd_ingest(settings: Settings, args) -> int:
-    from kb.index.ingest import ingest_paths
+@command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH...")
+def ingest(run: Run, paths: tuple[str, ...]) -> int:
+    from kb.index.ingest import IngestResult, ingest_paths, now_iso, summarise
 
-    present = [p for p in args.paths if Path(p).exists() or Path(p).is_symlink()]  # a broken link says so
-    missing = [p for p in args.paths if p not in present]
-    kbase = KnowledgeBase(settings)
+    present = [p for p in paths if Path(p).exists() or Path(p).is_symlink()]  # a broken link says so
+    kbase = KnowledgeBase(run.settings)
     results = ingest_paths(kbase, present, progress=_progress)
-    for p in missing:
+    for p in (p for p in paths if p not in present):
         reason = "no such file or directory"
-        kbase.store.record_failure(p, reason, _now())
-        _err(f"failed    {p} — {reason}")
-        from kb.index.ingest import IngestResult
-
+        kbase.store.record_failure(p, reason, now_iso())
+        err(f"failed    {p} — {reason}")
         results.append(IngestResult(p, "failed", reason=reason))
-    summary = _summary(results)
-    if args.json:
-        _emit({"summary": summary, "results": [r.to_json() for r in results]})
-    else:
-        _err(", ".join(f"{v} {k}" for k, v in summary.items()))
+    summary = summarise(results)
+    run.emit({"summary": summary, "results": [r.to_json() for r in results]},
+             lambda: err(", ".join(f"{v} {k}" for k, v in summary.items())))
     return 1 if summary["failed"] else 0
 
 
-def _now() -> str:
-    from kb.index.ingest import now_iso
-
-    return now_iso()
-
-
-def cmd_extract(settings: Settings, args) -> int:
-    from nlp.extract import extract
+@command("extract", help="extract one file without storing anything")
+@click.argument("path", metavar="PATH")
+def extract(run: Run, path: str) -> int:
+    from nlp.extract import extract as extract_document
     from nlp.text import DocumentError, load_document
 
     try:
-        doc = load_document(args.path)
+        doc = load_document(path)
     except DocumentError as exc:
-        _err(f"{args.path}: {exc}")
+        err(f"{path}: {exc}")
         return 1
-    result = extract(doc).to_json()
-    if args.json:
-        _emit(result)
-    else:
+    result = extract_document(doc).to_json()
+
+    def human() -> None:
         d = result["document"]
         print(f"{d['title']} ({d['published'] or 'undated'}, {d['pages'] or 'unpaged'})")
         for key in ("barriers", "recommendations", "funding", "responses"):
             print(f"  {key}: {len(result[key])}")
+
+    run.emit(result, human)
     return 0
 
 
-def cmd_search(settings: Settings, args) -> int:
-    from kb.search.engine import Filters, search
+@command("search", help="hybrid keyword + semantic search over passages")
+@click.argument("query", metavar="QUERY")
+@click.option("-k", "k", type=int, default=10, help="number of hits (1-100)")
+@click.option("--theme", type=click.Choice(THEMES))
+@click.option("--source")
+@click.option("--from", "year_from", type=Year())
+@click.option("--to", "year_to", type=Year())
+@click.option("--type", "doc_type", help="document type, e.g. policy_paper")
+@click.option("--mode", type=click.Choice(MODES), default="hybrid")
+@click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
+def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
+           year_to: int | None, doc_type: str | None, mode: str, by_document: bool) -> int:
+    from kb.search.engine import Filters, search as search_passages, search_documents
 
-    if not 1 <= args.k <= 100:
-        _err("kb search: -k must be between 1 and 100")
+    if not 1 <= k <= 100:
+        err("kb search: -k must be between 1 and 100")
         return 2
-    kbase = KnowledgeBase(settings)
-    filters = Filters(theme=args.theme, source=args.source, year_from=args.year_from, year_to=args.year_to,
-                      doc_type=args.doc_type)
-    if args.by_document:
-        from kb.search.engine import search_documents
+    kbase = KnowledgeBase(run.settings)
+    filters = Filters(theme=theme, source=source, year_from=year_from, year_to=year_to, doc_type=doc_type)
+    if by_document:
+        docs = search_documents(kbase, query, k=k, filters=filters, mode=mode)
+        run.emit(docs, lambda: _print_documents(docs))
+        return 0
+    hits = search_passages(kbase, query, k=k, filters=filters, mode=mode)
+    run.emit([h.to_json() for h in hits], lambda: _print_hits(hits))
+    return 0
 
-        docs = search_documents(kbase, args.query, k=args.k, filters=filters, mode=args.mode)
-        if args.json:
-            _emit(docs)
-            return 0
-        for n, d in enumerate(docs, 1):
-            print(f"{n}. {d['title']} ({d['source']}, {d['published'] or 'undated'})  {d['hits']} passages")
-            print(f"   {d['url']}")
-            for p in d["passages"]:
-                page = f"p. {p['page']}: " if p["page"] else ""
-                print(f"   - {page}{' '.join(p['text'].split())[:200]}")
-        return 0
-    hits = search(kbase, args.query, k=args.k, filters=filters, mode=args.mode)
-    if args.json:
-        _emit([h.to_json() for h in hits])
-        return 0
+
+def _print_documents(docs: list[dict]) -> None:
+    for n, d in enumerate(docs, 1):
+        print(f"{n}. {d['title']} ({d['source']}, {d['published'] or 'undated'})  {d['hits']} passages")
+        print(f"   {d['url']}")
+        for p in d["passages"]:
+            page = f"p. {p['page']}: " if p["page"] else ""
+            print(f"   - {page}{' '.join(p['text'].split())[:200]}")
+
+
+def _print_hits(hits) -> None:
     if not hits:
         print("no results")
     for n, h in enumerate(hits, 1):
@@ -108,200 +157,170 @@ def cmd_search(settings: Settings, args) -> int:
         print(f"   {h.url}")
         snippet = " ".join(h.text.split())
         print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@command("recurrences", help="recommendations that recur across documents and years")
+@click.option("--min-years", type=int, default=2)
+@click.option("--kind", type=click.Choice(["recommendation", "finding", "all"]), default="all",
+              help="recommendations, findings (barrier sentences) or both")
+def recurrences(run: Run, min_years: int, kind: str) -> int:
+    from kb.analysis.recurrence import recurrences as recurrence_groups
+
+    groups = recurrence_groups(KnowledgeBase(run.settings).store, min_years=min_years,
+                               kind=None if kind == "all" else kind)
+
+    def human() -> None:
+        for g in groups:
+            print(f"[{g['kind']}] {g['label']}  [{', '.join(map(str, g['years']))}]  "
+                  f"({g['count']} occurrences, id {g['id']})")
+            for o in g["occurrences"]:
+                page = f" p. {o['page']}" if o["page"] else ""
+                print(f"   {o['published'] or '?'}  {o['title']}{page}")
+
+    run.emit(groups, human)
     return 0
 
 
-def cmd_recurrences(settings: Settings, args) -> int:
-    from kb.analysis.recurrence import recurrences
+@command("serve", help="serve the web app with a production WSGI server", json_output=False)
+@click.option("--host")
+@click.option("--port", type=int)
+def serve(run: Run, host: str | None, port: int | None) -> int:
+    from webapp.serve import serve as serve_app
 
-    groups = recurrences(KnowledgeBase(settings).store, min_years=args.min_years,
-                         kind=None if args.kind == "all" else args.kind)
-    if args.json:
-        _emit(groups)
-        return 0
-    for g in groups:
-        print(f"[{g['kind']}] {g['label']}  [{', '.join(map(str, g['years']))}]  "
-              f"({g['count']} occurrences, id {g['id']})")
-        for o in g["occurrences"]:
-            page = f" p. {o['page']}" if o["page"] else ""
-            print(f"   {o['published'] or '?'}  {o['title']}{page}")
+    serve_app(run.settings, host=host or run.settings.host, port=run.settings.port if port is None else port)
     return 0
 
 
-def cmd_stats(settings: Settings, args) -> int:
-    stats = KnowledgeBase(settings).store.stats()
-    if args.json:
-        _emit(stats)
-    else:
-        for key, value in stats.items():
-            print(f"{key}: {value}")
+@command("stats", help="counts of documents and extractions")
+def stats(run: Run) -> int:
+    counts = KnowledgeBase(run.settings).store.stats()
+    run.emit(counts, lambda: [print(f"{key}: {value}") for key, value in counts.items()])
     return 0
 
 
-def cmd_failures(settings: Settings, args) -> int:
-    rows = KnowledgeBase(settings).store.failures()
-    if args.json:
-        _emit(rows)
-    else:
-        for r in rows:
-            print(f"{r['at']}  {r['path']}: {r['reason']}")
+@command("failures", help="files that could not be ingested, with reasons")
+def failures(run: Run) -> int:
+    rows = KnowledgeBase(run.settings).store.failures()
+    run.emit(rows, lambda: [print(f"{r['at']}  {r['path']}: {r['reason']}") for r in rows])
     return 0
 
 
-def cmd_reindex(settings: Settings, args) -> int:
-    from kb.index.maintenance import reindex
+@command("reindex", help="rebuild Chroma and the recurrence groups from SQLite")
+def reindex(run: Run) -> int:
+    from kb.index.maintenance import reindex as rebuild
 
-    report = reindex(KnowledgeBase(settings))
-    _emit(report) if args.json else _err(json.dumps(report))
+    report = rebuild(KnowledgeBase(run.settings))
+    run.emit(report, lambda: err(json.dumps(report)))
     return 0
 
 
-def cmd_crawl(settings: Settings, args) -> int:
-    from crawler.run import run_crawl
-    from kb.config import SOURCES
+@command("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors")
+@click.option("--check", is_flag=True, help="report only, repair nothing")
+def doctor(run: Run, check: bool) -> int:
+    from kb.index.maintenance import doctor as examine
 
-    sources = list(SOURCES) if args.source == "all" else [args.source]
-    overrides = {}
-    if args.max_size:
-        overrides["DOWNLOAD_MAXSIZE"] = int(args.max_size * 1024 * 1024)
-    if args.topic:
-        topic = Path(args.topic)
-        if not topic.is_file():
-            _err(f"kb crawl: no such topic file: {topic}")
-            return 2
-        overrides["REFRAIN_TOPIC"] = str(topic.resolve())
-    result = run_crawl(settings.home, sources, base_url=args.base_url, since=args.since,
-                       overrides=overrides, resume=not args.restart)
-    report = {"stored": len(result.stored), "failed": result.failed, "counts": result.counts,
-              "resumed": result.resumed, "interrupted": result.interrupted, "log": result.log}
-    if not args.no_ingest:
-        report.update(ingest_crawled(KnowledgeBase(settings), result))
-    if args.json:
-        _emit(report)
-    else:
-        for failure in result.failed:
-            _err(f"failed: {failure['url']}: {failure['reason']}")
-        _err("crawl: " + ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()))
-        if "ingest" in report:
-            _err("ingest: " + ", ".join(f"{n} {status}" for status, n in report["ingest"].items()))
-    if result.interrupted:
-        _err(f"kb crawl: interrupted ({', '.join(result.interrupted)}); run the same command again to continue")
-        return 130
-    return 1 if result.failed else 0
-
-
-def ingest_crawled(kbase: KnowledgeBase, result) -> dict:
-    """Ingest what a crawl stored; the sidecar beside each raw file carries its metadata."""
-    from kb.index.ingest import ingest_paths
-
-    paths = sorted({s["path"] for s in result.stored if s.get("path")})
-    results = ingest_paths(kbase, paths, progress=_progress)
-    return {"ingest": _summary(results), "failures": [r.to_json() for r in results if r.status == "failed"]}
-
-
-def cmd_serve(settings: Settings, args) -> int:
-    from webapp.serve import serve
-
-    serve(settings, host=args.host or settings.host, port=settings.port if args.port is None else args.port)
-    return 0
-
-
-def cmd_demo(settings: Settings, args) -> int:
-    from demosite.demo import build_demo
-
-    report = build_demo(settings)
-    if args.json:
-        _emit(report)
-    else:
-        _err(json.dumps(report["stats"]))
-    if args.no_serve:
-        return 0
-    return cmd_serve(settings, args)
-
-
-def cmd_eval(settings: Settings, args) -> int:
-    from nlp.evaluate import evaluate, format_report
-
-    gold = Path(args.gold)
-    if not gold.is_file():
-        _err(f"kb eval: no such gold file: {gold}")
-        return 2
-    root = Path(args.root) if args.root else gold.resolve().parent.parent
-    report = evaluate(gold, root)
-    if args.json:
-        _emit(report)
-    else:
-        sys.stdout.write(format_report(report) + "\n")
-    return 0
-
-
-def cmd_doctor(settings: Settings, args) -> int:
-    from kb.index.maintenance import doctor
-
-    report = doctor(KnowledgeBase(settings), repair=not args.check)
-    _emit(report) if args.json else _err(json.dumps(report))
+    report = examine(KnowledgeBase(run.settings), repair=not check)
+    run.emit(report, lambda: err(json.dumps(report)))
     return 0 if report.get("healthy", False) else 1
 
 
-def cmd_lifecycle(settings: Settings, args) -> int:
-    from kb.analysis.lifecycle import lifecycle
-
-    entries = lifecycle(KnowledgeBase(settings).store)
-    if args.json:
-        _emit(entries)
-        return 0
-    for e in entries:
-        rec = e["recommendation"]
-        label = f"{rec['label']}. " if rec["label"] else ""
-        print(f"{rec['published'] or '?'}  {rec['title']}: {label}{' '.join(rec['text'].split())[:160]}")
-        for r in e["responses"]:
-            target = f", target {r['target_date']}" if r["target_date"] else ""
-            print(f"    → {r['published'] or '?'} {r['stance']}{target} ({r['title']})")
-    return 0
-
-
-def cmd_eval_search(settings: Settings, args) -> int:
-    from kb.search.evaluate import evaluate_search, format_search_report
-
-    path = Path(args.judgements)
-    if not path.is_file():
-        _err(f"kb eval-search: no such judgements file: {path}")
-        return 2
-    root = Path(args.root) if args.root else path.resolve().parent.parent
-    modes = ["hybrid", "keyword", "dense"] if args.mode == "all" else [args.mode]
-    kbase = KnowledgeBase(settings)
-    if args.snapshot:  # rank as the web server does: any size, since it was asked for
-        kbase.snapshots.build_now(min_passages=0)
-    report = evaluate_search(kbase, path, root, modes=modes)
-    report["snapshot"] = bool(args.snapshot)
-    if args.json:
-        _emit(report)
-    else:
-        sys.stdout.write(format_search_report(report) + "\n")
-    return 0
-
-
-def cmd_export(settings: Settings, args) -> int:
+@command("export", help="write the knowledge base to one portable archive (.tar.gz)")
+@click.argument("path", metavar="PATH")
+def export(run: Run, path: str) -> int:
     from kb.store.backup import BackupError, export_kb
 
     try:
-        report = export_kb(settings, args.path)
+        report = export_kb(run.settings, path)
     except BackupError as exc:
-        _err(f"kb export: {exc}")
+        err(f"kb export: {exc}")
         return 1
-    _emit(report) if args.json else _err(f"exported {report['counts']['documents']} documents, "
-                                         f"{report['files']} files, to {report['archive']}")
+    run.emit(report, lambda: err(f"exported {report['counts']['documents']} documents, "
+                                 f"{report['files']} files, to {report['archive']}"))
     return 0
 
 
-def cmd_import(settings: Settings, args) -> int:
+@command("import", help="restore an archive made by `kb export` into an empty $KB_HOME")
+@click.argument("path", metavar="PATH")
+def import_(run: Run, path: str) -> int:
     from kb.store.backup import BackupError, import_kb
 
     try:
-        report = import_kb(settings, args.path)
+        report = import_kb(run.settings, path)
     except BackupError as exc:
-        _err(f"kb import: {exc}")
+        err(f"kb import: {exc}")
         return 1
-    _emit(report) if args.json else _err(f"imported {report['counts']['documents']} documents into "
-                                         f"{settings.home}; vectors rebuilt: {report['reindex']['vectors']}")
+    run.emit(report, lambda: err(f"imported {report['counts']['documents']} documents into "
+                                 f"{run.settings.home}; vectors rebuilt: {report['reindex']['vectors']}"))
+    return 0
+
+
+@command("lifecycle", help="recommendations with the government responses linked to them")
+def lifecycle(run: Run) -> int:
+    from kb.analysis.lifecycle import lifecycle as linked
+
+    entries = linked(KnowledgeBase(run.settings).store)
+
+    def human() -> None:
+        for e in entries:
+            rec = e["recommendation"]
+            label = f"{rec['label']}. " if rec["label"] else ""
+            print(f"{rec['published'] or '?'}  {rec['title']}: {label}{' '.join(rec['text'].split())[:160]}")
+            for r in e["responses"]:
+                target = f", target {r['target_date']}" if r["target_date"] else ""
+                print(f"    → {r['published'] or '?'} {r['stance']}{target} ({r['title']})")
+
+    run.emit(entries, human)
+    return 0
+
+
+@command("eval-search", help="score search against relevance judgements (nDCG@10, recall@10)")
+@click.argument("judgements", metavar="JUDGEMENTS.json")
+@click.option("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
+@click.option("--mode", type=click.Choice([*MODES, "all"]), default="all")
+@click.option("--snapshot", is_flag=True,
+              help="search through the in-memory snapshot the web server keeps (kb/search/snapshot.py)")
+def eval_search(run: Run, judgements: str, root: str | None, mode: str, snapshot: bool) -> int:
+    from kb.search.evaluate import evaluate_search, format_search_report
+
+    path = Path(judgements)
+    if not path.is_file():
+        err(f"kb eval-search: no such judgements file: {path}")
+        return 2
+    kbase = KnowledgeBase(run.settings)
+    if snapshot:  # rank as the web server does: any size, since it was asked for
+        kbase.snapshots.build_now(min_passages=0)
+    report = evaluate_search(kbase, path, Path(root) if root else path.resolve().parent.parent,
+                             modes=list(MODES) if mode == "all" else [mode])
+    report["snapshot"] = snapshot
+    run.emit(report, lambda: sys.stdout.write(format_search_report(report) + "\n"))
+    return 0
+
+
+@command("demo", help="build the demo site, crawl it, ingest it, serve the app")
+@click.option("--no-serve", is_flag=True, help="stop after ingesting")
+@click.option("--host")
+@click.option("--port", type=int)
+@click.pass_context
+def demo(ctx: click.Context, run: Run, no_serve: bool, host: str | None, port: int | None) -> int:
+    from demosite.demo import build_demo
+
+    report = build_demo(run.settings, progress=_progress)
+    run.emit(report, lambda: err(json.dumps(report["stats"])))
+    if no_serve:
+        return 0
+    return ctx.invoke(serve, host=host, port=port)
+
+
+@command("eval", help="score extraction against a gold file")
+@click.argument("gold", metavar="GOLD.json")
+@click.option("--root", help="folder the gold paths are relative to (default: the gold file's parent's parent)")
+def evaluate(run: Run, gold: str, root: str | None) -> int:
+    from nlp.evaluate import evaluate as score, format_report
+
+    path = Path(gold)
+    if not path.is_file():
+        err(f"kb eval: no such gold file: {path}")
+        return 2
+    report = score(path, Path(root) if root else path.resolve().parent.parent)
+    run.emit(report, lambda: sys.stdout.write(format_report(report) + "\n"))
     return 0

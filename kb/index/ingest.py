@@ -87,6 +87,22 @@ def read_sidecar(path: Path) -> dict:
     return {}
 
 
+def summarise(results: Iterable[IngestResult]) -> dict[str, int]:
+    """How many files were new, updated, unchanged and failed."""
+    counts = {s: 0 for s in ("new", "updated", "unchanged", "failed")}
+    for r in results:
+        counts[r.status] += 1
+    return counts
+
+
+def ingest_crawled(kbase: KnowledgeBase, paths: Iterable[str | Path],
+                   progress: Callable[[IngestResult, int, int], None] | None = None) -> dict:
+    """Ingest what a crawl stored (the sidecar beside each raw file carries its metadata):
+    the ``ingest`` summary and the ``failures`` of a crawl or demo report."""
+    results = ingest_paths(kbase, sorted(set(paths)), progress=progress)
+    return {"ingest": summarise(results), "failures": [r.to_json() for r in results if r.status == "failed"]}
+
+
 def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
                  progress: Callable[[IngestResult, int, int], None] | None = None,
                  regroup: bool = True) -> list[IngestResult]:
