@@ -3,7 +3,7 @@
 The knowledge base is opened read-only, as the web server opens it, so every query is
 embedded afresh (a read-only handle never writes the embedding cache). Each size is timed
 twice: straight on SQLite/FTS5/Chroma (``sql_*``: a one-shot ``kb search``), then with the
-in-memory snapshot the web server keeps (``kb/search/snapshot.py``), which gives the headline.
+in-memory snapshot the web server keeps (``kb/store/snapshot.py``), which gives the headline.
 """
 from __future__ import annotations
 
@@ -79,7 +79,7 @@ def bench_search(n: int, sentences: list[str], vectors: np.ndarray, workdir: Pat
     reader = KnowledgeBase(settings_for(home), readonly=True)
     try:
         sql = time_searches(reader)  # a one-shot reader: FTS5, Chroma and SQL filters
-        snap = reader.snapshots.build_now()  # what the web server keeps (kb/search/snapshot.py)
+        snap = reader.snapshots.build_now()  # what the web server keeps (kb/store/snapshot.py)
         result = time_searches(reader) if snap is not None else dict(sql)
     finally:
         reader.close()

@@ -194,21 +194,26 @@ def _threads(n: int | None) -> Iterator[None]:
 
 
 _shared: dict[tuple, Embedder] = {}
+# What ``shared_embedder()`` uses when called without arguments (extraction inside ``kb
+# extract`` / ``kb eval``); the command line sets it from its settings with ``configure``.
+_defaults = {"backend": DEFAULT_BACKEND, "batch_size": 32, "threads": 0}
+
+
+def configure(backend: str = DEFAULT_BACKEND, batch_size: int = 32, threads: int = 0) -> None:
+    """Set this process's default embedder settings (nlp reads no configuration itself)."""
+    _defaults.update(backend=backend, batch_size=batch_size, threads=threads)
 
 
 def shared_embedder(backend: str | None = None, batch_size: int | None = None,
                     threads: int | None = None) -> Embedder:
     """The process-wide embedder of a backend (the model takes ~100 MB; load it once).
 
-    Without arguments: ``KB_EMBED_BACKEND``, ``KB_EMBED_BATCH`` and ``KB_EMBED_THREADS``.
+    Arguments left out come from ``configure`` (by default: auto, 32, torch's thread count).
     """
     if backend is None or batch_size is None:
-        from kb.config import Settings
-
-        settings = Settings.from_env()
-        backend = backend or settings.embed_backend
-        batch_size = batch_size or settings.embed_batch_size
-        threads = threads or settings.embed_threads
+        backend = backend or _defaults["backend"]
+        batch_size = batch_size or _defaults["batch_size"]
+        threads = threads or _defaults["threads"]
     key = (resolve_backend(backend), batch_size, threads)  # 'auto' shares its model
     if key not in _shared:
         _shared[key] = Embedder(batch_size=batch_size, backend=backend, threads=threads)

@@ -8,7 +8,7 @@ from kb.config import Settings
 from kb.store.knowledge import KnowledgeBase
 from kb.search.query import parse_query
 from kb.search.engine import Filters, keyword_ranking, search, snapshot_keyword_ranking
-from kb.search.snapshot import tokens_of
+from kb.store.snapshot import tokens_of
 from kb.store.vectors import PASSAGES
 
 SENTENCES = [

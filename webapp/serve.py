@@ -47,7 +47,7 @@ def warm_up(app: Flask) -> None:
         try:
             kbase.embed(["warm up"])
             kbase.vectors.collection("passages")
-            # At archive size, BM25 and filters run on an in-memory snapshot (kb/search/snapshot.py):
+            # At archive size, BM25 and filters run on an in-memory snapshot (kb/store/snapshot.py):
             # built here, in the background; searches use SQLite until it is ready.
             kbase.snapshots.start()
         except Exception:  # a failed warm-up only costs the first visitor a wait

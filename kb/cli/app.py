@@ -102,10 +102,14 @@ def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
-        ctx.obj = Settings.from_env(home)
+        settings = Settings.from_env(home)
     except ValueError as exc:  # a bad KB_* setting: one line, never a traceback
         err(f"kb {ctx.invoked_subcommand}: error: {exc}")
         raise click.exceptions.Exit(2) from None
+    from nlp.embed import configure
+
+    configure(settings.embed_backend, settings.embed_batch_size, settings.embed_threads)
+    ctx.obj = settings
 
 
 def command(name: str, help: str, json_output: bool = True) -> Callable:

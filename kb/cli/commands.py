@@ -227,7 +227,7 @@ def doctor(run: Run, check: bool) -> int:
 @command("export", help="write the knowledge base to one portable archive (.tar.gz)")
 @click.argument("path", metavar="PATH")
 def export(run: Run, path: str) -> int:
-    from kb.store.backup import BackupError, export_kb
+    from kb.index.backup import BackupError, export_kb
 
     try:
         report = export_kb(run.settings, path)
@@ -242,7 +242,7 @@ def export(run: Run, path: str) -> int:
 @command("import", help="restore an archive made by `kb export` into an empty $KB_HOME")
 @click.argument("path", metavar="PATH")
 def import_(run: Run, path: str) -> int:
-    from kb.store.backup import BackupError, import_kb
+    from kb.index.backup import BackupError, import_kb
 
     try:
         report = import_kb(run.settings, path)
@@ -278,7 +278,7 @@ def lifecycle(run: Run) -> int:
 @click.option("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
 @click.option("--mode", type=click.Choice([*MODES, "all"]), default="all")
 @click.option("--snapshot", is_flag=True,
-              help="search through the in-memory snapshot the web server keeps (kb/search/snapshot.py)")
+              help="search through the in-memory snapshot the web server keeps (kb/store/snapshot.py)")
 def eval_search(run: Run, judgements: str, root: str | None, mode: str, snapshot: bool) -> int:
     from kb.search.evaluate import evaluate_search, format_search_report
 

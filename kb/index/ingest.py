@@ -31,7 +31,9 @@ from typing import Callable, Iterable
 
 from kb.store.knowledge import KnowledgeBase
 from kb.index.passages import Passage, split_passages
+from kb.index.projection import write_documents
 from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
+from kb.vocabulary import LOCAL_SOURCE
 from nlp.models import ExtractedDocument, SourceDocument
 from nlp.text import DocumentError, load_document
 
@@ -123,8 +125,6 @@ def settle(kbase: KnowledgeBase, relink: bool = True) -> dict:
     """Finish the work a killed run left noted in SQLite: write the vectors of documents
     still ``vectors_pending``, delete ``vectors_stale`` ones, and (with ``relink``) redo the
     links if ``links_stale``. Idempotent, and cheap when nothing is owed."""
-    from kb.index.maintenance import upsert_document_vectors
-
     store = kbase.store
     pending = store.pending_documents()
     stale = store.stale_vectors()
@@ -132,7 +132,7 @@ def settle(kbase: KnowledgeBase, relink: bool = True) -> dict:
         kbase.vectors.delete(name, ids)
     if pending:
         log.info("settling %d document(s) whose vectors a previous run did not finish", len(pending))
-        upsert_document_vectors(kbase, pending)
+        write_documents(kbase, pending)
     if pending or stale:
         with store.transaction() as conn:
             conn.executemany("DELETE FROM vectors_pending WHERE doc_id = ?", [(d,) for d in pending])
@@ -244,99 +244,87 @@ def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
 
 def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDocument,
            ex: ExtractedDocument) -> IngestResult:
+    """Commit the document and its extractions to SQLite with notes of what Chroma is owed,
+    then write Chroma from the committed rows and drop the notes (see the module docstring)."""
     store = kbase.store
     doc_id = sha[:16]
     url = meta.get("url") or path.resolve().as_uri()
     title = meta.get("title") or ex.title or src.title or path.stem
     published = meta.get("published") or ex.published or src.published
-    year = _year(published)
     passages = split_passages(sha, src.pages, src.paged)
     _tag_themes(passages, ex)
     rec_ids = [hashlib.sha256(f"{sha}:rec:{i}:{r.text}".encode()).hexdigest()[:32]
                for i, r in enumerate(ex.recommendations)]
     finding_ids = [hashlib.sha256(f"{sha}:finding:{i}:{b.sentence}".encode()).hexdigest()[:32]
                    for i, b in enumerate(ex.barriers)]
-    vectors = kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations]
-                          + [b.sentence for b in ex.barriers])
-    n_p, n_r = len(passages), len(ex.recommendations)
-    passage_vecs, rec_vecs, finding_vecs = vectors[:n_p], vectors[n_p:n_p + n_r], vectors[n_p + n_r:]
+    # Embed before the transaction (slow, and it fills the cache the Chroma write reads from).
+    kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations] + [b.sentence for b in ex.barriers])
 
     replaced = [d for d in store.documents_by_url(url) if d.sha256 != sha]
-    old_passages: list[str] = []
-    old_recs: list[str] = []
-    old_findings: list[str] = []
+    stale: list[tuple[str, str]] = []  # (collection, vector id) of the documents this one replaces
     with store.transaction() as conn:
         if store.document_by_sha(sha):  # another process stored it while we were extracting
             existing = store.document_by_sha(sha)
             return IngestResult(str(path), "unchanged", existing.id, existing.title)
         for old in replaced:
-            old_recs += [r[0] for r in conn.execute("SELECT id FROM recommendations WHERE doc_id = ?", (old.id,))]
-            old_findings += [r[0] for r in conn.execute(
+            stale += [(RECOMMENDATIONS, r[0]) for r in conn.execute(
+                "SELECT id FROM recommendations WHERE doc_id = ?", (old.id,))]
+            stale += [(FINDINGS, r[0]) for r in conn.execute(
                 "SELECT vector_id FROM barriers WHERE doc_id = ? AND vector_id IS NOT NULL", (old.id,))]
-            old_passages += store.delete_document(old.id)
+            stale += [(PASSAGES, i) for i in store.delete_document(old.id)]
         conn.execute(
             """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
                    format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (doc_id, sha, url, meta.get("source") or "local", title, published, year,
+            (doc_id, sha, url, meta.get("source") or LOCAL_SOURCE, title, published, _year(published),
              meta.get("doc_type") or src.meta.get("document_type"),
              meta.get("publisher") or ", ".join(src.meta.get("organisations") or []) or None,
              src.format, len(src.pages) if src.paged else None,
              json.dumps(meta.get("identifiers") or {}), meta.get("referrer"),
              meta.get("content_type"), meta.get("path") or str(path.resolve()), now_iso()),
         )
-        conn.executemany("INSERT INTO pages(doc_id, page, text) VALUES (?,?,?)",
-                         [(doc_id, i + 1, t) for i, t in enumerate(src.pages)])
-        conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)",
-                         [(p.id, doc_id, p.seq, p.page, p.text, p.themes) for p in passages])
-        conn.executemany(
-            "INSERT INTO barriers(doc_id, theme, themes, sentence, page, score, vector_id) VALUES (?,?,?,?,?,?,?)",
-            [(doc_id, b.theme, json.dumps(b.themes or [b.theme]), b.sentence, b.page, b.score, fid)
-             for fid, b in zip(finding_ids, ex.barriers)])
-        conn.executemany(
-            "INSERT INTO recommendations(id, doc_id, seq, label, text, actor, deadline, page) VALUES (?,?,?,?,?,?,?,?)",
-            [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
-             for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
-        conn.executemany(
-            "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
-            [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
-        conn.executemany(
-            """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
-               VALUES (?,?,?,?,?,?,?,?,?)""",
-            [(doc_id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.sentence, f.page, int(f.per_unit))
-             for f in ex.funding])
+        _insert_extractions(conn, doc_id, src, passages, ex, rec_ids, finding_ids)
         # The notes of what this document owes Chroma and the links, committed with it.
-        conn.executemany("INSERT OR IGNORE INTO vectors_stale(collection, vector_id) VALUES (?, ?)",
-                         [(PASSAGES, i) for i in old_passages] + [(RECOMMENDATIONS, i) for i in old_recs]
-                         + [(FINDINGS, i) for i in old_findings])
+        conn.executemany("INSERT OR IGNORE INTO vectors_stale(collection, vector_id) VALUES (?, ?)", stale)
         conn.execute("INSERT OR IGNORE INTO vectors_pending(doc_id) VALUES (?)", (doc_id,))
         store.set_flag(LINKS_STALE, "1")
 
-    vec = kbase.vectors
-    if old_passages:
-        vec.delete(PASSAGES, old_passages)
-    if old_recs:
-        vec.delete(RECOMMENDATIONS, old_recs)
-    if old_findings:
-        vec.delete(FINDINGS, old_findings)
-    meta_common = {"doc_id": doc_id, "source": meta.get("source") or "local", "year": year or 0}
-    vec.upsert(PASSAGES, [p.id for p in passages], passage_vecs,
-               [dict(meta_common, page=p.page or 0) for p in passages])
-    if rec_ids:
-        vec.upsert(RECOMMENDATIONS, rec_ids, rec_vecs,
-                   [dict(meta_common, page=r.page or 0) for r in ex.recommendations])
-    if finding_ids:
-        vec.upsert(FINDINGS, finding_ids, finding_vecs,
-                   [dict(meta_common, page=b.page or 0, theme=b.theme) for b in ex.barriers])
+    for name in (PASSAGES, RECOMMENDATIONS, FINDINGS):
+        if ids := [i for n, i in stale if n == name]:
+            kbase.vectors.delete(name, ids)
+    write_documents(kbase, [doc_id])  # from the rows just committed; their vectors are cached
     with store.transaction() as conn:  # Chroma has it all now: the notes can go
         conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
-        conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?",
-                         [(PASSAGES, i) for i in old_passages] + [(RECOMMENDATIONS, i) for i in old_recs]
-                         + [(FINDINGS, i) for i in old_findings])
+        conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?", stale)
     status = "updated" if replaced else "new"
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))
     return IngestResult(str(path), status, doc_id, title)
+
+
+def _insert_extractions(conn, doc_id: str, src: SourceDocument, passages: list[Passage], ex: ExtractedDocument,
+                        rec_ids: list[str], finding_ids: list[str]) -> None:
+    """The document's pages, passages and every extracted item, inside the caller's transaction."""
+    conn.executemany("INSERT INTO pages(doc_id, page, text) VALUES (?,?,?)",
+                     [(doc_id, i + 1, t) for i, t in enumerate(src.pages)])
+    conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)",
+                     [(p.id, doc_id, p.seq, p.page, p.text, p.themes) for p in passages])
+    conn.executemany(
+        "INSERT INTO barriers(doc_id, theme, themes, sentence, page, score, vector_id) VALUES (?,?,?,?,?,?,?)",
+        [(doc_id, b.theme, json.dumps(b.themes or [b.theme]), b.sentence, b.page, b.score, fid)
+         for fid, b in zip(finding_ids, ex.barriers)])
+    conn.executemany(
+        "INSERT INTO recommendations(id, doc_id, seq, label, text, actor, deadline, page) VALUES (?,?,?,?,?,?,?,?)",
+        [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
+         for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
+    conn.executemany(
+        "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
+        [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
+    conn.executemany(
+        """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
+           VALUES (?,?,?,?,?,?,?,?,?)""",
+        [(doc_id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.sentence, f.page, int(f.per_unit))
+         for f in ex.funding])
 
 
 def _year(published: str | None) -> int | None:

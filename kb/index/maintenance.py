@@ -12,43 +12,24 @@ import logging
 import sqlite3
 
 from kb.store.knowledge import KnowledgeBase
-from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
+from kb.index.ingest import LINKS_STALE, settle
+from kb.index.projection import TABLE_FOR, write_rows
 
 log = logging.getLogger(__name__)
 
-# Each collection's rows, as (id, text, doc_id, source, year, page, [extra metadata...]): the one
-# definition used by ``reindex`` and ``doctor`` alike, so a collection added here is checked and
-# rebuilt too. Columns after the sixth become metadata under their own names, as ingest writes them.
-TABLE_FOR = {
-    PASSAGES: "SELECT p.id, p.text, p.doc_id, d.source, d.year, p.page FROM passages p "
-              "JOIN documents d ON d.id = p.doc_id ORDER BY p.rowid",
-    RECOMMENDATIONS: "SELECT r.id, r.text, r.doc_id, d.source, d.year, r.page FROM recommendations r "
-                     "JOIN documents d ON d.id = r.doc_id ORDER BY r.id",
-    FINDINGS: "SELECT b.vector_id, b.sentence, b.doc_id, d.source, d.year, b.page, b.theme FROM barriers b "
-              "JOIN documents d ON d.id = b.doc_id WHERE b.vector_id IS NOT NULL ORDER BY b.id",
-}
-
 # Full-text tables kept in step with their content table by triggers: (fts table, content table).
 FTS_TABLES = (("passages_fts", "passages"),)
-
-
-def _metadata(row: sqlite3.Row) -> dict:
-    meta = {"doc_id": row[2], "source": row[3], "year": row[4] or 0, "page": row[5] or 0}
-    meta.update({key: row[key] for key in row.keys()[6:] if row[key] is not None})
-    return meta
 
 
 def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     """Drop and refill every collection from SQLite rows and the embedding cache."""
     from kb.analysis.recurrence import rebuild_groups
 
-    from kb.index.ingest import LINKS_STALE
-
     counts = {}
     for name, sql in TABLE_FOR.items():
         kbase.vectors.reset(name)
         rows = kbase.store.conn.execute(sql).fetchall()
-        _upsert_rows(kbase, name, rows, batch)
+        write_rows(kbase, name, rows, batch)
         counts[name] = len(rows)
     with kbase.store.transaction() as conn:  # every vector is rewritten: nothing is owed any more
         conn.execute("DELETE FROM vectors_pending")
@@ -59,25 +40,6 @@ def reindex(kbase: KnowledgeBase, batch: int = 2000) -> dict:
     groups = rebuild_groups(kbase)
     kbase.store.set_flag(LINKS_STALE, None)
     return {"vectors": counts, "recurrence_groups": len(groups), "response_links": links}
-
-
-def _upsert_rows(kbase: KnowledgeBase, name: str, rows: list, batch: int = 2000) -> None:
-    for start in range(0, len(rows), batch):
-        chunk = rows[start:start + batch]
-        vectors = kbase.embed([r[1] for r in chunk])  # cached texts are never re-embedded
-        kbase.vectors.upsert(name, [r[0] for r in chunk], vectors, [_metadata(r) for r in chunk])
-
-
-def upsert_document_vectors(kbase: KnowledgeBase, doc_ids: list[str]) -> dict:
-    """(Re)write every vector of these documents from SQLite rows and the embedding cache:
-    what a run killed between its SQLite commit and its Chroma writes still owes."""
-    wanted = set(doc_ids)
-    counts = {}
-    for name, sql in TABLE_FOR.items():
-        rows = [r for r in kbase.store.conn.execute(sql) if r[2] in wanted]
-        _upsert_rows(kbase, name, rows)
-        counts[name] = len(rows)
-    return counts
 
 
 # --- doctor -------------------------------------------------------------------------------
@@ -97,8 +59,6 @@ def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
     sqlite_report = _check_sqlite(kbase.store.conn, repair)
     pending = _pending(kbase)
     if repair and any(pending.values()):
-        from kb.index.ingest import settle
-
         settle(kbase)  # the notes a killed ingest left; the id-by-id check below confirms them
         pending = dict(_pending(kbase), settled=True)
     collections: dict[str, dict] = {}
@@ -114,8 +74,6 @@ def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
 
 def _pending(kbase: KnowledgeBase) -> dict:
     """Work a killed ``kb ingest`` left noted (see ``kb.index.ingest``)."""
-    from kb.index.ingest import LINKS_STALE
-
     store = kbase.store
     return {"documents": len(store.pending_documents()),
             "stale_vectors": sum(map(len, store.stale_vectors().values())),
@@ -148,7 +106,7 @@ def _check_collection(kbase: KnowledgeBase, name: str, repair: bool) -> dict:
         if missing:
             rows = [r for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in missing]
             log.info("%s: upserting %d missing vectors", name, len(rows))
-            _upsert_rows(kbase, name, rows)
+            write_rows(kbase, name, rows)
         if orphans:
             log.info("%s: deleting %d orphan vectors", name, len(orphans))
             kbase.vectors.delete(name, sorted(orphans))

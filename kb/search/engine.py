@@ -6,7 +6,7 @@ over-fetched unfiltered and filtered here; when too few survive a narrow filter,
 passages are scored exactly from the cached vectors instead.
 
 A long-lived reader (the web server) keeps an in-memory snapshot of the index
-(``kb/search/snapshot.py``); while it is current, BM25 and filters run on it — FTS5's scores, in a
+(``kb/store/snapshot.py``); while it is current, BM25 and filters run on it — FTS5's scores, in a
 few ms instead of 50–115 — and a filtered dense search is exact over the filtered rows.
 """
 from __future__ import annotations
@@ -216,7 +216,7 @@ def snapshot_keyword_ranking(snap, query: Query, filters: Filters, limit: int,
 
 def _phrase(snap, text: str, conn: sqlite3.Connection | None):
     """(positions, bm25 contribution) of one FTS5 phrase over the snapshot."""
-    from kb.search.snapshot import tokens_of
+    from kb.store.snapshot import tokens_of
 
     tokens = tokens_of(text)
     if len(tokens) == 1:

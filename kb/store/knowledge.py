@@ -49,9 +49,9 @@ class KnowledgeBase:
 
     @cached_property
     def snapshots(self):
-        """The in-memory search snapshot's keeper (``kb/search/snapshot.py``): created only by a
+        """The in-memory search snapshot's keeper (``kb/store/snapshot.py``): created only by a
         long-lived reader that asks for it, so one-shot commands never pay for building one."""
-        from kb.search.snapshot import SnapshotKeeper
+        from kb.store.snapshot import SnapshotKeeper
 
         return SnapshotKeeper(self)
 
