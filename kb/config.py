@@ -21,8 +21,8 @@ class Settings:
     chroma_url: str | None = None
     embed_batch_size: int = 32
     # 'auto' (the default: bf16 where the CPU computes bfloat16 natively, else fp32), 'fp32'
-    # (the reference model), 'bf16' (cosine >= 0.996 with fp32, 2.2x as fast with AMX) or
-    # 'int8' (attention projections quantised: cosine >= 0.99, no faster on a quiet machine).
+    # (the reference model), 'bf16' (cosine >= 0.996 with fp32) or 'int8' (attention
+    # projections quantised: cosine >= 0.99). Speeds: README, "Performance" (measured, not here).
     # Cached vectors are keyed by the concrete backend, so switching re-embeds, never mixes.
     embed_backend: str = "auto"
     # torch threads for embedding batches (0: torch's default, one per core). Queries of a few

@@ -58,7 +58,7 @@ def _span_text(tokens) -> str:
 def _subject_of(verb) -> str | None:
     for child in verb.children:
         if child.dep_ in ("nsubj", "csubj"):
-            subtree = [t for t in child.subtree if not (t.dep_ == "relcl" and False)]
+            subtree = list(child.subtree)
             return _span_text(subtree)
         if child.dep_ == "nsubjpass":
             for c in verb.children:

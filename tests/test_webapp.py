@@ -530,13 +530,13 @@ def test_waitress_serves_the_app_over_http(app):
 
 
 def test_an_internal_error_is_a_plain_500_without_a_traceback(web_settings, monkeypatch):
-    import webapp.data
+    import kb.analysis.documents
 
     def broken(*args, **kwargs):
         raise RuntimeError("secret internals")
 
-    monkeypatch.setattr(webapp.data, "about", broken)
-    monkeypatch.setattr(webapp.data, "document_detail", broken)
+    monkeypatch.setattr(kb.analysis.documents, "about", broken)
+    monkeypatch.setattr(kb.analysis.documents, "document_detail", broken)
     client = create_app({"SETTINGS": web_settings}).test_client()  # not TESTING: errors are handled
     response = client.get("/about")
     text = response.get_data(as_text=True)

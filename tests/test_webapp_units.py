@@ -235,7 +235,7 @@ def test_the_last_crawl_is_read_from_the_newest_crawl_log(tmp_path):
     import json
     import os
 
-    from webapp.data import last_crawl_log
+    from kb.analysis.documents import last_crawl_log
 
     assert last_crawl_log(tmp_path / "missing") is None and last_crawl_log(tmp_path) is None
     old, new = tmp_path / "20240101T000000Z.jsonl", tmp_path / "20250101T000000Z.jsonl"

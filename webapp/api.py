@@ -13,7 +13,8 @@ from flask import Blueprint, abort, jsonify, request
 
 from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
-from kb.analysis.recurrence import recurrences as all_recurrences
+from kb.analysis import documents
+from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
 from webapp.params import (ParamError, check_page, parse_format, parse_funding, parse_kind, parse_min_years,
@@ -68,7 +69,7 @@ def recurrences():
 
 @bp.get("/recurrences/<group_id>")
 def recurrence(group_id: str):
-    group = data.recurrence_group(get_kb().store, group_id) if GROUP_ID.match(group_id) else None
+    group = recurrence_group(get_kb().store, group_id) if GROUP_ID.match(group_id) else None
     if group is None:
         abort(404, description=f"no recurrence group with id {group_id[:64]!r}")
     return jsonify(group)
@@ -120,7 +121,7 @@ def funding():
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = data.document_detail(get_kb().store, doc_id)
+    detail = documents.document_detail(get_kb().store, doc_id)
     if detail is None:
         abort(404, description=f"no document with id {doc_id[:64]!r}")
     return jsonify(detail["document"])

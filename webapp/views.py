@@ -11,7 +11,8 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 
 from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
-from kb.analysis.recurrence import recurrences as all_recurrences
+from kb.analysis import documents
+from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import data, get_kb
 from webapp.charts import bar_chart
 from webapp.params import (ParamError, SearchParams, check_page, funding_args, parse_funding, parse_kind,
@@ -38,7 +39,7 @@ def search():
 
 def _search_form(kbase, params: SearchParams, result, errors):
     return render_template("search.html", params=params, raw=request.args, result=result, errors=errors,
-                           doc_types=data.doc_types(kbase.store))
+                           doc_types=documents.doc_types(kbase.store))
 
 
 # "/search" first, so url_for (permalinks, facet and page links) builds /search?...
@@ -48,7 +49,7 @@ bp.add_url_rule("/", "index", search)
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = data.document_detail(get_kb().store, doc_id)
+    detail = documents.document_detail(get_kb().store, doc_id)
     if detail is None:
         abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
@@ -97,11 +98,11 @@ def recurrences():
 
 @bp.get("/recurrences/<group_id>")
 def recurrence(group_id: str):
-    group = data.recurrence_group(get_kb().store, group_id)
+    group = recurrence_group(get_kb().store, group_id)
     if group is None:
         abort(404, description=f"There is no recurring recommendation with id “{group_id[:64]}”. Groups are "
                                "rebuilt when documents are added, so its id may have changed.")
-    responses = data.group_responses(get_kb().store, group)
+    responses = documents.group_responses(get_kb().store, group)
     timeline = layout(
         group["occurrences"],
         href=_occurrence_href,
@@ -176,4 +177,4 @@ def funding():
 @bp.get("/about")
 def about():
     kbase = get_kb()
-    return render_template("about.html", about=data.about(kbase.store, kbase.settings.crawl_dir))
+    return render_template("about.html", about=documents.about(kbase.store, kbase.settings.crawl_dir))

@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 5
 
+# Migration 1 creates a ``crawl_runs`` table that nothing ever wrote: crawls are recorded in
+# ``<home>/crawl/*.jsonl`` (see ``kb.analysis.documents.last_crawl_log``). It stays, as shipped.
 MIGRATIONS: dict[int, str] = {
     1: """
     CREATE TABLE documents (

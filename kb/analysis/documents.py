@@ -1,0 +1,103 @@
+"""Read models of stored documents for the pages, the API and the CSV: one document with
+every item extracted from it, the document types present, the responses linked to a
+recurrence group, the about-page facts. All the SQL the web app needs lives here (and in
+``kb.analysis.browse``), so ``webapp/`` holds none.
+"""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from kb.analysis.browse import known_gaps
+from kb.store.db import Store
+
+
+def doc_types(store: Store) -> list[str]:
+    """The document types present, for the search form's select."""
+    rows = store.conn.execute(
+        "SELECT DISTINCT doc_type FROM documents WHERE doc_type IS NOT NULL AND doc_type != '' ORDER BY doc_type")
+    return [r[0] for r in rows]
+
+
+def document_detail(store: Store, doc_id: str) -> dict | None:
+    """A document's metadata and every item extracted from it, or None if there is no such id."""
+    doc = store.document(doc_id)
+    if doc is None:
+        return None
+    conn = store.conn
+    barriers = []
+    for r in conn.execute("SELECT id, theme, themes, sentence, page, score FROM barriers WHERE doc_id = ? "
+                          "ORDER BY page, id", (doc_id,)):
+        item = dict(r)
+        try:
+            item["themes"] = json.loads(item["themes"] or "[]")
+        except json.JSONDecodeError:
+            item["themes"] = []
+        item["themes"] = item["themes"] or [item["theme"]]
+        barriers.append(item)
+    recommendations = [dict(r) for r in conn.execute(
+        "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
+        "ORDER BY seq", (doc_id,))]
+    funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
+        "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
+        "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
+    responses = [dict(r) for r in conn.execute(
+        "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
+        "ORDER BY page, id", (doc_id,))]
+    pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
+                                           (doc_id,))]
+    data = {
+        "id": doc.id, "title": doc.title, "url": doc.url, "source": doc.source, "published": doc.published,
+        "year": doc.year, "doc_type": doc.doc_type, "publisher": doc.publisher, "format": doc.format,
+        "pages": doc.pages, "identifiers": doc.identifiers, "ingested_at": doc.ingested_at,
+        "barriers": barriers, "recommendations": recommendations, "funding": funding, "responses": responses,
+    }
+    return {"document": data, "page_texts": pages}
+
+
+def group_responses(store: Store, group: dict) -> list[dict]:
+    """The government responses linked to a group's recommendations, with their own ids (for
+    links to ``#response-<id>``), in date order."""
+    ids = [o["recommendation_id"] for o in group["occurrences"] if o.get("recommendation_id")]
+    if not ids:
+        return []
+    marks = ",".join("?" * len(ids))
+    return [dict(r) for r in store.conn.execute(
+        f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
+            FROM responses s JOIN documents d ON d.id = s.doc_id
+            WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
+
+
+def last_crawl_log(crawl_dir: Path | None) -> dict | None:
+    """The newest crawl record file (``<home>/crawl/<stamp>.jsonl``, one line per page
+    fetched): when it was last written and how many pages were stored or failed. The crawler
+    writes one on every run; this is the only record of crawls (nothing writes the
+    ``crawl_runs`` table of schema 1)."""
+    if crawl_dir is None or not crawl_dir.is_dir():
+        return None
+    logs = sorted(crawl_dir.glob("*.jsonl"), key=lambda p: p.stat().st_mtime)
+    if not logs:
+        return None
+    statuses: dict[str, int] = {}
+    with logs[-1].open(encoding="utf-8", errors="replace") as lines:
+        for line in lines:
+            try:
+                status = json.loads(line).get("status") or "unknown"
+            except (json.JSONDecodeError, AttributeError):
+                status = "unreadable"
+            statuses[status] = statuses.get(status, 0) + 1
+    finished = datetime.fromtimestamp(logs[-1].stat().st_mtime, tz=timezone.utc)
+    return {"finished_at": finished.strftime("%Y-%m-%dT%H:%M:%SZ"), "statuses": statuses}
+
+
+def about(store: Store, crawl_dir: Path | None = None) -> dict:
+    """Counts, the last ingest and the last finished crawl, for the about page."""
+    conn = store.conn
+    last_ingest = conn.execute("SELECT MAX(ingested_at) FROM documents").fetchone()[0]
+    crawl_log = last_crawl_log(crawl_dir)
+    last_crawl = crawl_log["finished_at"] if crawl_log else None
+    years = conn.execute("SELECT MIN(year), MAX(year) FROM documents").fetchone()
+    return {"stats": store.stats(), "last_ingest": last_ingest, "last_crawl": last_crawl,
+            "first_year": years[0], "last_year": years[1], "gaps": known_gaps(store),
+            "crawl": crawl_log["statuses"] if crawl_log else None}
