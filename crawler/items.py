@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import scrapy
 
-from crawler.records import SOURCES  # noqa: F401  (re-exported for the spiders)
+from crawler.records import SIDECAR_FIELDS, SOURCES  # noqa: F401  (re-exported for the spiders)
 
 
 class DocumentItem(scrapy.Item):
@@ -47,10 +47,6 @@ class FetchFailure(scrapy.Item):
     referrer = scrapy.Field()
 
 
-# The sidecar's keys, in reading order: every DocumentItem field except the body.
-SIDECAR_FIELDS = (
-    "url", "source", "title", "published", "doc_type", "publisher", "identifiers",
-    "referrer", "content_type", "sha256", "fetched_at", "path",
-)
+# The sidecar's keys (crawler.records.CrawledDocument), and the fields that never reach it.
 CRAWL_ONLY_FIELDS = ("body", "etag", "last_modified", "not_modified")
 assert set(SIDECAR_FIELDS) == set(DocumentItem.fields) - set(CRAWL_ONLY_FIELDS)

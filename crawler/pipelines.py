@@ -17,7 +17,8 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem
 
 from crawler.checks import body_problem
-from crawler.items import SIDECAR_FIELDS, DocumentItem, FetchFailure
+from crawler.items import DocumentItem, FetchFailure
+from crawler.records import CrawledDocument
 from crawler.state import CrawlState, Fetched, state_path
 from crawler.store import ItemsLog, RawStore, extension_for
 
@@ -69,8 +70,7 @@ class RawStorePipeline:
         if problem:
             self._failed(item["url"], item.get("source"), problem, item.get("referrer"))
             raise DropItem(f"{problem} <{item['url']}>", log_level="DEBUG")
-        fields = ItemAdapter(item).asdict()
-        sidecar = {name: fields.get(name) for name in SIDECAR_FIELDS}
+        sidecar = CrawledDocument.from_json(ItemAdapter(item).asdict()).to_json()
         ext = extension_for(item.get("content_type"), item["url"])
         sidecar = self.store.put(item["body"], sidecar, ext)
         item["sha256"], item["path"] = sidecar["sha256"], sidecar["path"]

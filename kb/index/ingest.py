@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kb.store.knowledge import KnowledgeBase
+from crawler.records import SIDECAR_SUFFIX, CrawledDocument, read_sidecar as crawled_sidecar
 from kb.index.passages import Passage, split_passages
 from kb.index.projection import write_documents
 from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
@@ -40,7 +41,7 @@ from nlp.text import DocumentError, load_document
 log = logging.getLogger(__name__)
 
 SUFFIXES = {".pdf", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}
-SIDECAR = ".meta.json"
+SIDECAR = SIDECAR_SUFFIX
 LINKS_STALE = "links_stale"  # meta flag: response links and recurrence groups need redoing
 
 
@@ -78,15 +79,14 @@ def expand_paths(paths: Iterable[str | Path]) -> list[Path]:
     return out
 
 
-def read_sidecar(path: Path) -> dict:
-    """Crawl metadata stored beside a raw file (``<sha>.meta.json``), if any."""
-    for candidate in (path.with_suffix(SIDECAR), path.parent / (path.name + SIDECAR)):
-        if candidate.is_file():
-            try:
-                return json.loads(candidate.read_text(encoding="utf-8"))
-            except (OSError, json.JSONDecodeError) as exc:
-                log.warning("ignoring unreadable sidecar %s: %s", candidate, exc)
-    return {}
+def read_sidecar(path: Path) -> CrawledDocument:
+    """Crawl metadata stored beside a raw file (``<sha>.meta.json``); an empty record if there
+    is none or it cannot be read (a sidecar that is not a JSON object fails the file)."""
+    try:
+        return crawled_sidecar(path) or CrawledDocument()
+    except ValueError as exc:
+        log.warning("ignoring %s", exc)
+        return CrawledDocument()
 
 
 def summarise(results: Iterable[IngestResult]) -> dict[str, int]:
@@ -155,7 +155,7 @@ def derive_links(kbase: KnowledgeBase) -> None:
     kbase.store.set_flag(LINKS_STALE, None)  # only once both are done: a kill before re-does them
 
 
-def ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None = None) -> IngestResult:
+def ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None = None) -> IngestResult:
     """Ingest one file; any failure, expected or not, becomes a recorded one-line reason."""
     try:
         return _ingest_file(kbase, path, meta)
@@ -203,7 +203,7 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-def _ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None) -> IngestResult:
+def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None) -> IngestResult:
     check_file(path, kbase.settings)
     try:
         data = path.read_bytes()
@@ -213,13 +213,14 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: dict | None) -> IngestR
     existing = kbase.store.document_by_sha(sha)
     if existing:
         return IngestResult(str(path), "unchanged", existing.id, existing.title)
-    meta = dict(meta or read_sidecar(path))
+    meta = meta or read_sidecar(path)
     source_doc = load_document(path)
     from nlp.extract import extract
 
     # Through the cache: the barrier candidates embedded here are stored with the document below.
     extracted = extract(source_doc, embedder=kbase.cached_embedder)
-    meta.setdefault("path", str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
+    if not meta.path:
+        meta = meta.replace(path=str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
     return _store(kbase, path, sha, meta, source_doc, extracted)
 
 
@@ -242,15 +243,15 @@ def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
     return IngestResult(str(path), "failed", reason=reason)
 
 
-def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDocument,
+def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, src: SourceDocument,
            ex: ExtractedDocument) -> IngestResult:
     """Commit the document and its extractions to SQLite with notes of what Chroma is owed,
     then write Chroma from the committed rows and drop the notes (see the module docstring)."""
     store = kbase.store
     doc_id = sha[:16]
-    url = meta.get("url") or path.resolve().as_uri()
-    title = meta.get("title") or ex.title or src.title or path.stem
-    published = meta.get("published") or ex.published or src.published
+    url = meta.url or path.resolve().as_uri()
+    title = meta.title or ex.title or src.title or path.stem
+    published = meta.published or ex.published or src.published
     passages = split_passages(sha, src.pages, src.paged)
     _tag_themes(passages, ex)
     rec_ids = [hashlib.sha256(f"{sha}:rec:{i}:{r.text}".encode()).hexdigest()[:32]
@@ -276,12 +277,12 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
             """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
                    format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
-            (doc_id, sha, url, meta.get("source") or LOCAL_SOURCE, title, published, _year(published),
-             meta.get("doc_type") or src.meta.get("document_type"),
-             meta.get("publisher") or ", ".join(src.meta.get("organisations") or []) or None,
+            (doc_id, sha, url, meta.source or LOCAL_SOURCE, title, published, _year(published),
+             meta.doc_type or src.meta.get("document_type"),
+             meta.publisher or ", ".join(src.meta.get("organisations") or []) or None,
              src.format, len(src.pages) if src.paged else None,
-             json.dumps(meta.get("identifiers") or {}), meta.get("referrer"),
-             meta.get("content_type"), meta.get("path") or str(path.resolve()), now_iso()),
+             json.dumps(meta.identifiers or {}), meta.referrer,
+             meta.content_type, meta.path or str(path.resolve()), now_iso()),
         )
         _insert_extractions(conn, doc_id, src, passages, ex, rec_ids, finding_ids)
         # The notes of what this document owes Chroma and the links, committed with it.
