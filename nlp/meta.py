@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from nlp.models import SourceDocument
-from nlp.text import MONTHS, SHORT_MONTHS, normalise_date
+from nlp.dates import MONTHS, SHORT_MONTHS, normalise_date
 
 log = logging.getLogger(__name__)
 

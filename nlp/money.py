@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from nlp.dates import ANY_MONTH
+
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -36,8 +38,7 @@ MONEY = re.compile(
 # '5 million pounds', '2.5bn pounds'
 POUNDS_WORD = re.compile(rf"(?P<num>{_NUM})\s?(?P<mult>{_MULT})?\s+pounds\b", re.I)
 
-MONTHS = ("January|February|March|April|May|June|July|August|September|October|November|December|"
-          "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec")
+MONTHS = ANY_MONTH
 FISCAL = re.compile(
     r"(?P<prefix>\b(?:H[12]|Q[1-4])\s+)?"
     r"\b(?P<y1>(?:19|20)\d{2})\s?[/\-–—]\s?(?P<y2>(?:19|20)?\d{2})\b(?![/\-–]\d)",

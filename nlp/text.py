@@ -11,6 +11,7 @@ import logging
 import re
 from pathlib import Path
 
+from nlp.dates import normalise_date
 from nlp.models import SourceDocument
 
 log = logging.getLogger(__name__)
@@ -28,8 +29,6 @@ BLOCK_TAGS = {
     "figure", "figcaption", "pre", "hr", "td", "th",
 }
 DROP_TAGS = ("script", "style", "noscript", "nav", "template", "svg", "form", "button")
-MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
-SHORT_MONTHS = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 
 
 def detect_format(path: Path, head: bytes) -> str:
@@ -293,27 +292,3 @@ LOADERS = {
     "text": load_text,
     "govuk-json": load_govuk_json,
 }
-
-
-def normalise_date(value: str) -> str | None:
-    """ISO date from an ISO timestamp or an English date ('8 February 2017'), else None."""
-    from datetime import date
-
-    value = (value or "").strip()
-    m = re.match(r"^(\d{4})-(\d{2})-(\d{2})", value)
-    if m:
-        try:  # '2023-13-45' is not a date: never store one that no calendar has
-            return date(*map(int, m.groups())).isoformat()
-        except ValueError:
-            return None
-    m = re.search(rf"\b(\d{{1,2}})\s+({MONTHS}|{SHORT_MONTHS})\.?\s+(\d{{4}})\b", value, re.I)
-    if m:
-        from datetime import datetime
-
-        for fmt in ("%d %B %Y", "%d %b %Y"):
-            try:
-                month = m.group(2).title()[:3] if fmt == "%d %b %Y" else m.group(2).title()
-                return datetime.strptime(f"{m.group(1)} {month} {m.group(3)}", fmt).date().isoformat()
-            except ValueError:
-                continue
-    return None

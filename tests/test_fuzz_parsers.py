@@ -22,7 +22,8 @@ from kb.search.query import MAX_QUERY_CHARS, WORD, parse_query
 from nlp.meta import recover_published
 from nlp.models import SourceDocument
 from nlp.money import find_money, find_periods, normalise_period, parse_amount
-from nlp.text import DocumentError, load_govuk_json, normalise_date
+from nlp.dates import normalise_date
+from nlp.text import DocumentError, load_govuk_json
 
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",

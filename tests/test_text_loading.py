@@ -4,7 +4,8 @@ import json
 import pytest
 from fpdf import FPDF
 
-from nlp.text import DocumentError, load_document, normalise_date
+from nlp.dates import normalise_date
+from nlp.text import DocumentError, load_document
 
 
 def make_pdf(path, pages, title="A test report"):
