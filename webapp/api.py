@@ -6,7 +6,6 @@ Every route here is described in ``webapp.openapi`` (a test checks none is missi
 """
 from __future__ import annotations
 
-import math
 import re
 
 from flask import Blueprint, abort, jsonify, request
@@ -17,7 +16,7 @@ from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
-from webapp.params import (ParamError, check_page, parse_format, parse_funding, parse_kind, parse_min_years,
+from webapp.params import (ParamError, paginate, parse_format, parse_funding, parse_kind, parse_min_years,
                            parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
@@ -103,19 +102,18 @@ def funding():
     figures = funding_figures(get_kb().store, query)
     if fmt == "csv":
         return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS, csvout.funding_rows(figures))
-    pages = math.ceil(len(figures) / k)
-    check_page(page, pages)
+    shown = paginate(figures, page, k)
     return jsonify({
-        "total": len(figures),
+        "total": shown.total,
         "page": page,
-        "pages": pages,
+        "pages": shown.pages,
         "k": k,
         "sort": query.sort,
         "order": query.order,
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
         "by_year": funding_by_year(figures),
-        "results": figures[(page - 1) * k:page * k],
+        "results": shown.items,
     })
 
 

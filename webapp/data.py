@@ -4,13 +4,12 @@ documents are read through ``kb.analysis.documents``.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from kb.search.facets import FacetValue, facet_counts
 from kb.store.knowledge import KnowledgeBase
 from kb.search.engine import Filters, Hit, search
-from webapp.params import SearchParams, check_page
+from webapp.params import SearchParams, paginate
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
 # order means little, so that is the window we page through and count facets over.
@@ -44,11 +43,8 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
     if not params.q:
         return result
     window = search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters)
-    result.total = len(window)
-    result.pages = math.ceil(result.total / params.k)
-    check_page(params.page, result.pages)
-    start = (params.page - 1) * params.k
-    result.hits = window[start:start + params.k]
+    shown = paginate(window, params.page, params.k)
+    result.total, result.pages, result.hits = shown.total, shown.pages, shown.items
     if with_facets:
         unfiltered = search(kbase, params.q, k=RESULT_WINDOW, filters=Filters()) if params.filtered else window
         result.facets = facet_counts(unfiltered, FACETS)

@@ -5,9 +5,10 @@ accepted; all problems of one request are reported together, so a user fixes the
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 from werkzeug.exceptions import BadRequest
 
@@ -178,6 +179,30 @@ def parse_kind(args: Mapping[str, str], default: str) -> str | None:
     if kind not in RECURRENCE_KINDS:
         raise ParamError([("kind", f"kind must be one of {', '.join(RECURRENCE_KINDS)}.")])
     return None if kind == "all" else kind
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a list: its items, which page it is, how many pages and items in all."""
+
+    items: list
+    number: int
+    pages: int
+    total: int
+    per_page: int
+
+    @property
+    def first(self) -> int:
+        """1-based position of the page's first item."""
+        return (self.number - 1) * self.per_page + 1
+
+
+def paginate(items: Sequence, page: int, per_page: int) -> Page:
+    """Page ``page`` of ``items``, ``per_page`` at a time; a page past the last is a ``ParamError``."""
+    pages = math.ceil(len(items) / per_page)
+    check_page(page, pages)
+    start = (page - 1) * per_page
+    return Page(list(items[start:start + per_page]), page, pages, len(items), per_page)
 
 
 def check_page(page: int, pages: int) -> None:

@@ -4,7 +4,6 @@ Views only read parameters, call ``webapp.data`` (which calls kb/) and render a 
 """
 from __future__ import annotations
 
-import math
 
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import data, get_kb
 from webapp.charts import bar_chart
-from webapp.params import (ParamError, SearchParams, check_page, funding_args, parse_funding, parse_kind,
+from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
                            parse_min_years, parse_page, parse_search, parse_theme)
 from webapp.present import human_date, money, type_name
 from webapp.timeline import layout, story, year_in
@@ -89,11 +88,9 @@ def recurrences():
     page = parse_page(request.args)
     groups = all_recurrences(get_kb().store, min_years=min_years,
                              kind=parse_kind(request.args, default="recommendation"))
-    pages = math.ceil(len(groups) / RECURRENCES_PER_PAGE)
-    check_page(page, pages)
-    start = (page - 1) * RECURRENCES_PER_PAGE
-    return render_template("recurrences.html", groups=groups[start:start + RECURRENCES_PER_PAGE],
-                           total=len(groups), page=page, pages=pages, min_years=min_years, first=start + 1)
+    shown = paginate(groups, page, RECURRENCES_PER_PAGE)
+    return render_template("recurrences.html", groups=shown.items, total=shown.total, page=page,
+                           pages=shown.pages, min_years=min_years, first=shown.first)
 
 
 @bp.get("/recurrences/<group_id>")
@@ -159,8 +156,7 @@ def funding():
     try:
         query, page, k = parse_funding(request.args)
         figures = funding_figures(store, query)
-        pages = math.ceil(len(figures) / k)
-        check_page(page, pages)
+        shown = paginate(figures, page, k)
     except ParamError as exc:
         query, page, k = getattr(exc, "params", None) or parse_funding({})
         return render_template("funding.html", query=query, page=1, k=k, pages=0, figures=None, total=0,
@@ -168,9 +164,8 @@ def funding():
                                raw=request.args, args=funding_args), 400
     by_year = funding_by_year(figures)
     chart = bar_chart([(str(y["year"]), y["total_gbp"]) for y in by_year], fmt=money, integer=False)
-    start = (page - 1) * k
-    return render_template("funding.html", query=query, page=page, k=k, pages=pages, figures=figures[start:start + k],
-                           total=len(figures), first=start + 1, chart=chart, by_year=by_year,
+    return render_template("funding.html", query=query, page=page, k=k, pages=shown.pages, figures=shown.items,
+                           total=shown.total, first=shown.first, chart=chart, by_year=by_year,
                            kinds=funding_kinds(store), errors=None, raw=request.args, args=funding_args)
 
 
