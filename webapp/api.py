@@ -47,12 +47,12 @@ def search():
 
 @bp.get("/barriers")
 def barriers():
-    return jsonify(barrier_overview(get_kb().store))
+    return jsonify(barrier_overview(get_kb().store).to_json())
 
 
 @bp.get("/barriers/<theme>")
 def barrier(theme: str):
-    return jsonify(barrier_theme(get_kb().store, parse_theme(theme)))
+    return jsonify(barrier_theme(get_kb().store, parse_theme(theme)).to_json())
 
 
 @bp.get("/recurrences")
@@ -112,8 +112,8 @@ def funding():
         "order": query.order,
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
-        "by_year": funding_by_year(figures),
-        "results": shown.items,
+        "by_year": [y.to_json() for y in funding_by_year(figures)],
+        "results": [f.to_json() for f in shown.items],
     })
 
 
@@ -122,7 +122,7 @@ def document(doc_id: str):
     detail = documents.document_detail(get_kb().store, doc_id)
     if detail is None:
         abort(404, description=f"no document with id {doc_id[:64]!r}")
-    return jsonify(detail["document"])
+    return jsonify(detail.to_json())
 
 
 @bp.get("/stats")

@@ -10,6 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kb.analysis.browse import known_gaps
+from kb.analysis.models import (BarrierItem, DocumentDetail, FundingItem, GroupResponse, PageText,
+                                RecommendationItem, ResponseItem)
 from kb.store.db import Store
 
 
@@ -20,7 +22,7 @@ def doc_types(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def document_detail(store: Store, doc_id: str) -> dict | None:
+def document_detail(store: Store, doc_id: str) -> DocumentDetail | None:
     """A document's metadata and every item extracted from it, or None if there is no such id."""
     doc = store.document(doc_id)
     if doc is None:
@@ -35,35 +37,33 @@ def document_detail(store: Store, doc_id: str) -> dict | None:
         except json.JSONDecodeError:
             item["themes"] = []
         item["themes"] = item["themes"] or [item["theme"]]
-        barriers.append(item)
-    recommendations = [dict(r) for r in conn.execute(
+        barriers.append(BarrierItem(**item))
+    recommendations = [RecommendationItem(**r) for r in conn.execute(
         "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
         "ORDER BY seq", (doc_id,))]
-    funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
+    funding = [FundingItem(**dict(r, per_unit=bool(r["per_unit"]))) for r in conn.execute(
         "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
         "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
-    responses = [dict(r) for r in conn.execute(
+    responses = [ResponseItem(**r) for r in conn.execute(
         "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
         "ORDER BY page, id", (doc_id,))]
-    pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
-                                           (doc_id,))]
-    data = {
-        "id": doc.id, "title": doc.title, "url": doc.url, "source": doc.source, "published": doc.published,
-        "year": doc.year, "doc_type": doc.doc_type, "publisher": doc.publisher, "format": doc.format,
-        "pages": doc.pages, "identifiers": doc.identifiers, "ingested_at": doc.ingested_at,
-        "barriers": barriers, "recommendations": recommendations, "funding": funding, "responses": responses,
-    }
-    return {"document": data, "page_texts": pages}
+    pages = [PageText(**r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
+                                                 (doc_id,))]
+    return DocumentDetail(
+        id=doc.id, title=doc.title, url=doc.url, source=doc.source, published=doc.published, year=doc.year,
+        doc_type=doc.doc_type, publisher=doc.publisher, format=doc.format, pages=doc.pages,
+        identifiers=doc.identifiers, ingested_at=doc.ingested_at, barriers=barriers,
+        recommendations=recommendations, funding=funding, responses=responses, page_texts=pages)
 
 
-def group_responses(store: Store, group: dict) -> list[dict]:
+def group_responses(store: Store, group: dict) -> list[GroupResponse]:
     """The government responses linked to a group's recommendations, with their own ids (for
     links to ``#response-<id>``), in date order."""
     ids = [o["recommendation_id"] for o in group["occurrences"] if o.get("recommendation_id")]
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    return [dict(r) for r in store.conn.execute(
+    return [GroupResponse(**r) for r in store.conn.execute(
         f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
             FROM responses s JOIN documents d ON d.id = s.doc_id
             WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
