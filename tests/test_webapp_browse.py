@@ -397,6 +397,42 @@ def test_openapi_limits_are_the_enforced_ones(client):
     assert client.get(f"/api/search?q=care&k={params['k']['maximum']}").status_code == 200
 
 
+def test_openapi_response_schemas_name_the_fields_the_api_sends(client, store):
+    """Each typed response's schema is generated from its read model: the fields a client is
+    promised are the fields it gets, in the same order."""
+    spec = api(client, "/api/openapi.json")
+    schemas = spec["components"]["schemas"]
+
+    def check(value, schema):
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        if value is None:
+            assert schema.get("nullable") or not schema, schema
+        elif schema.get("type") == "array":
+            for item in value:
+                check(item, schema["items"])
+        elif "properties" in schema:
+            assert set(schema.get("required", [])) <= set(value), (schema.get("required"), list(value))
+            if schema.get("required") == list(schema["properties"]):  # a read model's to_json(): in order
+                assert list(value) == schema["required"]
+            for key, item in value.items():
+                if key in schema["properties"]:
+                    check(item, schema["properties"][key])
+
+    doc_id = funding_figures(store)[0].doc_id
+    group_id = recurrences(store, kind="recommendation")[0]["id"]
+    for path, url in (("/api/barriers", "/api/barriers"), ("/api/barriers/{theme}", "/api/barriers/workforce"),
+                      ("/api/funding", "/api/funding"), ("/api/documents/{doc_id}", f"/api/documents/{doc_id}"),
+                      ("/api/recurrences", "/api/recurrences"), ("/api/lifecycle", "/api/lifecycle"),
+                      ("/api/recurrences/{group_id}", f"/api/recurrences/{group_id}"),
+                      ("/api/search", "/api/search?q=care")):
+        schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema != {"type": "object"}, path
+        check(api(client, url), schema)
+    assert set(schemas["DocumentDetail"]["properties"]) >= {"barriers", "recommendations", "funding", "responses"}
+    assert "page_texts" not in schemas["DocumentDetail"]["properties"]
+
+
 # --- read-only, headers, traversal ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("url", ["/barriers", "/barriers/workforce", "/funding", "/funding?kind=gift",

@@ -6,8 +6,6 @@ Every route here is described in ``webapp.openapi`` (a test checks none is missi
 """
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, jsonify, request
 
 from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
@@ -16,13 +14,10 @@ from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
-from webapp.params import (ParamError, paginate, parse_format, parse_funding, parse_kind, parse_min_years,
-                           parse_search, parse_theme)
+from webapp.params import (is_group_id, paginate, parse_format, parse_funding, parse_kind, parse_lifecycle,
+                           parse_min_years, parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
-
-GROUP_ID = re.compile(r"^[0-9a-f]{1,64}$")
-
 
 @bp.get("/search")
 def search():
@@ -68,7 +63,7 @@ def recurrences():
 
 @bp.get("/recurrences/<group_id>")
 def recurrence(group_id: str):
-    group = recurrence_group(get_kb().store, group_id) if GROUP_ID.match(group_id) else None
+    group = recurrence_group(get_kb().store, group_id) if is_group_id(group_id) else None
     if group is None:
         abort(404, description=f"no recurrence group with id {group_id[:64]!r}")
     return jsonify(group)
@@ -78,15 +73,7 @@ def recurrence(group_id: str):
 def lifecycle():
     """The ``kb lifecycle --json`` list, optionally narrowed to one group or to answered (or
     unanswered) recommendations."""
-    group_id = (request.args.get("group_id") or "").strip() or None
-    answered = (request.args.get("answered") or "").strip().lower() or None
-    errors = []
-    if group_id is not None and not GROUP_ID.match(group_id):
-        errors.append(("group_id", "group_id must be a recurrence group id: up to 64 hex digits."))
-    if answered is not None and answered not in ("yes", "no"):
-        errors.append(("answered", "answered must be yes or no."))
-    if errors:
-        raise ParamError(errors)
+    group_id, answered = parse_lifecycle(request.args)
     entries = all_lifecycle(get_kb().store)
     if group_id:
         entries = [e for e in entries if e["group_id"] == group_id]

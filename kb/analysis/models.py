@@ -269,7 +269,6 @@ class RecurrenceGroup(ReadModel):
 
 @dataclass(frozen=True)
 class LifecycleRecommendation(ReadModel):
-    recommendation_id: str
     doc_id: str
     title: str | None
     published: str | None
@@ -280,6 +279,7 @@ class LifecycleRecommendation(ReadModel):
     deadline: str | None
     source: str | None
     url: str | None
+    recommendation_id: str
 
 
 @dataclass(frozen=True)

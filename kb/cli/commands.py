@@ -15,7 +15,7 @@ import click
 from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err
 from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
-from kb.vocabulary import SOURCES, THEMES
+from kb.vocabulary import DOC_TYPE_EXAMPLES, SOURCES, THEMES
 
 
 def _progress(result, n, total) -> None:
@@ -118,7 +118,7 @@ def extract(run: Run, path: str) -> int:
 @click.option("--source")
 @click.option("--from", "year_from", type=Year())
 @click.option("--to", "year_to", type=Year())
-@click.option("--type", "doc_type", help="document type, e.g. policy_paper")
+@click.option("--type", "doc_type", help=f"document type, e.g. {DOC_TYPE_EXAMPLES[-1]}")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
 def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
