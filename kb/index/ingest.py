@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kb.store.knowledge import KnowledgeBase
+from crawler.rawstore import RawStore
 from crawler.records import SIDECAR_SUFFIX, CrawledDocument, read_sidecar as crawled_sidecar
 from kb.index.passages import Passage, split_passages
 from kb.index.projection import write_documents
@@ -225,16 +226,10 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
-    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are, so the
-    knowledge base holds its own sources (the web app serves them; nothing points outside)."""
-    target = raw_dir / sha[:2] / (sha + (path.suffix.lower() if path.suffix.lower() in SUFFIXES else ""))
-    if target.exists() or path.resolve() == target.resolve():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are (the
+    same ``RawStore``), so the knowledge base holds its own sources (the web app serves them;
+    nothing points outside)."""
+    return RawStore(raw_dir).keep(data, path.suffix.lower() if path.suffix.lower() in SUFFIXES else "", sha)
 
 
 def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
