@@ -134,6 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
                    help="search through the in-memory snapshot the web server keeps (kb/snapshot.py)")
     c.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("eval-recurrence", help="score recurrence groups against judged groups (pair precision/recall)")
+    c.add_argument("judged", metavar="JUDGED.json")
+    c.add_argument("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
+    c.add_argument("--json", action="store_true")
+
     c = sub.add_parser("demo", help="build the demo site, crawl it, ingest it, serve the app")
     c.add_argument("--no-serve", action="store_true", help="stop after ingesting")
     c.add_argument("--host")

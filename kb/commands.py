@@ -281,6 +281,18 @@ def cmd_eval_search(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_eval_recurrence(settings: Settings, args) -> int:
+    from kb.recurrence_eval import evaluate_recurrence, format_recurrence_report
+
+    path = Path(args.judged)
+    if not path.is_file():
+        _err(f"kb eval-recurrence: no such judged file: {path}")
+        return 2
+    report = evaluate_recurrence(KnowledgeBase(settings).store, path, args.root)
+    _emit(report) if args.json else sys.stdout.write(format_recurrence_report(report) + "\n")
+    return 0
+
+
 def cmd_export(settings: Settings, args) -> int:
     from kb.backup import BackupError, export_kb
 

@@ -15,14 +15,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.claims import PairScorer, clearest, is_clean, key_phrases
+
 log = logging.getLogger(__name__)
 
 BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
-OVERLAP_MARGIN = 0.08  # how far below the threshold a pair may be if its words overlap
-OVERLAP_MIN = 0.5  # share of the shorter text's content words found in the longer
-STOP = frozenset("""a an and are as at be been being by for from has have in into is it its of on or
-should that the their there these this those to was we were which will with would our they must
-department government nhs england local""".split())
+FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 0.5-0.7
+NEIGHBOURS = 12  # candidates kept per item (its closest), so 100k near-copies stay bounded
+AVERAGE_MIN = 0.55  # mean cosine across two clusters before they may merge (average linkage)
+LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
 
 
 @dataclass
@@ -31,6 +32,8 @@ class Item:
     doc_id: str
     year: int | None
     text: str
+    publication: str | None = None  # renditions of one publication share it; never recurrence
+    themes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -39,6 +42,8 @@ class Group:
     label: str
     members: list[Item]
     years: list[int] = field(default_factory=list)
+    key_phrases: list[str] = field(default_factory=list)
+    why: str = ""
 
 
 class _UnionFind:
@@ -59,12 +64,10 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w[:6] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOP)
-
-
-def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i < j) from different documents with cosine ≥ floor, block by block.
+def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float,
+                    neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) from different documents with cosine ≥ floor, block by block, each row
+    keeping only its ``neighbours`` closest partners.
 
     Only the upper triangle is computed (each block of rows against the rows from its own
     start on), so the n² matrix product — the whole cost at 100k items — is halved.
@@ -80,9 +83,16 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> t
         i = i + start
         j = j + start
         keep = (j > i) & (codes[i] != codes[j])
-        rows.append(i[keep])
-        cols.append(j[keep])
-        sims.append(values[keep])
+        i, j, values = i[keep], j[keep], values[keep]
+        if len(i):
+            order = np.lexsort((-values, i))  # by row, closest first
+            i, j, values = i[order], j[order], values[order]
+            first = np.searchsorted(i, i, side="left")
+            keep = (np.arange(len(i)) - first) < neighbours
+            i, j, values = i[keep], j[keep], values[keep]
+        rows.append(i)
+        cols.append(j)
+        sims.append(values)
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
@@ -90,64 +100,98 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> t
 
 
 def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
-                forced: list[tuple[int, int]] = ()) -> list[Group]:
-    """Cluster items that make the same point in different documents.
+                forced: list[tuple[int, int]] = (), apart: set[tuple[str, str]] = frozenset(),
+                floor: float = FLOOR) -> list[Group]:
+    """Cluster items that make the same point in different publications.
 
-    Candidate pairs are merged strongest first, and two clusters join only while their
-    centroids stay close: a chain of loosely similar sentences cannot snowball into one
-    giant group. ``forced`` pairs (explicit restatements) are joined unconditionally.
+    Candidate pairs come from the vectors (cosine ≥ ``floor``); each is scored by
+    ``kb.claims.PairScorer`` (rare shared terms, direction, theme) and kept when the score
+    reaches ``threshold``. Kept pairs are merged strongest first, and two clusters join only
+    when, across them, the mean cosine stays at ``AVERAGE_MIN`` and at least ``LINK_SHARE``
+    of the cross pairs pass the pair test themselves: average linkage with a coherence check,
+    so a chain of loosely similar sentences cannot snowball into one topic heap.
+
+    Renditions of one publication (same ``publication``) never pair; nor do documents in
+    ``apart`` (a report and the response that quotes it). ``forced`` pairs (explicit
+    restatements) are joined unconditionally.
     """
     if len(items) < 2:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
-    doc_ids = np.array([it.doc_id for it in items])
-    rows, cols, sims = candidate_pairs(vectors, doc_ids, threshold - OVERLAP_MARGIN)
-    order = np.argsort(-sims, kind="stable")
-    words: dict[int, frozenset[str]] = {}
+    pubs = np.array([it.publication or it.doc_id for it in items])
+    rows, cols, sims = candidate_pairs(vectors, pubs, floor)
+    scorer = PairScorer([it.text for it in items], [it.themes for it in items])
+    clean: dict[int, bool] = {}
+    accepted: dict[tuple[int, int], float] = {}
+    for i, j, s in zip(rows.tolist(), cols.tolist(), sims.tolist()):
+        if (items[i].doc_id, items[j].doc_id) in apart or (items[j].doc_id, items[i].doc_id) in apart:
+            continue
+        for k in (i, j):
+            if k not in clean:
+                clean[k] = is_clean(items[k].text)
+        if not (clean[i] and clean[j]):
+            continue
+        v = scorer.verdict(i, j, s)
+        if v.score >= threshold:
+            accepted[(i, j)] = v.score
     uf = _UnionFind(len(items))
-    sums = {i: vectors[i].astype(np.float64) for i in set(rows.tolist()) | set(cols.tolist())
-            | {i for pair in forced for i in pair}}
+    members: dict[int, list[int]] = {}
 
     def merge(i: int, j: int, guard: bool) -> None:
         ri, rj = uf.find(i), uf.find(j)
         if ri == rj:
             return
-        if guard:
-            a, b = sums[ri], sums[rj]
-            if float(a @ b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12) < threshold - OVERLAP_MARGIN:
-                return
+        a, b = members.get(ri, [ri]), members.get(rj, [rj])
+        if guard and len(a) * len(b) > 1 and not _coherent(a, b):
+            return
         uf.union(ri, rj)
         root = uf.find(ri)
-        other = rj if root == ri else ri
-        sums[root] = sums[ri] + sums[rj]
-        sums.pop(other, None)
+        members.pop(ri, None)
+        members.pop(rj, None)
+        members[root] = a + b
+
+    def _coherent(a: list[int], b: list[int]) -> bool:
+        cross = vectors[a] @ vectors[b].T
+        mask = pubs[a][:, None] != pubs[b][None, :]
+        if not mask.any() or float(cross[mask].mean()) < AVERAGE_MIN:
+            return False
+        linked = sum(1 for x in a for y in b if (min(x, y), max(x, y)) in accepted)
+        return linked >= LINK_SHARE * int(mask.sum())
 
     for i, j in forced:
         merge(i, j, guard=False)
-    for idx in order.tolist():
-        i, j, s = int(rows[idx]), int(cols[idx]), float(sims[idx])
-        if s < threshold:
-            wi = words.setdefault(i, content_words(items[i].text))
-            wj = words.setdefault(j, content_words(items[j].text))
-            smaller = min(len(wi), len(wj))
-            if not smaller or len(wi & wj) / smaller < OVERLAP_MIN:
-                continue
+    for (i, j), _ in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0])):
         merge(i, j, guard=True)
-    clusters: dict[int, list[int]] = {}
-    for i in range(len(items)):
-        clusters.setdefault(uf.find(i), []).append(i)
     groups = []
-    for members in clusters.values():
-        if len({items[i].doc_id for i in members}) < 2:
+    for idx in members.values():
+        if len({pubs[i] for i in idx}) < 2:
             continue
-        centroid = vectors[members].mean(axis=0)
-        central = members[int(np.argmax(vectors[members] @ centroid))]
-        member_items = [items[i] for i in members]
+        idx = sorted(idx)
+        member_items = [items[i] for i in idx]
+        central = idx[clearest([items[i].text for i in idx], vectors[idx])]
         gid = hashlib.sha256("|".join(sorted(it.id for it in member_items)).encode()).hexdigest()[:12]
         years = sorted({it.year for it in member_items if it.year})
-        groups.append(Group(gid, make_label(items[central].text), member_items, years))
+        phrases = key_phrases(scorer, idx)
+        groups.append(Group(gid, make_label(items[central].text), member_items, years, phrases,
+                            _why(items, idx, vectors, phrases, pubs)))
     groups.sort(key=lambda g: (-len(g.years), -len(g.members), g.id))
     return groups
+
+
+def _why(items: list[Item], idx: list[int], vectors: np.ndarray, phrases: list[str], pubs: np.ndarray) -> str:
+    """One line a reader can check: how many publications, what they share, how close."""
+    sims = vectors[idx] @ vectors[idx].T
+    mask = pubs[idx][:, None] != pubs[idx][None, :]
+    mean = float(sims[mask].mean()) if mask.any() else 1.0
+    n_pubs = len({pubs[i] for i in idx})
+    parts = [f"{n_pubs} publications say it"]
+    if phrases:
+        parts.append("all or most mention " + ", ".join(f"“{p}”" for p in phrases[:3]))
+    themes = set.intersection(*(set(items[i].themes) for i in idx)) if all(items[i].themes for i in idx) else set()
+    if themes:
+        parts.append("same theme: " + ", ".join(sorted(t.replace("_", " ") for t in themes)))
+    parts.append(f"mean similarity {mean:.2f}")
+    return "; ".join(parts)
 
 
 MONTH_NAMES = ("january february march april may june july august september october november december").split()
@@ -174,22 +218,36 @@ def make_label(text: str, max_words: int = 16) -> str:
 
 
 def rebuild_groups(kbase) -> list[Group]:
-    """Regroup every recommendation and every finding (barrier sentence) in the knowledge base."""
+    """Regroup every recommendation and every finding (barrier sentence) in the knowledge base.
+
+    Renditions and back-references are settled first: the grouping must know which documents
+    are one publication, and a document page shows what it says it repeats.
+    """
+    from kb.backrefs import link_backrefs
+    from kb.renditions import link_renditions
+
     store = kbase.store
+    publication = link_renditions(store)
+    link_backrefs(store)
+    # A response quotes the report it answers: the same words, but not the point made again.
+    apart = {(a, b) for a, b in store.conn.execute(
+        """SELECT DISTINCT s.doc_id, r.doc_id FROM responses s JOIN recommendations r
+           ON r.id = s.recommendation_id WHERE s.doc_id != r.doc_id""")}
     recs = store.conn.execute(
         """SELECT r.id, r.doc_id, d.year, r.text, d.source, d.published FROM recommendations r
            JOIN documents d ON d.id = r.doc_id ORDER BY r.id""").fetchall()
-    rec_items = [Item(r[0], r[1], r[2], r[3]) for r in recs]
+    rec_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1])) for r in recs]
     rec_vectors = _vectors(kbase, rec_items)
     forced = restatement_links(recs, rec_vectors)
     groups = [(g, "recommendation") for g in
-              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced)]
+              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced, apart)]
     findings = store.conn.execute(
-        """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence FROM barriers b
+        """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence, b.themes, b.theme FROM barriers b
            JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
-    finding_items = [Item(*r) for r in findings]
+    finding_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1]), _themes(r[4], r[5])) for r in findings]
     groups += [(g, "finding") for g in
-               group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold)]
+               group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold,
+                           apart=apart)]
     with store.transaction() as conn:
         conn.execute("UPDATE recommendations SET group_id = NULL, restates = NULL")
         conn.execute("UPDATE barriers SET group_id = NULL")
@@ -198,15 +256,23 @@ def rebuild_groups(kbase) -> list[Group]:
                          [(rec_items[j].id, rec_items[i].id) for i, j in forced])
         for g, kind in groups:
             conn.execute(
-                """INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size, kind)
-                   VALUES (?,?,?,?,?,?,?)""",
+                """INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size, kind, key_phrases, why)
+                   VALUES (?,?,?,?,?,?,?,?,?)""",
                 (g.id, g.label, json.dumps(g.years), g.years[0] if g.years else None,
-                 g.years[-1] if g.years else None, len(g.members), kind))
+                 g.years[-1] if g.years else None, len(g.members), kind, json.dumps(g.key_phrases), g.why))
             table = "recommendations" if kind == "recommendation" else "barriers"
             conn.executemany(f"UPDATE {table} SET group_id = ? WHERE id = ?", [(g.id, it.id) for it in g.members])
     log.info("recurrence: %d recommendations and %d findings in %d groups (%d restatements)",
              len(rec_items), len(finding_items), len(groups), len(forced))
     return [g for g, _ in groups]
+
+
+def _themes(themes_json: str | None, theme: str | None) -> frozenset[str]:
+    try:
+        themes = json.loads(themes_json or "[]")
+    except json.JSONDecodeError:
+        themes = []
+    return frozenset(themes or ([theme] if theme else []))
 
 
 def _vectors(kbase, items: list[Item]) -> np.ndarray:
@@ -270,6 +336,9 @@ def _with_occurrences(store, g) -> dict:
         answered = responses_for(store, [o["recommendation_id"] for o in occ])
         for o in occ:
             o["responses"] = answered.get(o["recommendation_id"], [])
+    keys = g.keys()
     return {"id": g["id"], "kind": g["kind"], "label": g["label"], "years": years,
+            "key_phrases": json.loads(g["key_phrases"]) if "key_phrases" in keys else [],
+            "why": g["why"] if "why" in keys else "",
             "first_seen": years[0] if years else None, "last_seen": years[-1] if years else None,
             "count": len(occ), "occurrences": occ}

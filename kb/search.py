@@ -20,6 +20,7 @@ import numpy as np
 
 from kb.knowledge import KnowledgeBase
 from kb.query import Query, parse_query, quote
+from kb.renditions import one_per_publication
 from kb.vectors import PASSAGES
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class Hit:
     publisher: str | None = None
     themes: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    renditions: list[dict] = field(default_factory=list)  # other formats of the same publication
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -110,8 +112,10 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     if mode in ("hybrid", "dense"):
         rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
     fused = rrf(rankings)
-    top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return _hits(kbase.store.conn, top, parsed)
+    # Renditions of one publication (kb.renditions) show as one: fetch a margin, keep the
+    # passages of each publication's best-ranked rendition, name the others on its hits.
+    top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k * 2]
+    return one_per_publication(kbase.store.conn, _hits(kbase.store.conn, top, parsed))[:k]
 
 
 def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,

@@ -81,7 +81,8 @@ def document_ranking(kbase: KnowledgeBase, query: str, mode: str, k: int = 10) -
     docs: list[str] = []
     for depth in PASSAGE_DEPTHS:
         hits = search(kbase, query, k=max(depth, k), mode=mode)
-        docs = list(dict.fromkeys(h.doc_id for h in hits))
+        # A hit names its publication's other renditions (kb.renditions): the reader sees them too.
+        docs = list(dict.fromkeys(d for h in hits for d in [h.doc_id, *(r["doc_id"] for r in h.renditions)]))
         if len(docs) >= k or len(hits) < max(depth, k):
             break
     return docs[:k]

@@ -1,0 +1,169 @@
+"""Is it the same point? Pair scoring of two findings or recommendations beyond cosine.
+
+Two authors' wordings of one point sit at MiniLM cosine 0.5-0.7, which is also where two
+sentences merely on the same topic sit. What separates them is what the sentences say about
+the topic: the rarer words and phrases they share ("NHS number", "pooled budgets", "delayed
+discharge"), whether they point the same way ("shortage of nurses" is not "surplus of
+nurses", "admissions rose" is not "admissions fell"), and, for findings, whether the barrier
+classifier put them under a common theme. ``PairScorer`` turns those into one score that the
+grouping in ``kb.recurrence`` thresholds; ``describe`` explains a group in words.
+"""
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
+should that the their there these this those to was we were which will with would our they must
+can could may might also more most than then such other not no nor all any each both only very so
+what when where who whom how why about after before over under between through during within without
+across per via upon out up down off new use used using make made one two three well much many
+recommend recommends recommended recommendation recommendations ensure ensures need needs needed
+government department nhs england local report reports said says found find finds however including
+include includes example key part way ways work working set sets within whilst while being
+""".split())
+
+# Words that give a sentence its direction. A pair where one side only says "more" and the
+# other only "less" about the same topic is not one point.
+UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing|en)|rose|grow\w*|grew|higher|expand\w*|surplus\w*|"
+                r"excess\w*|too many|oversuppl\w*|over-suppl\w*)\b", re.I)
+DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|"
+                  r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*)\b", re.I)
+NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
+WORD = re.compile(r"[a-z][a-z'-]{2,}")
+
+
+def stem(word: str) -> str:
+    """A crude, fast stem: enough that "shortages"/"shortage" and "integrated"/"integration" meet."""
+    word = word.strip("'-")
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)][:7]
+    return word[:7]
+
+
+def terms(text: str) -> tuple[frozenset[str], dict[str, str]]:
+    """Content-word stems and adjacent-pair stems ("nhs_number"), each with a surface form."""
+    words = WORD.findall(text.lower().replace("’", "'"))
+    surface: dict[str, str] = {}
+    stems: list[str | None] = []
+    for w in words:
+        if w in STOP:
+            stems.append(None)
+            continue
+        s = stem(w)
+        stems.append(s)
+        surface.setdefault(s, w)
+    raw = [w for w in words]
+    for k in range(len(stems) - 1):
+        a, b = stems[k], stems[k + 1]
+        if a and b:
+            surface.setdefault(f"{a}_{b}", f"{raw[k]} {raw[k + 1]}")
+    # "NHS number" keeps "nhs" out of the single stems but in the phrase.
+    for k in range(len(words) - 1):
+        if words[k] == "nhs" and stems[k + 1]:
+            surface.setdefault(f"nhs_{stems[k + 1]}", f"NHS {raw[k + 1]}")
+    return frozenset(surface), surface
+
+
+def direction(text: str) -> int:
+    """+1 if the sentence only speaks of more, -1 if only of less, 0 if neither or both."""
+    up, down = bool(UP.search(text)), bool(DOWN.search(text))
+    return 0 if up == down else (1 if up else -1)
+
+
+def is_clean(text: str) -> bool:
+    """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
+    tables and reference lists are not)."""
+    tokens = text.split()
+    if not 6 <= len(tokens) <= 90:
+        return False
+    wordy = sum(1 for t in tokens if re.fullmatch(r"[A-Za-z][A-Za-z'’-]*[.,;:]?", t))
+    single = sum(1 for t in tokens if len(t.strip(".,;:")) == 1 and t.lower() not in ("a", "i"))
+    return wordy / len(tokens) >= 0.7 and single / len(tokens) < 0.15
+
+
+@dataclass
+class PairVerdict:
+    score: float
+    cosine: float
+    overlap: float
+    shared: list[str]
+    opposite: bool
+
+
+class PairScorer:
+    """Scores pairs of items of one batch; rare shared terms weigh more (IDF over the batch)."""
+
+    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None):
+        self.terms: list[frozenset[str]] = []
+        self.surface: list[dict[str, str]] = []
+        df: Counter[str] = Counter()
+        for t in texts:
+            ts, surf = terms(t)
+            self.terms.append(ts)
+            self.surface.append(surf)
+            df.update(ts)
+        n = max(len(texts), 1)
+        # A term in a quarter of the items carries almost nothing; one in a handful, a lot.
+        self.idf = {t: max(0.0, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self.directions = [direction(t) for t in texts]
+        self.negated = [bool(NEGATION.search(t)) for t in texts]
+        self.themes = themes
+
+    def weight(self, ts: frozenset[str]) -> float:
+        return sum(self.idf.get(t, 0.0) for t in ts)
+
+    def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
+        a, b = self.terms[i], self.terms[j]
+        shared = a & b
+        denom = min(self.weight(a), self.weight(b))
+        overlap = self.weight(shared) / denom if denom > 0 else 0.0
+        opposite = self.directions[i] * self.directions[j] < 0
+        score = cosine + 0.35 * (overlap - 0.2)
+        if opposite:  # "shortage of X" / "surplus of X": a different claim, however close the words
+            score -= 1.0
+        if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
+            score -= 0.05
+        top = sorted(shared, key=lambda t: -self.idf.get(t, 0.0))
+        return PairVerdict(score, cosine, overlap, top, opposite)
+
+
+def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[str]:
+    """Terms most members share, rarest first; a phrase wins over its own words."""
+    counts: Counter[str] = Counter()
+    for i in members:
+        counts.update(scorer.terms[i])
+    need = max(2, math.ceil(len(members) / 2))
+    common = [t for t, c in counts.items() if c >= need and scorer.idf.get(t, 0) > 0]
+    common.sort(key=lambda t: (-counts[t] * scorer.idf.get(t, 0.0) * (1.5 if "_" in t else 1.0), t))
+    chosen: list[str] = []
+    for t in common:
+        if any(t in c.split("_") for c in chosen if "_" in c):
+            continue
+        chosen.append(t)
+        if len(chosen) == limit:
+            break
+    out = []
+    for t in chosen:
+        forms = Counter(scorer.surface[i][t] for i in members if t in scorer.surface[i])
+        out.append(forms.most_common(1)[0][0])
+    return out
+
+
+def clearest(texts: list[str], vectors: np.ndarray) -> int:
+    """Index of the clearest sentence: close to the group's centre, clean, not too long."""
+    centroid = vectors.mean(axis=0)
+    sims = vectors @ centroid
+    best, best_score = 0, -1e9
+    for k, text in enumerate(texts):
+        n = len(text.split())
+        penalty = 0.0 if 8 <= n <= 40 else 0.05
+        penalty += 0.0 if is_clean(text) else 0.2
+        if float(sims[k]) - penalty > best_score:
+            best, best_score = k, float(sims[k]) - penalty
+    return best
