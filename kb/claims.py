@@ -10,10 +10,13 @@ grouping in ``kb.recurrence`` thresholds; ``describe`` explains a group in words
 """
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -32,9 +35,34 @@ include includes example key part way ways work working set sets within whilst w
 UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing|en)|rose|grow\w*|grew|higher|expand\w*|surplus\w*|"
                 r"excess\w*|too many|oversuppl\w*|over-suppl\w*)\b", re.I)
 DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|"
-                  r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*)\b", re.I)
-NEGATION = re.compile(r"\b(?:not|no|never|none|nor|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
+                  r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*|"
+                  # Negation points the same way: "not enough staff" is "a shortage of staff",
+                  # "no evidence of savings" is the opposite of "growing evidence of savings".
+                  r"not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
 WORD = re.compile(r"[a-z][a-z'-]{2,}")
+CLAIMS_FILE = Path(__file__).resolve().parent / "data" / "claims.json"
+CLAIM_BONUS = 0.15
+SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point  # two sentences making one of the known recurring claims (kb/data/claims.json)
+
+
+@lru_cache(maxsize=None)
+def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re.Pattern, ...]], ...]:
+    """(id, label, one pattern per 'all' list) for each recurring claim in the data file."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for claim in data["claims"]:
+        parts = tuple(re.compile(r"(?<![a-z])(?:" + "|".join(alts) + ")", re.I) for alts in claim["all"])
+        out.append((claim["id"], claim["label"], parts))
+    return tuple(out)
+
+
+def claims_in(text: str) -> frozenset[str]:
+    """Ids of the known recurring claims a sentence makes."""
+    return frozenset(cid for cid, _, parts in known_claims() if all(p.search(text) for p in parts))
+
+
+def claim_label(claim_id: str) -> str:
+    return next((label for cid, label, _ in known_claims() if cid == claim_id), claim_id)
 
 
 def stem(word: str) -> str:
@@ -45,6 +73,10 @@ def stem(word: str) -> str:
             return word[:-len(suffix)][:7]
     return word[:7]
 
+
+# Stems too general to carry a direction ("care" near "rising" says nothing about care).
+GENERAL = frozenset(stem(w) for w in "care health social services nhs patients people system local year time area "
+                    "integration hospital service work level number every does current".split())
 
 def terms(text: str) -> tuple[frozenset[str], dict[str, str]]:
     """Content-word stems and adjacent-pair stems ("nhs_number"), each with a surface form."""
@@ -70,15 +102,38 @@ def terms(text: str) -> tuple[frozenset[str], dict[str, str]]:
     return frozenset(surface), surface
 
 
-def direction(text: str) -> int:
-    """+1 if the sentence only speaks of more, -1 if only of less, 0 if neither or both."""
-    up, down = bool(UP.search(text)), bool(DOWN.search(text))
-    return 0 if up == down else (1 if up else -1)
+def directions(text: str, window: int = 3) -> dict[str, int]:
+    """Which way the sentence says each nearby thing goes: stem -> +1 (more, surplus, rising)
+    or -1 (fewer, shortage, falling), for content words within ``window`` words of a
+    direction word. A stem pulled both ways is left out."""
+    words = text.lower().split()
+    out: dict[str, int] = {}
+    for k, w in enumerate(words):
+        d = 1 if UP.fullmatch(w.strip(".,;:()“”\"'")) else (-1 if DOWN.fullmatch(w.strip(".,;:()“”\"'")) else 0)
+        if not d:
+            continue
+        for near in words[max(0, k - window):k + window + 1]:
+            near = near.strip(".,;:()“”\"'")
+            if len(near) < 3 or near in STOP or UP.fullmatch(near) or DOWN.fullmatch(near):
+                continue
+            s = stem(near)
+            if s in GENERAL:
+                continue
+            out[s] = 0 if out.get(s, d) != d else d
+    return {s: d for s, d in out.items() if d}
+
+
+# How a report describes its own method: a repeated method note is not a point made again.
+METHOD = re.compile(r"^\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?:also\s+)?(?:used|use|calculated|"
+                    r"calculate|report|analysed|analyse|defined|define|estimated|estimate|included|excluded|searched|"
+                    r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b|\bdatasets?\b", re.I)
 
 
 def is_clean(text: str) -> bool:
     """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
-    tables and reference lists are not)."""
+    tables and reference lists are not), and not a note on the author's own method."""
+    if METHOD.search(text):
+        return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
         return False
@@ -94,6 +149,7 @@ class PairVerdict:
     overlap: float
     shared: list[str]
     opposite: bool
+    claims: list[str]
 
 
 class PairScorer:
@@ -111,8 +167,9 @@ class PairScorer:
         n = max(len(texts), 1)
         # A term in a quarter of the items carries almost nothing; one in a handful, a lot.
         self.idf = {t: max(0.0, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
-        self.directions = [direction(t) for t in texts]
-        self.negated = [bool(NEGATION.search(t)) for t in texts]
+        self.directions = [directions(t) for t in texts]
+        self.claims = [claims_in(t) for t in texts]
+        self.lengths = [len(t.split()) for t in texts]
         self.themes = themes
 
     def weight(self, ts: frozenset[str]) -> float:
@@ -121,24 +178,33 @@ class PairScorer:
     def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
         a, b = self.terms[i], self.terms[j]
         shared = a & b
-        denom = min(self.weight(a), self.weight(b))
+        # Shared weight over the geometric mean of both: a four-word sentence cannot "share
+        # everything" with a long one by sharing one common phrase.
+        denom = math.sqrt(self.weight(a) * self.weight(b))
         overlap = self.weight(shared) / denom if denom > 0 else 0.0
-        opposite = self.directions[i] * self.directions[j] < 0
-        score = cosine + 0.35 * (overlap - 0.2)
+        da, db = self.directions[i], self.directions[j]
+        opposite = any(da[s] * db[s] < 0 for s in da.keys() & db.keys())
+        claims = self.claims[i] & self.claims[j]
+        score = cosine + 0.35 * (overlap - 0.2) + (CLAIM_BONUS if claims else 0.0)
         if opposite:  # "shortage of X" / "surplus of X": a different claim, however close the words
             score -= 1.0
+        if min(self.lengths[i], self.lengths[j]) < SHORT:  # "In 2020, the UK lacked resilience": too bare to match on
+            score -= 0.1
         if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
             score -= 0.05
         top = sorted(shared, key=lambda t: -self.idf.get(t, 0.0))
-        return PairVerdict(score, cosine, overlap, top, opposite)
+        return PairVerdict(score, cosine, overlap, top, opposite, sorted(claims))
 
 
 def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[str]:
-    """Terms most members share, rarest first; a phrase wins over its own words."""
+    """The known claims most members make, then the terms most members share, rarest first
+    (a phrase wins over its own words)."""
+    need = max(2, math.ceil(len(members) / 2))
+    claim_counts = Counter(c for i in members for c in scorer.claims[i])
+    labels = [claim_label(c) for c, n in claim_counts.most_common() if n >= need]
     counts: Counter[str] = Counter()
     for i in members:
         counts.update(scorer.terms[i])
-    need = max(2, math.ceil(len(members) / 2))
     common = [t for t, c in counts.items() if c >= need and scorer.idf.get(t, 0) > 0]
     common.sort(key=lambda t: (-counts[t] * scorer.idf.get(t, 0.0) * (1.5 if "_" in t else 1.0), t))
     chosen: list[str] = []
@@ -146,13 +212,13 @@ def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[
         if any(t in c.split("_") for c in chosen if "_" in c):
             continue
         chosen.append(t)
-        if len(chosen) == limit:
+        if len(chosen) == limit - len(labels):
             break
     out = []
     for t in chosen:
         forms = Counter(scorer.surface[i][t] for i in members if t in scorer.surface[i])
         out.append(forms.most_common(1)[0][0])
-    return out
+    return (labels + [o for o in out if o.lower() not in {x.lower() for x in labels}])[:limit]
 
 
 def clearest(texts: list[str], vectors: np.ndarray) -> int:

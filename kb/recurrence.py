@@ -22,8 +22,11 @@ log = logging.getLogger(__name__)
 BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
 FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 0.5-0.7
 NEIGHBOURS = 12  # candidates kept per item (its closest), so 100k near-copies stay bounded
-AVERAGE_MIN = 0.55  # mean cosine across two clusters before they may merge (average linkage)
-LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
+AVERAGE_SLACK = 0.03  # mean pair score across two clusters may sit this far below the threshold
+LINK_SHARE = 0.6  # share of cross pairs that must themselves pass the pair test (no chains)
+QUOTE_COSINE = 0.9  # a response's sentence this close to another document's is a quotation
+CLAIM_FLOOR = 0.3  # two sentences making one known claim are compared from this cosine up
+CLAIM_BUCKET = 400  # a claim made by more items than this adds no candidates (vectors still do)
 
 
 @dataclass
@@ -101,62 +104,90 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float,
 
 def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
                 forced: list[tuple[int, int]] = (), apart: set[tuple[str, str]] = frozenset(),
-                floor: float = FLOOR) -> list[Group]:
+                floor: float = FLOOR, quoting: frozenset[str] = frozenset()) -> list[Group]:
     """Cluster items that make the same point in different publications.
 
     Candidate pairs come from the vectors (cosine ≥ ``floor``); each is scored by
     ``kb.claims.PairScorer`` (rare shared terms, direction, theme) and kept when the score
-    reaches ``threshold``. Kept pairs are merged strongest first, and two clusters join only
-    when, across them, the mean cosine stays at ``AVERAGE_MIN`` and at least ``LINK_SHARE``
-    of the cross pairs pass the pair test themselves: average linkage with a coherence check,
-    so a chain of loosely similar sentences cannot snowball into one topic heap.
+    reaches ``threshold``; pairs making one known claim (``kb/data/claims.json``) are compared
+    even below the cosine floor. Kept pairs are merged strongest first, and two clusters join
+    only when, across them, the mean pair score stays within ``AVERAGE_SLACK`` of the
+    threshold and at least ``LINK_SHARE`` of the cross pairs pass it themselves: average
+    linkage with a coherence check, so a chain of loosely similar sentences cannot snowball
+    into one topic heap.
 
     Renditions of one publication (same ``publication``) never pair; nor do documents in
-    ``apart`` (a report and the response that quotes it). ``forced`` pairs (explicit
+    ``apart`` (a report and the response that quotes it), nor a near-verbatim sentence in one
+    of the ``quoting`` documents (responses) and another document. ``forced`` pairs (explicit
     restatements) are joined unconditionally.
     """
     if len(items) < 2:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
     pubs = np.array([it.publication or it.doc_id for it in items])
-    rows, cols, sims = candidate_pairs(vectors, pubs, floor)
     scorer = PairScorer([it.text for it in items], [it.themes for it in items])
-    clean: dict[int, bool] = {}
+    rows, cols, sims = candidate_pairs(vectors, pubs, floor)
+    candidates = dict(zip(zip(rows.tolist(), cols.tolist()), sims.tolist()))
+    candidates.update(_claim_pairs(scorer, vectors, pubs, candidates))
+    clean = [None] * len(items)
+
+    def is_ok(k: int) -> bool:
+        if clean[k] is None:
+            clean[k] = is_clean(items[k].text)
+        return clean[k]
+
+    # A response that quotes a document verbatim anywhere is that document's response: none of
+    # their pairs is the point made again, paraphrased quotations included.
+    apart = set(apart) | {(items[i].doc_id, items[j].doc_id) for (i, j), s in candidates.items()
+                          if s >= QUOTE_COSINE and (items[i].doc_id in quoting or items[j].doc_id in quoting)}
+
+    def apart_pair(i: int, j: int) -> bool:
+        """A report and the response that quotes it: the same words, not the point made again."""
+        return (items[i].doc_id, items[j].doc_id) in apart or (items[j].doc_id, items[i].doc_id) in apart
+
+    def separate(i: int, j: int) -> bool:
+        return pubs[i] == pubs[j] or apart_pair(i, j)
+
     accepted: dict[tuple[int, int], float] = {}
-    for i, j, s in zip(rows.tolist(), cols.tolist(), sims.tolist()):
-        if (items[i].doc_id, items[j].doc_id) in apart or (items[j].doc_id, items[i].doc_id) in apart:
+    for (i, j), s in candidates.items():
+        if separate(i, j) or not (is_ok(i) and is_ok(j)):
             continue
-        for k in (i, j):
-            if k not in clean:
-                clean[k] = is_clean(items[k].text)
-        if not (clean[i] and clean[j]):
-            continue
-        v = scorer.verdict(i, j, s)
-        if v.score >= threshold:
-            accepted[(i, j)] = v.score
+        score = scorer.verdict(i, j, s).score
+        if score >= threshold:
+            accepted[(i, j)] = score
     uf = _UnionFind(len(items))
     members: dict[int, list[int]] = {}
+    scores: dict[tuple[int, int], float] = {}
+
+    def pair_score(x: int, y: int) -> float:
+        key = (min(x, y), max(x, y))
+        if key not in scores:
+            scores[key] = accepted.get(key) or scorer.verdict(x, y, float(vectors[x] @ vectors[y])).score
+        return scores[key]
+
+    def coherent(a: list[int], b: list[int]) -> bool:
+        """Average linkage on the pair score: across the two clusters (renditions and quotes
+        aside), the mean score stays near the threshold and most pairs pass it themselves."""
+        # Members of one publication count too: a report's other sentences on the topic join
+        # only if they make the same point as everyone else.
+        cross = [pair_score(x, y) for x in a for y in b if not apart_pair(x, y)]
+        if not cross:
+            return False
+        passing = sum(1 for c in cross if c >= threshold)
+        return sum(cross) / len(cross) >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
 
     def merge(i: int, j: int, guard: bool) -> None:
         ri, rj = uf.find(i), uf.find(j)
         if ri == rj:
             return
         a, b = members.get(ri, [ri]), members.get(rj, [rj])
-        if guard and len(a) * len(b) > 1 and not _coherent(a, b):
+        if guard and len(a) * len(b) > 1 and not coherent(a, b):
             return
         uf.union(ri, rj)
         root = uf.find(ri)
         members.pop(ri, None)
         members.pop(rj, None)
         members[root] = a + b
-
-    def _coherent(a: list[int], b: list[int]) -> bool:
-        cross = vectors[a] @ vectors[b].T
-        mask = pubs[a][:, None] != pubs[b][None, :]
-        if not mask.any() or float(cross[mask].mean()) < AVERAGE_MIN:
-            return False
-        linked = sum(1 for x in a for y in b if (min(x, y), max(x, y)) in accepted)
-        return linked >= LINK_SHARE * int(mask.sum())
 
     for i, j in forced:
         merge(i, j, guard=False)
@@ -176,6 +207,27 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
                             _why(items, idx, vectors, phrases, pubs)))
     groups.sort(key=lambda g: (-len(g.years), -len(g.members), g.id))
     return groups
+
+
+def _claim_pairs(scorer: PairScorer, vectors: np.ndarray, pubs: np.ndarray,
+                 known: dict) -> dict[tuple[int, int], float]:
+    """Candidate pairs the vectors missed: two authors making one known claim in words MiniLM
+    rates far apart ("a GP shortage" / "an inadequate supply of people")."""
+    buckets: dict[str, list[int]] = {}
+    for k, claims in enumerate(scorer.claims):
+        for c in claims:
+            buckets.setdefault(c, []).append(k)
+    out = {}
+    for idx in buckets.values():
+        if len(idx) < 2 or len(idx) > CLAIM_BUCKET:
+            continue
+        sims = vectors[idx] @ vectors[idx].T
+        for a in range(len(idx)):
+            for b in range(a + 1, len(idx)):
+                i, j = idx[a], idx[b]
+                if pubs[i] != pubs[j] and sims[a, b] >= CLAIM_FLOOR and (i, j) not in known:
+                    out[(i, j)] = float(sims[a, b])
+    return out
 
 
 def _why(items: list[Item], idx: list[int], vectors: np.ndarray, phrases: list[str], pubs: np.ndarray) -> str:
@@ -233,6 +285,7 @@ def rebuild_groups(kbase) -> list[Group]:
     apart = {(a, b) for a, b in store.conn.execute(
         """SELECT DISTINCT s.doc_id, r.doc_id FROM responses s JOIN recommendations r
            ON r.id = s.recommendation_id WHERE s.doc_id != r.doc_id""")}
+    quoting = frozenset(r[0] for r in store.conn.execute("SELECT DISTINCT doc_id FROM responses"))
     recs = store.conn.execute(
         """SELECT r.id, r.doc_id, d.year, r.text, d.source, d.published FROM recommendations r
            JOIN documents d ON d.id = r.doc_id ORDER BY r.id""").fetchall()
@@ -240,14 +293,15 @@ def rebuild_groups(kbase) -> list[Group]:
     rec_vectors = _vectors(kbase, rec_items)
     forced = restatement_links(recs, rec_vectors)
     groups = [(g, "recommendation") for g in
-              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced, apart)]
+              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced, apart,
+                          quoting=quoting)]
     findings = store.conn.execute(
         """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence, b.themes, b.theme FROM barriers b
            JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
     finding_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1]), _themes(r[4], r[5])) for r in findings]
     groups += [(g, "finding") for g in
                group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold,
-                           apart=apart)]
+                           apart=apart, quoting=quoting)]
     with store.transaction() as conn:
         conn.execute("UPDATE recommendations SET group_id = NULL, restates = NULL")
         conn.execute("UPDATE barriers SET group_id = NULL")

@@ -110,29 +110,31 @@ def evaluate_recurrence(store, path: str | Path, root: str | Path | None = None)
         per_group.append({"id": g.get("id", str(n)), "members": len(g["members"]),
                           "extracted": sum(1 for _, it in located if it), "pairs": len(pairs),
                           "pairs_together": together, "hit": together > 0})
-    # Precision over the system's pairs among judged items.
+    # Precision over the system's pairs among judged items: a pair is right when one judged
+    # group holds both, wrong when two judged groups hold them or it is judged not the same
+    # point; a pair with an item only named in a not-same pair is otherwise unknown, not counted.
     negatives = set()
     for pair in not_same:
         a, b = locator.find(pair["a"]), locator.find(pair["b"])
         if a and b:
             negatives.add(frozenset((a[:2], b[:2])))
-            judged.setdefault(a[:2], -1 - len(negatives) * 2)
-            judged.setdefault(b[:2], -2 - len(negatives) * 2)
-    group_of = {key: None for key in judged}
+            for item in (a, b):
+                judged.setdefault(item[:2], None)
+    group_of = {}
     for key in judged:
-        table, col = ("barriers", "id") if key[0] == "finding" else ("recommendations", "id")
-        row = store.conn.execute(f"SELECT group_id FROM {table} WHERE {col} = ?", (key[1],)).fetchone()
+        table = "barriers" if key[0] == "finding" else "recommendations"
+        row = store.conn.execute(f"SELECT group_id FROM {table} WHERE id = ?", (key[1],)).fetchone()
         group_of[key] = row[0] if row else None
     tp = fp = 0
     wrong = []
     for x, y in itertools.combinations(judged, 2):
         if not group_of[x] or group_of[x] != group_of[y]:
             continue
-        if judged[x] == judged[y] and judged[x] >= 0 and frozenset((x, y)) not in negatives:
-            tp += 1
-        else:
+        if frozenset((x, y)) in negatives or (judged[x] is not None and judged[y] is not None and judged[x] != judged[y]):
             fp += 1
             wrong.append([list(x), list(y)])
+        elif judged[x] is not None and judged[x] == judged[y]:
+            tp += 1
     return {
         "judged_groups": len(groups), "judged_pairs": total_pairs, "not_same_pairs": len(not_same),
         "pair_recall": round(found_pairs / total_pairs, 3) if total_pairs else None,
