@@ -42,7 +42,7 @@ BODY = re.compile(
     r"Ombudsman|Guardian)|NAO|PAC|CQC|LGA|DHSC|NHS England|IPPR|Reform|[A-Z]{2,6})\b")
 TITLE_ON = re.compile(r"\b(?:report|review|study|inquiry|audit|paper)\s+(?:on|into|of|about)\s+(?:the\s+)?"
                       r"((?:[A-Za-z'’-]+\s*){1,6})")
-SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"'])")
+SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9“\"'(•])")
 GENERIC = frozenset("the of and for a an on in to report review national".split())
 # Words every health body's name shares: a match on these alone says nothing about who.
 COMMON_BODY = frozenset("department health social care nhs england government office committee national "
@@ -65,7 +65,8 @@ def find_backrefs(doc_id: str, pages: list[tuple[int | None, str]], doc_year: in
     name. A named year after the document's own year is a plan, not a back-reference."""
     out = []
     for page, text in pages:
-        for sentence in SENTENCE.split(" ".join(text.split())):
+        sentences = [s for para in re.split(r"\n\s*\n", text) for s in SENTENCE.split(" ".join(para.split()))]
+        for sentence in sentences:
             if len(sentence) > 600 or not CUES.search(sentence):
                 continue
             m = DATED.search(sentence)

@@ -74,6 +74,9 @@ def stem(word: str) -> str:
     return word[:7]
 
 
+# Words that explain nothing as a key phrase on their own.
+VAGUE = frozenset(stem(w) for w in "because available still remain remains major main greatest biggest barrier "
+                  "barriers problem problems issue issues challenge challenges".split())
 # Stems too general to carry a direction ("care" near "rising" says nothing about care).
 GENERAL = frozenset(stem(w) for w in "care health social services nhs patients people system local year time area "
                     "integration hospital service work level number every does current".split())
@@ -205,7 +208,8 @@ def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[
     counts: Counter[str] = Counter()
     for i in members:
         counts.update(scorer.terms[i])
-    common = [t for t, c in counts.items() if c >= need and scorer.idf.get(t, 0) > 0]
+    common = [t for t, c in counts.items() if c >= need and scorer.idf.get(t, 0) > 0
+              and ("_" in t or (t not in GENERAL and t not in VAGUE))]
     common.sort(key=lambda t: (-counts[t] * scorer.idf.get(t, 0.0) * (1.5 if "_" in t else 1.0), t))
     chosen: list[str] = []
     for t in common:

@@ -23,7 +23,8 @@ BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
 FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 0.5-0.7
 NEIGHBOURS = 12  # candidates kept per item (its closest), so 100k near-copies stay bounded
 AVERAGE_SLACK = 0.03  # mean pair score across two clusters may sit this far below the threshold
-LINK_SHARE = 0.6  # share of cross pairs that must themselves pass the pair test (no chains)
+LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
+WEAKEST_LINK = 0.15  # and no cross pair may score this far below the threshold
 QUOTE_COSINE = 0.9  # a response's sentence this close to another document's is a quotation
 CLAIM_FLOOR = 0.3  # two sentences making one known claim are compared from this cosine up
 CLAIM_BUCKET = 400  # a claim made by more items than this adds no candidates (vectors still do)
@@ -166,15 +167,16 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
         return scores[key]
 
     def coherent(a: list[int], b: list[int]) -> bool:
-        """Average linkage on the pair score: across the two clusters (renditions and quotes
-        aside), the mean score stays near the threshold and most pairs pass it themselves."""
+        """Average linkage on the pair score: across the two clusters (quotes aside), the mean
+        score stays near the threshold, half the pairs pass it themselves and none is far off."""
         # Members of one publication count too: a report's other sentences on the topic join
         # only if they make the same point as everyone else.
         cross = [pair_score(x, y) for x in a for y in b if not apart_pair(x, y)]
         if not cross:
             return False
         passing = sum(1 for c in cross if c >= threshold)
-        return sum(cross) / len(cross) >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
+        return (sum(cross) / len(cross) >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
+                and min(cross) >= threshold - WEAKEST_LINK)
 
     def merge(i: int, j: int, guard: bool) -> None:
         ri, rj = uf.find(i), uf.find(j)
@@ -289,6 +291,9 @@ def rebuild_groups(kbase) -> list[Group]:
     recs = store.conn.execute(
         """SELECT r.id, r.doc_id, d.year, r.text, d.source, d.published FROM recommendations r
            JOIN documents d ON d.id = r.doc_id ORDER BY r.id""").fetchall()
+    # One rendition speaks for its publication: the others' copies of a sentence would only
+    # repeat it (their document pages still show the first rendition's groups).
+    recs = [r for r in recs if publication.get(r[1], r[1]) == r[1]]
     rec_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1])) for r in recs]
     rec_vectors = _vectors(kbase, rec_items)
     forced = restatement_links(recs, rec_vectors)
@@ -298,7 +303,8 @@ def rebuild_groups(kbase) -> list[Group]:
     findings = store.conn.execute(
         """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence, b.themes, b.theme FROM barriers b
            JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
-    finding_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1]), _themes(r[4], r[5])) for r in findings]
+    finding_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1]), _themes(r[4], r[5])) for r in findings
+                     if publication.get(r[1], r[1]) == r[1]]
     groups += [(g, "finding") for g in
                group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold,
                            apart=apart, quoting=quoting)]

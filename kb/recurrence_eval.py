@@ -60,10 +60,12 @@ class _Locator:
         self.items: dict[str, list[tuple[str, str, str | None, str]]] = {}
 
     def doc_id(self, path: str) -> str | None:
+        """The judged file's document, or the rendition that speaks for its publication (the
+        grouping reads one rendition of each publication)."""
         if path not in self.doc_ids:
             file = self.root / path
             doc = self.store.document_by_sha(file_sha256(file)) if file.is_file() else None
-            self.doc_ids[path] = doc.id if doc else None
+            self.doc_ids[path] = (doc.publication_id or doc.id) if doc else None
         return self.doc_ids[path]
 
     def find(self, member: dict) -> tuple[str, str, str | None] | None:

@@ -141,7 +141,7 @@ def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> li
             group = groups[hit.doc_id] = {
                 "doc_id": hit.doc_id, "title": hit.title, "source": hit.source, "url": hit.url,
                 "published": hit.published, "doc_type": hit.doc_type, "publisher": hit.publisher,
-                "score": hit.score, "hits": 0, "passages": []}
+                "score": hit.score, "hits": 0, "passages": [], "renditions": hit.renditions}
         group["hits"] += 1
         if len(group["passages"]) < per_document:
             group["passages"].append({"passage_id": hit.passage_id, "page": hit.page, "text": hit.text,
