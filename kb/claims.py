@@ -40,31 +40,70 @@ DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|few
                   # "no evidence of savings" is the opposite of "growing evidence of savings".
                   r"not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
 WORD = re.compile(r"[a-z][a-z'-]{2,}")
+# First two letters of every direction word (UP and DOWN): other words skip the regexes.
+DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi".split())
 CLAIMS_FILE = Path(__file__).resolve().parent / "data" / "claims.json"
 CLAIM_BONUS = 0.15
 SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point  # two sentences making one of the known recurring claims (kb/data/claims.json)
 
 
 @lru_cache(maxsize=None)
-def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re.Pattern, ...]], ...]:
-    """(id, label, one pattern per 'all' list) for each recurring claim in the data file."""
+def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re.Pattern, ...], tuple[str, ...]], ...]:
+    """(id, label, one pattern per 'all' list, literal cues) for each recurring claim in the
+    data file. The cues are the alternatives' leading letters: a sentence containing none of
+    them cannot make the claim, so most sentences are ruled out without a regular expression."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     out = []
     for claim in data["claims"]:
         parts = tuple(re.compile(r"(?<![a-z])(?:" + "|".join(alts) + ")", re.I) for alts in claim["all"])
-        out.append((claim["id"], claim["label"], parts))
+        cues: tuple[str, ...] = ()
+        for alts in claim["all"]:  # any list will do: every one must match
+            found = [_literal(alt) for alt in alts]
+            if all(found):
+                cues = tuple(found)
+                break
+        out.append((claim["id"], claim["label"], parts, cues))
     return tuple(out)
+
+
+def _literal(pattern: str) -> str | None:
+    """The longest run of plain letters an alternative always contains (outside groups and
+    optional characters), lower-cased; None if it has none of three letters or more."""
+    runs, run, depth, k = [], "", 0, 0
+    while k < len(pattern):
+        ch = pattern[k]
+        nxt = pattern[k + 1] if k + 1 < len(pattern) else ""
+        if ch == "\\":
+            runs.append(run)
+            run, k = "", k + 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if depth == 0 and (ch.isalpha() or ch in " '&-") and (not nxt or nxt not in "?*{") and ch not in ")]":
+            run += ch.lower()
+        else:
+            runs.append(run)
+            run = ""
+        k += 1
+    runs.append(run)
+    best = max((r.strip() for r in runs), key=len)
+    return best if len(best) >= 3 else None
 
 
 def claims_in(text: str) -> frozenset[str]:
     """Ids of the known recurring claims a sentence makes."""
-    return frozenset(cid for cid, _, parts in known_claims() if all(p.search(text) for p in parts))
+    low = text.lower()
+    return frozenset(cid for cid, _, parts, cues in known_claims()
+                     if (not cues or any(c in low for c in cues)) and all(p.search(text) for p in parts))
 
 
 def claim_label(claim_id: str) -> str:
-    return next((label for cid, label, _ in known_claims() if cid == claim_id), claim_id)
+    return next((label for cid, label, _, _ in known_claims() if cid == claim_id), claim_id)
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str) -> str:
     """A crude, fast stem: enough that "shortages"/"shortage" and "integrated"/"integration" meet."""
     word = word.strip("'-")
@@ -109,9 +148,13 @@ def directions(text: str, window: int = 3) -> dict[str, int]:
     """Which way the sentence says each nearby thing goes: stem -> +1 (more, surplus, rising)
     or -1 (fewer, shortage, falling), for content words within ``window`` words of a
     direction word. A stem pulled both ways is left out."""
+    if not (UP.search(text) or DOWN.search(text)):
+        return {}
     words = text.lower().split()
     out: dict[str, int] = {}
     for k, w in enumerate(words):
+        if w[:2] not in DIRECTION_STARTS:
+            continue
         d = 1 if UP.fullmatch(w.strip(".,;:()“”\"'")) else (-1 if DOWN.fullmatch(w.strip(".,;:()“”\"'")) else 0)
         if not d:
             continue
@@ -127,21 +170,22 @@ def directions(text: str, window: int = 3) -> dict[str, int]:
 
 
 # How a report describes its own method: a repeated method note is not a point made again.
-METHOD = re.compile(r"^\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?:also\s+)?(?:used|use|calculated|"
+METHOD = re.compile(r"\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?:also\s+)?(?:used|use|calculated|"
                     r"calculate|report|analysed|analyse|defined|define|estimated|estimate|included|excluded|searched|"
-                    r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b|\bdatasets?\b", re.I)
+                    r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b", re.I)
 
 
 def is_clean(text: str) -> bool:
     """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
     tables and reference lists are not), and not a note on the author's own method."""
-    if METHOD.search(text):
+    if METHOD.match(text) or "dataset" in text.lower():
         return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
         return False
-    wordy = sum(1 for t in tokens if re.fullmatch(r"[A-Za-z][A-Za-z'’-]*[.,;:]?", t))
-    single = sum(1 for t in tokens if len(t.strip(".,;:")) == 1 and t.lower() not in ("a", "i"))
+    bare = [t.rstrip(".,;:") for t in tokens]
+    wordy = sum(1 for t in bare if t.replace("'", "").replace("’", "").replace("-", "").isalpha())
+    single = sum(1 for t in bare if len(t) == 1 and t.lower() not in ("a", "i"))
     return wordy / len(tokens) >= 0.7 and single / len(tokens) < 0.15
 
 
@@ -174,27 +218,36 @@ class PairScorer:
         self.claims = [claims_in(t) for t in texts]
         self.lengths = [len(t.split()) for t in texts]
         self.themes = themes
+        self.weights = [self.weight(ts) for ts in self.terms]
 
     def weight(self, ts: frozenset[str]) -> float:
-        return sum(self.idf.get(t, 0.0) for t in ts)
+        idf = self.idf
+        return sum(idf.get(t, 0.0) for t in ts)
 
-    def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
-        a, b = self.terms[i], self.terms[j]
-        shared = a & b
+    def score(self, i: int, j: int, cosine: float) -> float:
+        """The pair score alone (the grouping's hot path; ``verdict`` explains it)."""
+        return self._parts(i, j, cosine)[0]
+
+    def _parts(self, i: int, j: int, cosine: float) -> tuple[float, float, frozenset, bool, frozenset]:
+        shared = self.terms[i] & self.terms[j]
         # Shared weight over the geometric mean of both: a four-word sentence cannot "share
         # everything" with a long one by sharing one common phrase.
-        denom = math.sqrt(self.weight(a) * self.weight(b))
+        denom = math.sqrt(self.weights[i] * self.weights[j])
         overlap = self.weight(shared) / denom if denom > 0 else 0.0
         da, db = self.directions[i], self.directions[j]
-        opposite = any(da[s] * db[s] < 0 for s in da.keys() & db.keys())
+        opposite = bool(da and db) and any(da[s] * db[s] < 0 for s in da.keys() & db.keys())
         claims = self.claims[i] & self.claims[j]
         score = cosine + 0.35 * (overlap - 0.2) + (CLAIM_BONUS if claims else 0.0)
         if opposite:  # "shortage of X" / "surplus of X": a different claim, however close the words
             score -= 1.0
-        if min(self.lengths[i], self.lengths[j]) < SHORT:  # "In 2020, the UK lacked resilience": too bare to match on
+        if self.lengths[i] < SHORT or self.lengths[j] < SHORT:  # "In 2020, the UK lacked resilience": too bare
             score -= 0.1
         if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
             score -= 0.05
+        return score, overlap, shared, opposite, claims
+
+    def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
+        score, overlap, shared, opposite, claims = self._parts(i, j, cosine)
         top = sorted(shared, key=lambda t: -self.idf.get(t, 0.0))
         return PairVerdict(score, cosine, overlap, top, opposite, sorted(claims))
 
