@@ -92,8 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="group hits by document: k documents, each with its best passages")
     c.add_argument("--json", action="store_true")
 
-    c = sub.add_parser("recurrences", help="recommendations that recur across documents and years")
-    c.add_argument("--min-years", type=int, default=2)
+    c = sub.add_parser("recurrences", help="findings and recommendations that make the same point again, across documents and years")
+    c.add_argument("--min-years", type=int, default=1,
+                   help="only groups made in at least N different years (default 1: every group, as /recurrences shows)")
     c.add_argument("--kind", choices=["recommendation", "finding", "all"], default="all",
                    help="recommendations, findings (barrier sentences) or both")
     c.add_argument("--json", action="store_true")
