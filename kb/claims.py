@@ -203,22 +203,28 @@ class PairScorer:
     """Scores pairs of items of one batch; rare shared terms weigh more (IDF over the batch)."""
 
     def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None):
-        self.terms: list[frozenset[str]] = []
-        self.surface: list[dict[str, str]] = []
-        df: Counter[str] = Counter()
+        # Each distinct text is read once: a recommendation printed in the summary and in the
+        # body, or quoted by a response, shares its analysis (the objects, not copies).
+        seen: dict[str, tuple] = {}
         for t in texts:
-            ts, surf = terms(t)
-            self.terms.append(ts)
-            self.surface.append(surf)
+            if t not in seen:
+                ts, surf = terms(t)
+                seen[t] = (ts, surf, directions(t), claims_in(t), len(t.split()))
+        rows = [seen[t] for t in texts]
+        self.terms: list[frozenset[str]] = [r[0] for r in rows]
+        self.surface: list[dict[str, str]] = [r[1] for r in rows]
+        self.directions = [r[2] for r in rows]
+        self.claims = [r[3] for r in rows]
+        self.lengths = [r[4] for r in rows]
+        df: Counter[str] = Counter()
+        for ts in self.terms:
             df.update(ts)
         n = max(len(texts), 1)
         # A term in a quarter of the items carries almost nothing; one in a handful, a lot.
         self.idf = {t: max(0.0, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
-        self.directions = [directions(t) for t in texts]
-        self.claims = [claims_in(t) for t in texts]
-        self.lengths = [len(t.split()) for t in texts]
         self.themes = themes
-        self.weights = [self.weight(ts) for ts in self.terms]
+        weights: dict[int, float] = {}
+        self.weights = [weights.setdefault(id(ts), self.weight(ts)) for ts in self.terms]
 
     def weight(self, ts: frozenset[str]) -> float:
         idf = self.idf

@@ -1,9 +1,11 @@
-"""Recurrence: which recommendations keep coming back, in other words, in other years.
+"""Recurrence: which findings and recommendations keep coming back, in other words, in other
+publications and years.
 
-Two recommendations from different documents are linked when their embeddings are close,
-or fairly close with many content words in common; linked items form groups (union-find).
-Similarities are computed block by block with numpy — no Python loop over pairs — so the
-cost grows with n²/block in C, not in the interpreter.
+Candidate pairs come from the vectors (block by block, in C: no Python loop over the n² pairs)
+and from the known recurring claims of ``kb/data/claims.json``; ``kb.claims.PairScorer`` scores
+each candidate beyond cosine; average linkage with a coherence check clusters them. Renditions
+of one publication (``kb.renditions``) and a response quoting its report never count, and
+``kb.backrefs`` links documents that say they repeat an earlier one.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ log = logging.getLogger(__name__)
 BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
 BF16_MARGIN = 0.02  # bf16 similarities may be this far below the exact cosine
 FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 0.5-0.7
-NEIGHBOURS = 12  # candidates kept per item (its closest), so 100k near-copies stay bounded
+NEIGHBOURS = 8  # candidates kept per item (its closest), so 100k near-copies stay bounded
 AVERAGE_SLACK = 0.03  # mean pair score across two clusters may sit this far below the threshold
 LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
 WEAKEST_LINK = 0.15  # and no cross pair may score this far below the threshold
