@@ -11,9 +11,12 @@ from nlp.vocabulary import FUNDING_KINDS, STANCES, THEMES
 LOCAL_SOURCE = "local"  # documents ingested from local files rather than crawled
 ALL_SOURCES = (*SOURCES, LOCAL_SOURCE)
 
+# Which recurring items a listing shows: recommendations, findings (barrier sentences) or both.
+RECURRENCE_KINDS = ("recommendation", "finding", "all")
+
 # A document type: a word the publisher or a spider gives (``report``, ``policy_paper``, ...).
 DOC_TYPE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9 _\-]{0,63}$"
 DOC_TYPE_EXAMPLES = ("report", "policy_paper")
 
-__all__ = ["ALL_SOURCES", "DOC_TYPE_EXAMPLES", "DOC_TYPE_PATTERN", "FUNDING_KINDS", "LOCAL_SOURCE", "SOURCES",
-           "STANCES", "THEMES"]
+__all__ = ["ALL_SOURCES", "DOC_TYPE_EXAMPLES", "DOC_TYPE_PATTERN", "FUNDING_KINDS", "LOCAL_SOURCE",
+           "RECURRENCE_KINDS", "SOURCES", "STANCES", "THEMES"]

@@ -123,7 +123,7 @@ def openapi_document() -> dict:
                                      csv=True)),
         "/api/recurrences/{group_id}": _get(
             "One recurrence group with its occurrences and responses", [p.GROUP_PATH.openapi()],
-            _ok("A group: `{id, kind, label, years, first_seen, last_seen, count, occurrences}`",
+            _ok("A group: `{id, kind, label, years, first_seen, last_seen, count, key_phrases, why, occurrences}`",
                 model_schema(RecurrenceGroup, schemas)), not_found=True),
         "/api/lifecycle": _get("Every recommendation with the government responses linked to it",
                                _query(p.LIFECYCLE),

@@ -17,7 +17,8 @@ from typing import Any, Mapping, Sequence
 from werkzeug.exceptions import BadRequest
 
 from kb.analysis.browse import FUNDING_SORTS, FundingQuery
-from kb.vocabulary import ALL_SOURCES, DOC_TYPE_EXAMPLES, DOC_TYPE_PATTERN, FUNDING_KINDS, THEMES
+from kb.vocabulary import (ALL_SOURCES, DOC_TYPE_EXAMPLES, DOC_TYPE_PATTERN, FUNDING_KINDS, RECURRENCE_KINDS,
+                           THEMES)
 from kb.search.query import MAX_QUERY_CHARS
 from kb.search.engine import Filters
 
@@ -26,7 +27,6 @@ K_DEFAULT, K_MAX = 10, 100
 MAX_PAGE = 10_000
 MIN_YEARS_MAX = 100
 DOC_TYPE = re.compile(DOC_TYPE_PATTERN)
-RECURRENCE_KINDS = ("recommendation", "finding", "all")
 FORMATS = ("json", "csv")
 SORT_ORDERS = ("asc", "desc")
 FUNDING_Q_MAX = 100

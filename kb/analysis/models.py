@@ -261,6 +261,8 @@ class RecurrenceGroup(ReadModel):
     kind: str
     label: str
     years: list[int]
+    key_phrases: list[str]  # the rare terms its members share
+    why: str  # why its members were grouped, in words
     first_seen: int | None
     last_seen: int | None
     count: int
