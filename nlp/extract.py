@@ -81,7 +81,8 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         cand = span._.refrain_response
         out.responses.append(Response(
             responds_to=cand.responds_to, stance=cand.stance, text=cand.text,
-            target_date=cand.target_date, page=page(cand.start),
+            target_date=cand.target_date, page=page(cand.start), responder=cand.responder,
+            stance_evidence=cand.stance_evidence, implementation=cand.implementation, quoted=cand.quoted,
         ))
     for span in sdoc.spans.get(SPANS_BARRIERS, []):
         rec = span._.refrain_barrier

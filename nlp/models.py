@@ -68,6 +68,10 @@ class Response:
     text: str
     target_date: str | None
     page: int | None
+    responder: str | None = None
+    stance_evidence: str | None = None
+    implementation: str | None = None
+    quoted: str | None = None
 
 
 @dataclass

@@ -56,6 +56,10 @@ class ResponseCandidate:
     responds_to: str | None
     stance: str
     target_date: str | None = None
+    responder: str | None = None  # the body answering, when not the government
+    stance_evidence: str | None = None  # the sentence that decided the stance
+    implementation: str | None = None  # implemented | in_progress | not_started | superseded
+    quoted: str | None = None  # the recommendation as the response quotes it
 
 
 LABEL_PREFIX = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s+")
@@ -126,10 +130,35 @@ def is_response_document(layout: Layout, spans: list[SentSpan],
 
 def find_responses(layout: Layout, spans: list[SentSpan],
                    patterns: ResponsePatterns | None = None) -> list[ResponseCandidate]:
-    """Response statements of a response document (empty for any other document)."""
+    """Response statements of a response document (empty for any other document).
+
+    Two shapes: verdict lines ('1.1 The government agrees ...', 'This recommendation is
+    accepted ...') under restated recommendations, read here; and prose answers after quoted
+    paragraphs, read by ``nlp.quoted_responses``. The reading that finds more answers wins.
+    """
+    from nlp.quoted_responses import find_quoted_responses
+
     patterns = patterns or load_response_patterns()
     if not is_response_document(layout, spans, patterns):
         return []
+    verdicts = [_enrich(c, layout) for c in _verdict_responses(layout, spans, patterns)]
+    quoted = find_quoted_responses(layout, spans, patterns)
+    return quoted if len(quoted) > len(verdicts) else verdicts
+
+
+def _enrich(cand: ResponseCandidate, layout: Layout) -> ResponseCandidate:
+    """Evidence, responder and delivery state of a verdict line (and the lines after it)."""
+    from nlp.stance import implementation_of, responder_of
+
+    cand.stance_evidence = cand.text
+    cand.responder = responder_of(cand.text)
+    cand.implementation = implementation_of(layout.text[cand.start:cand.end + 600].split("\n\n")[0]
+                                            + " " + cand.text)
+    return cand
+
+
+def _verdict_responses(layout: Layout, spans: list[SentSpan],
+                       patterns: ResponsePatterns) -> list[ResponseCandidate]:
     text = layout.text
     blocks = layout.blocks
     context: list[str] = []  # labels of the recommendation(s) being answered
