@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from nlp.layout import Block, Layout
+from nlp.closing_list import GLUED_LABEL, closing_item, opens_closing_chapter, tag_of
+from nlp.layout import DIVISION, Block, Layout
 from nlp.segment import SentSpan
 
 log = logging.getLogger(__name__)
@@ -205,13 +206,19 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
     depth: int | None = None
     found_since_open = False
     last_number = 0  # the highest item number seen in the section
+    chapter = False  # opened by 'Chapter 8: Conclusions and recommendations': only a division ends it
     for block in layout.blocks:
         number = int(block.label) if block.label and block.label.isdigit() and block.style in (
             "num", "nao_num", "paren") else None
         if block.kind == "heading":
             text = _block_text(layout, block).strip(" *")
             title = _heading_text(layout, block)
-            if _any(patterns.section_headings, text) or _any(patterns.section_headings, title):
+            if opens_closing_chapter(text):
+                inside, chapter, depth, last_number = True, True, None, 0
+            elif chapter and inside:
+                inside = not _any(patterns.section_end_headings, title) and not DIVISION.match(text)
+                chapter = inside
+            elif _any(patterns.section_headings, text) or _any(patterns.section_headings, title):
                 inside = True
                 depth = block.label.count(".") + 1 if block.style == "dotted" and block.label else None
                 found_since_open = False
@@ -272,6 +279,14 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
         btext = _block_text(layout, b)
         current = labels.update(b) if b.label else labels.current()
         block_labels[i] = current
+        if flags[i] and _closing_shape(layout, b, btext):
+            found = closing_item(layout, spans, i, patterns.descriptive)
+            if found:
+                out.append(_candidate(layout, found[0], found[1], found[2], "section", patterns))
+                while i + 1 < len(blocks) and blocks[i + 1].start < found[1]:
+                    i += 1
+            i += 1
+            continue
         if b.style == "rec" or (b.style == "pac" and re.search(r"recommendation", b.marker or "", re.I)):
             j = _extend(layout, i, patterns)
             out.append(_candidate(layout, b.start, blocks[j - 1].end, b.label or current, "labelled", patterns))
@@ -428,6 +443,15 @@ def drop_restatements(cands: list[RecCandidate], same: float = 0.8, prose: float
                 continue
         kept.append(c)
     return kept
+
+
+def _closing_shape(layout: Layout, b: Block, btext: str) -> bool:
+    """A numbered paragraph of a closing list ('8.5. We urge ...', '12. ... (Recommendation, Paragraph 40)')."""
+    if b.kind == "heading":
+        return False
+    if tag_of(btext):
+        return True
+    return b.kind == "para" and (b.style == "dotted" or (b.style is None and GLUED_LABEL.search(btext[:80]) is not None))
 
 
 def _title_like(text: str) -> bool:
