@@ -153,7 +153,7 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
     if len(ex.labels) >= 2 and len(stance_paras) < len(ex.labels):
         ex = Exchange(ex.labels, ex.quoted, [u for p in ex.paragraphs for u in _split_at_turns(p, cues)])
         stance_paras = [i for i, p in enumerate(ex.paragraphs) if any(sentence_cue(s.text, cues) for s in p)]
-    if len(ex.labels) >= 2 and len(stance_paras) == 1 and stance_paras[0] > 0:
+    if len(ex.labels) == 2 and len(stance_paras) == 1 and stance_paras[0] > 0:
         # 'As stated above, ...' answers the first paragraph quoted, then a verdict on the next
         cut = stance_paras[0]
         return [(ex.labels[:-1], ex.paragraphs[:cut]), (ex.labels[-1:], ex.paragraphs[cut:])]

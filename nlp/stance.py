@@ -29,6 +29,7 @@ class AnswerCues:
     other: list[re.Pattern] = field(default_factory=list)
     implementation: dict[str, list[re.Pattern]] = field(default_factory=dict)
     responder: re.Pattern | None = None
+    done_for: re.Pattern | None = None
 
 
 @lru_cache(maxsize=2)
@@ -45,6 +46,7 @@ def load_answer_cues(path: str | None = None) -> AnswerCues:
         other=comp(data.get("other_answer", [])),
         implementation={k: comp(v) for k, v in data.get("implementation", {}).items()},
         responder=re.compile(data["responder"]) if data.get("responder") else None,
+        done_for=re.compile(data["done_for_recommendation"], re.I) if data.get("done_for_recommendation") else None,
     )
 
 
@@ -57,7 +59,11 @@ def sentence_cue(sentence: str, cues: AnswerCues | None = None) -> tuple[int, st
             m = p.search(sentence)
             if m and (best is None or (m.start(), rank) < best[:2]):
                 best = (m.start(), rank, stance)
-    return (best[0], best[2]) if best else None
+    if best is None:
+        return None
+    if best[2] == "done":  # something already exists: an acceptance only when tied to the recommendation
+        return best[0], "accepted" if cues.done_for and cues.done_for.search(sentence) else "noted"
+    return best[0], best[2]
 
 
 def answer_stance(sentences: list[str], cues: AnswerCues | None = None) -> tuple[str, str | None]:
