@@ -263,10 +263,10 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
                    format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (doc_id, sha, url, meta.get("source") or "local", title, published, year,
-             meta.get("doc_type") or src.meta.get("document_type"),
-             meta.get("publisher") or ", ".join(src.meta.get("organisations") or []) or None,
+             meta.get("doc_type") or src.meta.get("document_type") or ex.doc_type,
+             meta.get("publisher") or ", ".join(src.meta.get("organisations") or []) or ex.publisher,
              src.format, len(src.pages) if src.paged else None,
-             json.dumps(meta.get("identifiers") or {}), meta.get("referrer"),
+             json.dumps({**ex.identifiers, **{k: v for k, v in (meta.get("identifiers") or {}).items() if v}}), meta.get("referrer"),
              meta.get("content_type"), meta.get("path") or str(path.resolve()), now_iso()),
         )
         conn.executemany("INSERT INTO pages(doc_id, page, text) VALUES (?,?,?)",
@@ -282,8 +282,10 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: dict, src: SourceDo
             [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
              for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
         conn.executemany(
-            "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
-            [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
+            """INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page, responder,
+                   stance_evidence, implementation, quoted) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page, r.responder, r.stance_evidence,
+              r.implementation, r.quoted) for r in ex.responses])
         conn.executemany(
             """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
                VALUES (?,?,?,?,?,?,?,?,?)""",

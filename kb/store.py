@@ -178,6 +178,22 @@ MIGRATIONS: dict[int, str] = {
     5: """
     CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
     """,
+    # A response may answer several recommendations ('8.12, 8.13'); responses.recommendation_id
+    # keeps the first for older readers, response_links holds them all.
+    6: """
+    ALTER TABLE responses ADD COLUMN responder TEXT;
+    ALTER TABLE responses ADD COLUMN stance_evidence TEXT;
+    ALTER TABLE responses ADD COLUMN implementation TEXT;
+    ALTER TABLE responses ADD COLUMN quoted TEXT;
+    CREATE TABLE response_links (
+        response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+        recommendation_id TEXT NOT NULL,
+        link_method TEXT,
+        link_score REAL,
+        PRIMARY KEY (response_id, recommendation_id)
+    );
+    CREATE INDEX response_links_recommendation ON response_links(recommendation_id);
+    """,
 }
 
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 
 from nlp.layout import Block, Layout
 from nlp.segment import SentSpan
-from nlp.stance import AnswerCues, answer_stance, implementation_of, load_answer_cues, responder_of, sentence_cue
+from nlp.stance import (AnswerCues, answer_stance, implementation_of, is_status, load_answer_cues, responder_of,
+                        sentence_cue)
 
 # '(paragraph 4.23).', '(Paragraphs 12–14)', '(Recommendation, Paragraph 31)' closes a quotation
 QUOTE_END = re.compile(r"\((?:(?:conclusion|recommendation)s?,\s*)?(?:see\s+)?paras?(?:graphs?)?\.?\s+"
@@ -55,7 +56,7 @@ def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues) -
     body = layout.text[block.start:block.end]
     if block.kind == "heading" and not expecting:
         return False
-    if not (expecting or (block.label and block.style in QUOTE_STYLES)):
+    if not (expecting or (block.label and block.style in QUOTE_STYLES) or block.style == "rec"):
         return False
     rest = body[len(block.marker or ""):] if block.marker and body.startswith(block.marker) else body
     if len(rest.split()) < 8 and not (len(rest.split()) >= 3 and rest.rstrip().endswith(":")):
@@ -68,6 +69,8 @@ def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues) -
 
 def _answers(sentence: str, cues: AnswerCues) -> bool:
     """'The Government agrees ...', 'We accept ...': a sentence that is an answer, not a quote."""
+    if is_status(sentence, cues):
+        return True
     return bool(re.match(r"^(?:\d+(?:\.\d+)*\s+)?(?:the\s+(?:uk\s+)?government|we|the\s+department|"
                          r"this\s+recommendation|ministers)\b", sentence.strip(), re.I)
                 and sentence_cue(sentence, cues))
@@ -84,10 +87,17 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
     out: list[Exchange] = []
     cur = Exchange()
     expecting = False  # a 'Recommendation' heading announced the next paragraph as a quote
+    announced: str | None = None  # the label of that heading ('Recommendation 3: <title>')
     for block in layout.blocks:
         body = layout.text[block.start:block.end].strip()
         if block.kind == "heading" and QUOTE_HEADING.match(body):
             expecting = True
+            continue
+        if block.style == "rec" and block.label and _title_only(body, block):
+            expecting, announced = True, _label(block)
+            if cur.paragraphs:
+                out.append(cur)
+                cur = Exchange()
             continue
         if block.kind == "heading" and ANSWER_HEADING.fullmatch(body):
             continue
@@ -96,7 +106,8 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
                 out.append(cur)
                 cur = Exchange()
             expecting = False
-            label = _label(block) or _tag_number(body)
+            label = _label(block) or announced  # '(Paragraph 4)' is the report's paragraph, not its number
+            announced = None
             if label and label not in cur.labels:
                 cur.labels.append(label)
             cur.quoted.append(body)
@@ -119,9 +130,11 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
     return out
 
 
-def _tag_number(body: str) -> str | None:
-    m = QUOTE_END.search(body)
-    return re.search(r"\d+(?:\.\d+)?", m.group(0)).group(0) if m else None
+def _title_only(body: str, block: Block) -> bool:
+    """'Recommendation 3: Support for businesses': a label and a title, no sentence."""
+    rest = body[len(block.marker or ""):] if block.marker and body.startswith(block.marker) else body
+    return len(rest.split()) <= 12 and not re.search(r"[.;:!?]\W*$", rest.strip())
+
 
 
 def _glued_answer(layout: Layout, block: Block, spans: list[SentSpan], cues: AnswerCues) -> int | None:

@@ -176,7 +176,10 @@ class _Labels:
         elif style == "roman" or (style == "paren" and label in ("i", "v", "x") and self.letter
                                   and self.letter not in ("h", "u", "w")):
             self.roman = label
-        elif style in ("paren", "letter"):
+        elif style == "letter":
+            self.letter, self.roman = label, None
+            return label  # NAO letters run on across numbered paragraphs: the letter is the label
+        elif style == "paren":
             self.letter, self.roman = label, None
         else:
             return label
@@ -273,6 +276,7 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
     block_labels: list[str | None] = [None] * len(blocks)  # the list position at each block
     out: list[RecCandidate] = []
     lead_in: str | None = None  # 'list' (each item a recommendation) or 'bundle' (one with bullets)
+    lead_text: str | None = None  # 'The Department should:' over lettered items
     i = 0
     while i < len(blocks):
         b = blocks[i]
@@ -303,7 +307,7 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                 i += 1
                 continue
         if b.kind in ("para", "heading") and b.style not in ("num", "nao_num"):
-            lead_in = None
+            lead_in, lead_text = None, None
             last = _last_sentence(text, spans, b)
             if _any(patterns.lead_ins, last):
                 lead_in = "bundle" if re.search(r"\b(?:should|must)\s*:\s*$", last) and \
@@ -341,14 +345,20 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             nxt = blocks[i + 1] if i + 1 < len(blocks) else None
             if accept and btext.rstrip().endswith(":") and nxt is not None and nxt.kind == "item" \
                     and nxt.style in ("roman", "paren", "compound", "letter") and nxt.label:
-                # '(a) ... by the following measures:' then '(i) ...', '(ii) ...': each
-                # numbered part is a recommendation of its own; the lead is their heading
+                # '(a) ... by the following measures:' then '(i) ...', '(ii) ...', or an NAO
+                # '4 The Department should:' then 'a ...', 'b ...': each part is a recommendation
+                # of its own; the lead is their heading and names who is to act
+                lead_in, lead_text = "list", strip_marker(btext)
                 i += 1
                 continue
             if accept:
                 j = _extend(layout, i, patterns) if btext.rstrip().endswith(":") else i + 1
-                out.append(_candidate(layout, b.start, blocks[j - 1].end, current, "section" if not in_list
+                start = b.start + len(b.marker) if b.style == "letter" and b.marker and \
+                    btext.startswith(b.marker) else b.start
+                out.append(_candidate(layout, start, blocks[j - 1].end, current, "section" if not in_list
                                       else "lead_in", patterns))
+                if in_list and lead_text and not is_directive(out[-1].text, patterns):
+                    out[-1].raw = lead_text + " " + out[-1].raw
                 i = j
                 continue
         i += 1
@@ -456,7 +466,7 @@ def _closing_shape(layout: Layout, b: Block, btext: str) -> bool:
 
 def _title_like(text: str) -> bool:
     """'Establishing the outcome of every transfusion': a short line without a full stop."""
-    return len(text.split()) <= 12 and not re.search(r"[.;:!?]\W*$", text.strip())
+    return len(text.split()) <= 12 and not re.search(r"(?:[.;:!?]|;\s+(?:and|or))\W*$", text.strip())
 
 
 def _actor_subject(sentence: str, patterns: RecPatterns) -> bool:

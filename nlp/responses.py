@@ -113,9 +113,15 @@ def _clean_label(label: str) -> str:
 def is_response_document(layout: Layout, spans: list[SentSpan],
                          patterns: ResponsePatterns | None = None) -> bool:
     """True for a document whose job is to answer recommendations."""
+    from nlp.stance import is_status
+
     patterns = patterns or load_response_patterns()
     hits = 0
+    statuses = 0  # 'Recommendation implemented', 'Work in progress': a progress report
     for s in spans:
+        statuses += is_status(layout.text[s.start:s.end])
+        if statuses >= 2:
+            return True
         sent = layout.text[s.start:s.end]
         if len(sent) > 600 or not re.search(r"accept|agree|reject|recommendation", sent, re.I):
             continue
@@ -138,8 +144,11 @@ def find_responses(layout: Layout, spans: list[SentSpan],
     """
     from nlp.quoted_responses import find_quoted_responses
 
+    from nlp.quoted_responses import exchanges
+
     patterns = patterns or load_response_patterns()
-    if not is_response_document(layout, spans, patterns):
+    titled = re.search(r"\b(?:government\s+response|treasury\s+minutes)\b", layout.text[:1500], re.I)
+    if not is_response_document(layout, spans, patterns) and not (titled and len(exchanges(layout, spans)) >= 2):
         return []
     verdicts = [_enrich(c, layout) for c in _verdict_responses(layout, spans, patterns)]
     quoted = find_quoted_responses(layout, spans, patterns)

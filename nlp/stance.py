@@ -30,6 +30,7 @@ class AnswerCues:
     implementation: dict[str, list[re.Pattern]] = field(default_factory=dict)
     responder: re.Pattern | None = None
     done_for: re.Pattern | None = None
+    status: re.Pattern | None = None
 
 
 @lru_cache(maxsize=2)
@@ -47,6 +48,7 @@ def load_answer_cues(path: str | None = None) -> AnswerCues:
         implementation={k: comp(v) for k, v in data.get("implementation", {}).items()},
         responder=re.compile(data["responder"]) if data.get("responder") else None,
         done_for=re.compile(data["done_for_recommendation"], re.I) if data.get("done_for_recommendation") else None,
+        status=re.compile(data["progress_status"], re.I) if data.get("progress_status") else None,
     )
 
 
@@ -72,6 +74,8 @@ def answer_stance(sentences: list[str], cues: AnswerCues | None = None) -> tuple
     for s in sentences:
         if any(p.search(s) for p in cues.other):
             return "other", s
+    if sentences and is_status(sentences[0], cues):
+        return "accepted", sentences[0]  # a progress report follows up accepted recommendations
     first: tuple[int, str] | None = None  # index into sentences, stance
     for i, s in enumerate(sentences):
         cue = sentence_cue(s, cues)
@@ -81,6 +85,9 @@ def answer_stance(sentences: list[str], cues: AnswerCues | None = None) -> tuple
     if first is None:
         return "noted", None
     i, stance = first
+    verdict = _verdict(sentences[i])
+    if verdict:
+        stance = verdict  # 'accepts this recommendation in principle', 'partially agrees'
     if stance not in POSITIVE:
         return stance, sentences[i]
     refusal = _later_refusal(sentences, i, cues)
@@ -88,6 +95,20 @@ def answer_stance(sentences: list[str], cues: AnswerCues | None = None) -> tuple
         return stance, sentences[i]
     general = bool(cues.general and cues.general.search(sentences[i]))
     return ("rejected" if general or stance == "noted" else "partially_accepted"), refusal
+
+
+def _verdict(sentence: str) -> str | None:
+    """The stance of a verdict line ('The government partially agrees'), when it is one."""
+    from nlp.responses import stance_of
+
+    stance = stance_of(sentence)
+    return stance if stance not in (None, "other") else None
+
+
+def is_status(sentence: str, cues: AnswerCues | None = None) -> bool:
+    """'Recommendation implemented.', 'Work in progress': a progress report's status line."""
+    cues = cues or load_answer_cues()
+    return bool(cues.status and cues.status.match(sentence) and len(sentence.split()) <= 6)
 
 
 def _later_refusal(sentences: list[str], i: int, cues: AnswerCues) -> str | None:
