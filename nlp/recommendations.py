@@ -210,7 +210,7 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
     found_since_open = False
     last_number = 0  # the highest item number seen in the section
     chapter = False  # opened by 'Chapter 8: Conclusions and recommendations': only a division ends it
-    for block in layout.blocks:
+    for index, block in enumerate(layout.blocks):
         number = int(block.label) if block.label and block.label.isdigit() and block.style in (
             "num", "nao_num", "paren") else None
         if block.kind == "heading":
@@ -230,7 +230,8 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
                 _any(patterns.section_end_headings, title)
                 or (depth is not None and block.style == "dotted" and block.label
                     and block.label.count(".") + 1 <= depth)
-                or (depth is None and block.label is None and found_since_open)
+                or (depth is None and block.label is None and found_since_open
+                    and not _numbering_continues(layout, index, last_number))
                 # '1 Setting up integrated care systems' after conclusions 1-6: the numbering
                 # restarts, so a new chapter has begun
                 or (number is not None and last_number and number <= last_number)
@@ -242,6 +243,14 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
             last_number = max(last_number, number)
         flags.append(inside)
     return flags
+
+
+def _numbering_continues(layout: Layout, index: int, last_number: int) -> bool:
+    """A theme heading inside a closing list: the item after it carries on the numbering."""
+    for block in layout.blocks[index + 1:index + 4]:
+        if block.label and block.label.isdigit() and block.style in ("num", "nao_num", "paren"):
+            return int(block.label) == last_number + 1
+    return False
 
 
 def _extend(layout: Layout, start_index: int, patterns: RecPatterns, max_blocks: int = 10) -> int:
@@ -452,7 +461,16 @@ def drop_restatements(cands: list[RecCandidate], same: float = 0.8, prose: float
             if any(_overlap(words[i], words[j]) >= prose for j in formal):
                 continue
         kept.append(c)
-    return kept
+    return _drop_parts(kept)
+
+
+def _drop_parts(cands: list[RecCandidate], share: float = 0.85) -> list[RecCandidate]:
+    """A bullet of the body that a closing-list item repeats whole is part of that item."""
+    formal = ("labelled", "section", "lead_in")
+    words = [content_words(c.text) for c in cands]
+    return [c for i, c in enumerate(cands) if c.source not in formal or not any(
+        j != i and cands[j].source in formal and len(words[j]) > 1.5 * len(words[i])
+        and _overlap(words[i], words[j]) >= share for j in range(len(cands)))]
 
 
 def _closing_shape(layout: Layout, b: Block, btext: str) -> bool:
