@@ -140,7 +140,7 @@ def find_responses(layout: Layout, spans: list[SentSpan],
 
     Two shapes: verdict lines ('1.1 The government agrees ...', 'This recommendation is
     accepted ...') under restated recommendations, read here; and prose answers after quoted
-    paragraphs, read by ``nlp.quoted_responses``. The reading that finds more answers wins.
+    paragraphs, read by ``nlp.quoted_responses``, used when it answers clearly more recommendations.
     """
     from nlp.quoted_responses import find_quoted_responses
 
@@ -152,7 +152,16 @@ def find_responses(layout: Layout, spans: list[SentSpan],
         return []
     verdicts = [_enrich(c, layout) for c in _verdict_responses(layout, spans, patterns)]
     quoted = find_quoted_responses(layout, spans, patterns)
-    return quoted if len(quoted) > len(verdicts) else verdicts
+    # verdict lines, where a document prints them, are the more precise reading
+    return quoted if _coverage(quoted) > 1.5 * _coverage(verdicts) else verdicts
+
+
+def _coverage(cands: list[ResponseCandidate]) -> int:
+    """How many recommendations a reading answers: distinct labels, plus answers without one."""
+    from nlp.labels import expand_labels
+
+    labels = {lb for c in cands for lb in expand_labels(c.responds_to)}
+    return len(labels) + sum(1 for c in cands if not c.responds_to)
 
 
 def _enrich(cand: ResponseCandidate, layout: Layout) -> ResponseCandidate:

@@ -78,16 +78,14 @@ def answer_stance(sentences: list[str], cues: AnswerCues | None = None) -> tuple
         return "accepted", sentences[0]  # a progress report follows up accepted recommendations
     first: tuple[int, str] | None = None  # index into sentences, stance
     for i, s in enumerate(sentences):
-        cue = sentence_cue(s, cues)
+        # a verdict line ('is accepted in full by ...', 'partially agrees') says it outright
+        cue = _verdict(s) or (sentence_cue(s, cues) or (0, None))[1]
         if cue:
-            first = (i, cue[1])
+            first = (i, cue)
             break
     if first is None:
         return "noted", None
     i, stance = first
-    verdict = _verdict(sentences[i])
-    if verdict:
-        stance = verdict  # 'accepts this recommendation in principle', 'partially agrees'
     if stance not in POSITIVE:
         return stance, sentences[i]
     refusal = _later_refusal(sentences, i, cues)
