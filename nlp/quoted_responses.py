@@ -59,7 +59,7 @@ def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues) -
     if not (expecting or (block.label and block.style in QUOTE_STYLES) or block.style == "rec"):
         return False
     rest = body[len(block.marker or ""):] if block.marker and body.startswith(block.marker) else body
-    if len(rest.split()) < 8 and not (len(rest.split()) >= 3 and rest.rstrip().endswith(":")):
+    if len(rest.split()) < (3 if expecting else 8) and not (len(rest.split()) >= 3 and rest.rstrip().endswith(":")):
         return False
     if QUOTE_END.search(body):
         return True  # '(paragraph 4.8).': the committee's words, even 'We agree with ...'
@@ -90,18 +90,18 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
     announced: str | None = None  # the label of that heading ('Recommendation 3: <title>')
     for block in layout.blocks:
         body = layout.text[block.start:block.end].strip()
-        if block.kind == "heading" and QUOTE_HEADING.match(body):
-            expecting = True
-            continue
         if block.style == "rec" and block.label and _title_only(body, block):
-            expecting, announced = True, _label(block)
+            expecting, announced = True, _label(block)  # 'Recommendation 3: Support for businesses'
             if cur.paragraphs:
                 out.append(cur)
                 cur = Exchange()
             continue
+        if block.kind == "heading" and QUOTE_HEADING.match(body):
+            expecting = True
+            continue
         if block.kind == "heading" and ANSWER_HEADING.fullmatch(body):
             continue
-        if _is_quote(layout, block, expecting, cues):
+        if _is_quote(layout, block, expecting, cues) and not _numbered_answer(block, cur):
             if cur.paragraphs:
                 out.append(cur)
                 cur = Exchange()
@@ -128,6 +128,12 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
     if cur.paragraphs:
         out.append(cur)
     return out
+
+
+def _numbered_answer(block: Block, cur: Exchange) -> bool:
+    """'1.2 The Department will ...' under PAC recommendation 1: Treasury Minutes number the answer."""
+    label = _label(block) or ""
+    return block.style == "dotted" and label.split(".")[0] in cur.labels and label not in cur.labels
 
 
 def _title_only(body: str, block: Block) -> bool:

@@ -153,7 +153,18 @@ def find_responses(layout: Layout, spans: list[SentSpan],
     verdicts = [_enrich(c, layout) for c in _verdict_responses(layout, spans, patterns)]
     quoted = find_quoted_responses(layout, spans, patterns)
     # verdict lines, where a document prints them, are the more precise reading
-    return quoted if _coverage(quoted) > 1.5 * _coverage(verdicts) else verdicts
+    return quoted if _prefer_quoted(quoted, verdicts) else verdicts
+
+
+def _prefer_quoted(quoted: list[ResponseCandidate], verdicts: list[ResponseCandidate]) -> bool:
+    """The prose reading, when it answers clearly more, or everything the verdicts answer and more."""
+    from nlp.labels import expand_labels
+
+    if _coverage(quoted) > 1.5 * _coverage(verdicts):
+        return True
+    q = {lb for c in quoted for lb in expand_labels(c.responds_to)}
+    v = {lb for c in verdicts for lb in expand_labels(c.responds_to)}
+    return all(c.responds_to for c in quoted) and v <= q and len(q) > len(v)
 
 
 def _coverage(cands: list[ResponseCandidate]) -> int:

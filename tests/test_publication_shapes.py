@@ -150,3 +150,22 @@ def test_a_range_answers_every_recommendation_in_it_and_a_misnumbered_quotation_
     assert link("8.14–8.16", None, recs) == (["a", "b", "c"], "label")
     assert link("8.32", "We recommend that the Government should set targets for cutting car emissions.",
                 recs) == (["d"], "text")
+
+
+def test_a_govuk_html_response_announces_each_recommendation_and_its_response():
+    from nlp.layout import build_layout
+    from nlp.models import SourceDocument
+    from nlp.segment import sentence_spans
+
+    text = ("Government response to the Health and Care Committee report on dental services\n\n"
+            "Recommendation 1\n\nNHS England should publish a plan to recruit more dentists by 2026. (Paragraph 31)\n\n"
+            "Government response\n\nThe government accepts this recommendation. NHS England will publish the plan.\n\n"
+            "Recommendation 2\n\nThe Department should abolish the dental contract within a year. (Paragraph 45)\n\n"
+            "Government response\n\nThe government agrees that the contract needs reform but does not agree to "
+            "abolish it within a year.\n\n"
+            "Recommendation 3\n\nThe Department should review fees for children.\n\n"
+            "Government response\n\nWe will keep fees under review.\n")
+    layout = build_layout(SourceDocument("r.html", "html", [text], False))
+    found = find_responses(layout, sentence_spans(layout))
+    assert [(r.responds_to, r.stance) for r in found] == [
+        ("1", "accepted"), ("2", "partially_accepted"), ("3", "noted")]
