@@ -134,13 +134,15 @@ def _answered_documents(kbase, doc_id: str, recs: list[_Rec], rec_to_passages: n
     best_passage = rec_to_passages.max(axis=1)
     by_strength: dict[int, set[str]] = {2: set(), 1: set(), 0: set()}
     for cand in sorted({r.doc_id for r in recs}):
-        row = conn.execute("SELECT title, identifiers FROM documents WHERE id = ?", (cand,)).fetchone()
+        row = conn.execute("SELECT title, identifiers, publisher FROM documents WHERE id = ?", (cand,)).fetchone()
         title = _norm_text(row["title"] or "")
         short = _norm_text((row["title"] or "").split(":")[0])
+        author = _norm_text(row["publisher"] or "")
         if (len(title) >= 15 and title in text) or _names_paper(json.loads(row["identifiers"] or "{}") or {}, text):
             strength = 2  # named in full, or by its HC number
-        elif len(short) >= 15 and short in text:
-            strength = 1  # named by its main title only
+        elif (len(short) >= 15 and short in text) or (re.search(r"\b(?:inquiry|commission|review)$", author)
+                                                      and len(author) >= 12 and author in text):
+            strength = 1  # named by its main title only, or by the inquiry that wrote it
         else:
             strength = 0
         score = float(np.mean([best_passage[i] for i, r in enumerate(recs) if r.doc_id == cand]))

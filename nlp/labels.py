@@ -86,16 +86,16 @@ def link(responds_to: str | None, quoted: str | None,
          recs: list[tuple[str, str | None, str]]) -> tuple[list[str], str | None]:
     """Ids of the recommendations ``(id, label, text)`` a response answers, and how they were found.
 
-    By printed label first ('label'), all of them for a range; a bare '2' answers '2a', '2b'
-    when the report prints only the parts. The quotation overrules a label whose
+    By printed label first ('label'), all of them for a range; '2' answers '2a', '2b' (and
+    '4b' answers '4b(i)') when the report prints only the parts. The quotation overrules a label whose
     recommendation it does not repeat (a misprinted number, a theme heading's number), and
     finds the recommendation alone where no label matches ('text').
     """
     wanted = expand_labels(responds_to)
     by_label = [rid for lb in wanted for rid, rl, _ in recs if same_label(lb, rl)]
-    if not by_label:
-        by_label = [rid for lb in wanted if re.fullmatch(r"\d+", lb)
-                    for rid, rl, _ in recs if re.fullmatch(rf"{lb}[a-z]+", canonical(rl) or "")]
+    if not by_label:  # '4b' answers '4b(i)' when the report prints only the parts
+        by_label = [rid for lb in wanted for rid, rl, _ in recs
+                    if re.fullmatch(rf"{re.escape(lb)}[a-z]+", canonical(rl) or "")]
     texts = {rid: text for rid, _, text in recs}
     if quoted and by_label and not all(text_overlap(quoted, texts[r]) >= 0.5 for r in by_label):
         repeated = [rid for rid, _, text in recs if text_overlap(quoted, text) >= 0.6]

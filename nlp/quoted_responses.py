@@ -45,6 +45,12 @@ class Exchange:
     labels: list[str] = field(default_factory=list)
     quoted: list[str] = field(default_factory=list)
     paragraphs: list[list[Sent]] = field(default_factory=list)
+    quote_labels: list[str | None] = field(default_factory=list)  # the label of each quotation
+
+    def quotes_for(self, labels: list[str]) -> str:
+        """The quotations of ``labels`` (all of them when the quotations carry no label)."""
+        picked = [q for q, lb in zip(self.quoted, self.quote_labels) if lb in labels]
+        return " ".join(picked or self.quoted)[:2000]
 
 
 def _label(block: Block) -> str | None:
@@ -111,6 +117,7 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
             if label and label not in cur.labels:
                 cur.labels.append(label)
             cur.quoted.append(body)
+            cur.quote_labels.append(label)
             tail = _glued_answer(layout, block, spans, cues)
             if tail is not None:
                 cur.paragraphs.append(_sentences(layout, spans, tail, block.end))
@@ -170,7 +177,8 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
     """
     stance_paras = [i for i, p in enumerate(ex.paragraphs) if any(sentence_cue(s.text, cues) for s in p)]
     if len(ex.labels) >= 2 and len(stance_paras) < len(ex.labels):
-        ex = Exchange(ex.labels, ex.quoted, [u for p in ex.paragraphs for u in _split_at_turns(p, cues)])
+        ex = Exchange(ex.labels, ex.quoted, [u for p in ex.paragraphs for u in _split_at_turns(p, cues)],
+                      ex.quote_labels)
         stance_paras = [i for i, p in enumerate(ex.paragraphs) if any(sentence_cue(s.text, cues) for s in p)]
     if len(ex.labels) == 2 and len(stance_paras) == 1 and stance_paras[0] > 0:
         # 'As stated above, ...' answers the first paragraph quoted, then a verdict on the next
@@ -234,5 +242,5 @@ def find_quoted_responses(layout: Layout, spans: list[SentSpan], patterns, cues:
                 lead.start, lead.end, lead.text.strip(), ", ".join(labels) or None, stance,
                 _target_date(layout.text, span, layout.blocks, patterns),
                 responder=responder_of(lead.text, cues), stance_evidence=evidence,
-                implementation=implementation_of(text, cues), quoted=" ".join(ex.quoted)[:2000]))
+                implementation=implementation_of(text, cues), quoted=ex.quotes_for(labels)))
     return out
