@@ -171,7 +171,7 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
     """Split one answer into (labels, paragraphs) parts.
 
     Several quoted paragraphs answered by as many paragraphs that take a stance are answered
-    one by one, in order; otherwise the answer covers them all. A single recommendation
+    one by one, each part taking the quotation it echoes; otherwise the answer covers them all. A single recommendation
     answered first one way and then the other ('does not agree ...' then 'agrees that ...')
     gets a response for each stance.
     """
@@ -187,12 +187,9 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
     if len(ex.labels) >= 2 and len(stance_paras) >= 2:
         cuts = stance_paras[:len(ex.labels)]
         cuts[0] = 0
-        out = []
-        for j, start in enumerate(cuts):
-            end = cuts[j + 1] if j + 1 < len(cuts) else len(ex.paragraphs)
-            labels = ex.labels[j:j + 1] if j + 1 < len(cuts) else ex.labels[j:]
-            out.append((labels, ex.paragraphs[start:end]))
-        return out
+        chunks = [ex.paragraphs[start:(cuts[j + 1] if j + 1 < len(cuts) else len(ex.paragraphs))]
+                  for j, start in enumerate(cuts)]
+        return list(zip(_assign_labels(ex, chunks), chunks))
     whole = [(ex.labels, ex.paragraphs)]
     if len(ex.labels) != 1 or len(stance_paras) < 2:
         return whole
@@ -202,6 +199,32 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
             cut = stance_paras[k]
             return [(ex.labels, ex.paragraphs[:cut]), (ex.labels, ex.paragraphs[cut:])]
     return whole
+
+
+def _assign_labels(ex: Exchange, chunks: list[list[list[Sent]]]) -> list[list[str]]:
+    """Each part of a joint answer takes the quoted paragraph whose words it repeats most: the
+    assignment with the most shared words, the printed order breaking near-ties; a paragraph
+    no part takes goes with the first part."""
+    from itertools import permutations
+
+    from nlp.recommendations import content_words
+
+    quotes = {lb: content_words(ex.quotes_for([lb])) for lb in ex.labels}
+    words = [content_words(" ".join(s.text for p in chunk for s in p)) for chunk in chunks]
+
+    def score(order: tuple[str, ...]) -> float:
+        shared = sum(len(w & quotes[lb]) / (len(quotes[lb]) or 1) for w, lb in zip(words, order))
+        return shared + 0.05 * sum(lb == ex.labels[j] for j, lb in enumerate(order))
+
+    n = min(len(chunks), len(ex.labels))
+    if len(ex.labels) > 7:
+        best = tuple(ex.labels[:n])
+    else:
+        best = max(permutations(ex.labels, n), key=score)
+    out = [[lb] for lb in best] + [[ex.labels[-1]] for _ in range(len(chunks) - n)]
+    rest = [lb for lb in ex.labels if lb not in best]
+    out[0] = sorted(out[0] + rest, key=ex.labels.index)
+    return out
 
 
 def _split_at_turns(paragraph: list[Sent], cues: AnswerCues) -> list[list[Sent]]:
