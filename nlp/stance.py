@@ -31,6 +31,7 @@ class AnswerCues:
     responder: re.Pattern | None = None
     done_for: re.Pattern | None = None
     status: re.Pattern | None = None
+    deflections: list[re.Pattern] = field(default_factory=list)
 
 
 @lru_cache(maxsize=2)
@@ -49,6 +50,7 @@ def load_answer_cues(path: str | None = None) -> AnswerCues:
         responder=re.compile(data["responder"]) if data.get("responder") else None,
         done_for=re.compile(data["done_for_recommendation"], re.I) if data.get("done_for_recommendation") else None,
         status=re.compile(data["progress_status"], re.I) if data.get("progress_status") else None,
+        deflections=comp(data.get("deflections", [])),
     )
 
 
@@ -122,7 +124,8 @@ def _later_refusal(sentences: list[str], i: int, cues: AnswerCues) -> str | None
 
 
 def _refuses(text: str, cues: AnswerCues) -> bool:
-    return any(p.search(text) for p in cues.cues.get("rejected", []))
+    """A refusal, or leaving the action to someone else ('a matter for local authorities')."""
+    return any(p.search(text) for p in cues.cues.get("rejected", []) + cues.deflections)
 
 
 def implementation_of(text: str, cues: AnswerCues | None = None) -> str | None:

@@ -127,6 +127,9 @@ def test_inquiry_response_records_other_bodies_and_what_is_not_for_government(tm
     (["The government agrees to publish the data.", "However, it does not agree to a statutory target."],
      "partially_accepted"),
     (["This recommendation is not for the UK government to respond to."], "other"),
+    (["The government agrees that it is important for councils to tailor services.",
+      "Councils should take these decisions without the need for central government intervention."], "rejected"),
+    (["Timetables are a matter for local authorities.", "We will consider updating our guidance."], "noted"),
 ])
 def test_stance_comes_from_the_substance_of_the_answer(answer, stance):
     assert answer_stance(answer)[0] == stance
