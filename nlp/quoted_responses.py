@@ -28,6 +28,7 @@ QUOTE_END = re.compile(r"\((?:(?:conclusion|recommendation)s?,\s*)?(?:see\s+)?pa
 QUOTE_HEADING = re.compile(r"^(?:[\w’' ]{0,40}\s)?(?:recommendations?|conclusions?)(?:\s+(?:and|&)\s+"
                            r"recommendations?)?(?:\s+\d{1,3}[a-z]?)?\s*[:.]?$", re.I)
 ANSWER_HEADING = re.compile(r"^(?:the\s+)?(?:government(?:['’]s)?\s+)?responses?\s*[:.]?\s*", re.I)
+ASKS = re.compile(r"\b(?:should|must|ought\s+to|recommends?|urges?|encourages?|invites?|calls?\s+on)\b", re.I)
 QUOTE_STYLES = ("dotted", "num", "paren", "compound", "rec", "pac", "letter")
 
 
@@ -57,7 +58,7 @@ def _label(block: Block) -> str | None:
     return re.sub(r"\s", "", block.label).rstrip(".") if block.label else None
 
 
-def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues) -> bool:
+def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues, previous: str | None = None) -> bool:
     """A quoted recommendation: numbered or announced, long enough, not itself an answer."""
     body = layout.text[block.start:block.end]
     if block.kind == "heading" and not expecting:
@@ -70,7 +71,12 @@ def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues) -
     if QUOTE_END.search(body):
         return True  # '(paragraph 4.8).': the committee's words, even 'We agree with ...'
     first = re.split(r"(?<=[.!?])\s+", rest.strip(), maxsplit=1)[0]
-    return not _answers(first, cues)
+    if _answers(first, cues):
+        return False
+    # a numbered paragraph of the government's own ('4. We have set up ...') is not a quotation:
+    # announced, asking someone to act, or numbered like the quotations before it
+    return expecting or block.style in ("rec", "pac") or ASKS.search(rest) is not None \
+        or (block.style == "dotted" and bool(previous) and _label(block).split(".")[0] == previous.split(".")[0])
 
 
 def _answers(sentence: str, cues: AnswerCues) -> bool:
@@ -94,6 +100,7 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
     cur = Exchange()
     expecting = False  # a 'Recommendation' heading announced the next paragraph as a quote
     announced: str | None = None  # the label of that heading ('Recommendation 3: <title>')
+    last_quote: str | None = None  # the label of the last quotation ('8.29')
     for block in layout.blocks:
         body = layout.text[block.start:block.end].strip()
         if block.style == "rec" and block.label and _title_only(body, block):
@@ -107,12 +114,13 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
             continue
         if block.kind == "heading" and ANSWER_HEADING.fullmatch(body):
             continue
-        if _is_quote(layout, block, expecting, cues) and not _numbered_answer(block, cur):
+        if _is_quote(layout, block, expecting, cues, last_quote) and not _numbered_answer(block, cur):
             if cur.paragraphs:
                 out.append(cur)
                 cur = Exchange()
             expecting = False
             label = _label(block) or announced  # '(Paragraph 4)' is the report's paragraph, not its number
+            last_quote = label or last_quote
             announced = None
             if label and label not in cur.labels:
                 cur.labels.append(label)
