@@ -81,8 +81,12 @@ def _is_quote(layout: Layout, block: Block, expecting: bool, cues: AnswerCues, p
 
 def _answers(sentence: str, cues: AnswerCues) -> bool:
     """'The Government agrees ...', 'We accept ...': a sentence that is an answer, not a quote."""
-    if is_status(sentence, cues):
+    if is_status(sentence, cues) or any(p.search(sentence) for p in cues.other):
         return True
+    from nlp.responses import stance_of
+
+    if stance_of(sentence) not in (None, "other"):
+        return True  # a verdict line, whoever speaks ('The College of Policing accepts this recommendation')
     return bool(re.match(r"^(?:\d+(?:\.\d+)*\s+)?(?:the\s+(?:uk\s+)?government|we|the\s+department|"
                          r"this\s+recommendation|ministers)\b", sentence.strip(), re.I)
                 and sentence_cue(sentence, cues))
@@ -107,7 +111,7 @@ def exchanges(layout: Layout, spans: list[SentSpan], cues: AnswerCues | None = N
             expecting, announced = True, _label(block)  # 'Recommendation 3: Support for businesses'
             if cur.paragraphs:
                 out.append(cur)
-                cur = Exchange()
+            cur = Exchange()  # a quotation left unanswered stays so
             continue
         if block.kind == "heading" and QUOTE_HEADING.match(body):
             expecting = True
