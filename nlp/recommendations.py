@@ -278,9 +278,19 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                          patterns: RecPatterns | None = None) -> list[RecCandidate]:
     """Formal recommendations of a document (see the module docstring)."""
     patterns = patterns or load_recommendation_patterns()
+    flags = _section_flags(layout, patterns)
+    out, block_labels = _formal_items(layout, spans, patterns, flags)
+    out += _first_person(layout, spans, patterns, out, [lb if f else None for lb, f in zip(block_labels, flags)])
+    if out:
+        return drop_restatements(sorted(out, key=lambda c: c.start))
+    return _directive_sentences(layout, spans, patterns) or _reported(layout, spans, patterns)
+
+
+def _formal_items(layout: Layout, spans: list[SentSpan], patterns: RecPatterns,
+                  flags: list[bool]) -> tuple[list[RecCandidate], list[str | None]]:
+    """Labelled, closing-list, section and lead-in items, and the list position at each block."""
     blocks = layout.blocks
     text = layout.text
-    flags = _section_flags(layout, patterns)
     labels = _Labels()
     block_labels: list[str | None] = [None] * len(blocks)  # the list position at each block
     out: list[RecCandidate] = []
@@ -372,26 +382,31 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                 continue
         i += 1
 
-    covered = [(c.start, c.end) for c in out]
+    return out, block_labels
 
-    def free(s: SentSpan) -> bool:
-        return all(s.end <= a or s.start >= e for a, e in covered)
 
+def _first_person(layout: Layout, spans: list[SentSpan], patterns: RecPatterns, found: list[RecCandidate],
+                  labels: list[str | None]) -> list[RecCandidate]:
+    """'We recommend that ...' sentences outside the items already found."""
+    covered = [(c.start, c.end) for c in found]
+    out = []
     for s in spans:
-        sent = text[s.start:s.end]
-        if not free(s) or sent.rstrip().endswith(":"):
+        sent = layout.text[s.start:s.end]
+        if any(s.start < e and s.end > a for a, e in covered) or sent.rstrip().endswith(":"):
             continue
         if _any(patterns.first_person, sent) and not _any(patterns.descriptive, sent) \
-                and not _quoted(sent) and blocks[s.block].kind != "heading":
-            label = block_labels[s.block] if flags[s.block] else None
-            out.append(_candidate(layout, s.start, s.end, label, "first_person", patterns))
-    if out:
-        return drop_restatements(sorted(out, key=lambda c: c.start))
+                and not _quoted(sent) and layout.blocks[s.block].kind != "heading":
+            out.append(_candidate(layout, s.start, s.end, labels[s.block], "first_person", patterns))
+    return out
 
+
+def _directive_sentences(layout: Layout, spans: list[SentSpan], patterns: RecPatterns) -> list[RecCandidate]:
+    """With nothing formal: 'The Department should ...' addressed to a public body."""
     conclusions = _conclusion_flags(layout)
+    out = []
     for s in spans:
-        sent = text[s.start:s.end]
-        if blocks[s.block].kind == "heading" or _quoted(sent):
+        sent = layout.text[s.start:s.end]
+        if layout.blocks[s.block].kind == "heading" or _quoted(sent):
             continue
         m = re.match(r"^(?:[^,]{0,40},\s+)?(.{0,120}?)\s+(?:should|must|ought\s+to)\s+(?!have\b|not\s+have\b|be\s+noted)", sent)
         if not m or not is_directive(sent, patterns):
@@ -403,17 +418,16 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             continue
         if CENTRAL_ACTOR.match(subject.strip()) or conclusions[s.block]:
             out.append(_candidate(layout, s.start, s.end, None, "directive", patterns))
-    if out:
-        return out
-
-    words = len(text.split())
-    if not layout.paged and words <= NEWS_MAX_WORDS:
-        for s in spans:
-            sent = text[s.start:s.end]
-            if _any(patterns.reported, sent) and re.search(
-                    r"\b(?:need|should|must|call|urg|recommend)", sent, re.I):
-                out.append(_candidate(layout, s.start, s.end, None, "reported", patterns))
     return out
+
+
+def _reported(layout: Layout, spans: list[SentSpan], patterns: RecPatterns) -> list[RecCandidate]:
+    """Another body's recommendations, reported: only in short, news-like texts."""
+    if layout.paged or len(layout.text.split()) > NEWS_MAX_WORDS:
+        return []
+    return [_candidate(layout, s.start, s.end, None, "reported", patterns) for s in spans
+            if _any(patterns.reported, layout.text[s.start:s.end])
+            and re.search(r"\b(?:need|should|must|call|urg|recommend)", layout.text[s.start:s.end], re.I)]
 
 
 _STOP = frozenset("""a an and are as at be by for from has have in is it its of on or should that the their
