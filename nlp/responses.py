@@ -186,44 +186,56 @@ def _enrich(cand: ResponseCandidate, layout: Layout) -> ResponseCandidate:
     return cand
 
 
+class _Restated:
+    """Which recommendation(s) the verdict lines answer, from the restated ones seen so far."""
+
+    def __init__(self) -> None:
+        self.context: list[str] = []  # labels of the recommendation(s) being answered
+        self.pending_new = True  # a new restated recommendation started since the last response
+        self.group: str | None = None  # '2) Recognising and remembering' opens a group of '2a.', '2b.'
+
+    def push(self, label: str, fresh: bool | None = None) -> None:
+        self.context = _push(self.context, label, self.pending_new if fresh is None else fresh)
+        self.pending_new = False
+
+    def see(self, b, text: str, answered: dict, patterns: ResponsePatterns) -> None:
+        label = _clean_label(b.label) if b.label else None
+        body = text[b.start:b.end]
+        if b.style in ("rec", "pac") and label:
+            if b.style == "pac" and not re.search(r"recommendation", b.marker or "", re.I):
+                return
+            if b.style == "rec" and not _restates(body) and (
+                    len(body.split()) < 4 or re.search(r"accept|agree|reject|Recommendation\s+\d",
+                                                       body[len(b.marker or ""):])):
+                return  # 'Recommendation 4a) i)' in a summary table
+            self.push(label)
+        elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
+            self.group = label
+        elif b.style in ("num", "paren", "letter", "compound") and label \
+                and b.kind in ("item", "heading") and _restates(body) and not _group_heading(body, b.marker):
+            if label.isalpha() and self.group:
+                label = self.group + label
+            if label not in answered:  # '4a) v. DHSC recognises ...' under an answer explains it
+                self.push(label)
+        elif b.style == "dotted" and label and stance_of(body[:400], patterns):
+            self.context = []
+            self.push(label.split(".")[0], True)
+
+
 def _verdict_responses(layout: Layout, spans: list[SentSpan],
                        patterns: ResponsePatterns) -> list[ResponseCandidate]:
     text = layout.text
     blocks = layout.blocks
-    context: list[str] = []  # labels of the recommendation(s) being answered
-    pending_new = True  # a new restated recommendation started since the last response
+    state = _Restated()
     answered: dict[str, set[str]] = {}  # recommendation → the governments whose answer we have
     out: list[ResponseCandidate] = []
-    group: str | None = None
     last_block = -1
     for s in spans:
         sent = text[s.start:s.end]
         if s.block != last_block:
             last_block = s.block
-            b = blocks[s.block]
-            label = _clean_label(b.label) if b.label else None
-            body = text[b.start:b.end]
-            if b.style in ("rec", "pac") and label:
-                if b.style == "pac" and not re.search(r"recommendation", b.marker or "", re.I):
-                    pass
-                elif b.style == "rec" and not _restates(body) and (
-                        len(body.split()) < 4 or re.search(r"accept|agree|reject|Recommendation\s+\d", body[len(b.marker or ""):])):
-                    pass  # 'Recommendation 4a) i)' in a summary table
-                else:
-                    context = _push(context, label, pending_new)
-                    pending_new = False
-            elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
-                group = label  # '2) Recognising and remembering' opens a group of restated items
-            elif b.style in ("num", "paren", "letter", "compound") and label \
-                    and b.kind in ("item", "heading") and _restates(body) and not _group_heading(body, b.marker):
-                if label.isalpha() and group:
-                    label = group + label
-                if label not in answered:  # '4a) v. DHSC recognises ...' under an answer explains it
-                    context = _push(context, label, pending_new)
-                    pending_new = False
-            elif b.style == "dotted" and label and stance_of(body[:400], patterns):
-                context = _push([], label.split(".")[0], True)
-                pending_new = False
+            state.see(blocks[s.block], text, answered, patterns)
+        context = state.context
         if len(sent) > 700:
             continue
         stance = stance_of(sent, patterns)
@@ -256,7 +268,7 @@ def _verdict_responses(layout: Layout, spans: list[SentSpan],
                 continue
         for lb in labels:
             answered.setdefault(lb, set()).update(bodies)
-        pending_new = True
+        state.pending_new = True
         out.append(ResponseCandidate(s.start + offset, s.end, LABEL_PREFIX.sub("", sent, count=1).strip()
                                      if re.match(r"^\d+\.\d+\s", sent) else sent.strip(),
                                      responds, stance, _target_date(text, s, blocks, patterns)))
