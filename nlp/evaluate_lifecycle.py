@@ -95,9 +95,12 @@ def by_shape(documents: list[dict], shapes: dict[str, str]) -> dict[str, dict[st
 def format_extra(result: dict) -> str:
     """Per document, per shape, stance confusion and lifecycle lines for ``kb eval``."""
     lines = ["per document (tp/fp/fn):"]
-    for doc in result.get("documents", []):
+    docs = result.get("documents", [])
+    width = min(80, max((len(d["doc"]) for d in docs), default=10))
+    for doc in docs:
         cells = [f"{t} {s['tp']}/{s['fp']}/{s['fn']}" for t, s in doc["types"].items() if t != "barriers"]
-        lines.append(f"  {doc['doc'][-60:]:<60} " + "  ".join(cells))
+        name = doc["doc"] if len(doc["doc"]) <= width else "…" + doc["doc"][-(width - 1):]
+        lines.append(f"  {name:<{width}} " + "  ".join(cells))
     lines.append("per shape (F1):")
     for shape, types in result.get("shapes", {}).items():
         lines.append(f"  {shape:<24}" + "  ".join(f"{t} {s['f1']:.3f}" for t, s in types.items() if t != "barriers"))
