@@ -352,6 +352,10 @@ def _formal_items(layout: Layout, spans: list[SentSpan], patterns: RecPatterns,
             if group_heading and b.style in ("num", "nao_num"):
                 if b.kind == "item" and len(body.split()) > 40:
                     lead_in = None  # a numbered discussion paragraph ends the list
+                found = closing_item(layout, spans, i, patterns.descriptive) \
+                    if flags[i] and b.style == "num" and len(body.split()) > 12 else None
+                if found:  # 'Councils cut transport first. The Department should ...': a conclusion, then
+                    out.append(_candidate(layout, found[0], found[1], current, "section", patterns))
                 i += 1
                 continue  # '2. Recognising and remembering' groups the items that follow
             accept = False

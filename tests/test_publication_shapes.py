@@ -35,7 +35,8 @@ def test_commons_closing_list_keeps_tagged_recommendations_and_drops_conclusions
 
 def test_older_commons_list_mixes_untagged_conclusions_with_we_recommend_under_theme_headings(tmp_path):
     found = recommendations("commons_older_list", tmp_path)
-    assert [r.label for r in found] == ["2", "4"]
+    assert [r.label for r in found] == ["2", "4", "5"]
+    assert found[2].text.startswith("The Department should ask councils")  # the conclusion before it is not
     assert found[0].text.startswith("We recommend that the Department collect figures")
 
 
