@@ -17,7 +17,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
 
 MIGRATIONS: dict[int, str] = {
     1: """
@@ -195,6 +194,7 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX response_links_recommendation ON response_links(recommendation_id);
     """,
 }
+SCHEMA_VERSION = max(MIGRATIONS)  # the newest migration: an archive from a newer Refrain is refused
 
 
 @dataclass
