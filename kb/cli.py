@@ -140,6 +140,10 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--port", type=int)
     c.add_argument("--json", action="store_true")
 
+    c = sub.add_parser("train-barriers", help="train the barrier classifier from the labelled sentences")
+    c.add_argument("--data", help="labelled data folder (default nlp/data/barrier_training)")
+    c.add_argument("--out", help="model file to write (default nlp/data/barrier_model.npz)")
+
     c = sub.add_parser("eval", help="score extraction against a gold file")
     c.add_argument("gold", metavar="GOLD.json")
     c.add_argument("--root", help="folder the gold paths are relative to (default: the gold file's parent's parent)")

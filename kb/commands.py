@@ -235,6 +235,13 @@ def cmd_eval(settings: Settings, args) -> int:
     return 0
 
 
+def cmd_train_barriers(settings: Settings, args) -> int:
+    from kb.barrier_training import DATA_DIR, MODEL_PATH, train
+
+    train(Path(args.data) if args.data else DATA_DIR, Path(args.out) if args.out else MODEL_PATH)
+    return 0
+
+
 def cmd_doctor(settings: Settings, args) -> int:
     from kb.maintenance import doctor
 
