@@ -61,13 +61,15 @@ def main(argv: list[str] | None = None) -> int:
         if "barriers" in kinds:
             tables.append((entry, *sentence_table(entry, root, model, taxonomy, shared_embedder())))
     print(f"model threshold {model.threshold}, gate {model.gate_threshold}")
-    print(f"{'t':>5} | {'exhaustive P':>12} {'R':>6} {'themed R':>8} | {'Lords R':>7} {'P':>6} | {'all R':>6}")
-    for t in np.arange(0.3, 0.91, 0.05):
+    print(f"{'t':>5} {'gate':>5} | {'exhaustive P':>12} {'R':>6} {'themed R':>8} | {'Lords R':>7} {'P':>6} | {'all R':>6}")
+    grid = [(round(float(t), 2), model.gate_threshold) for t in np.arange(0.3, 0.91, 0.05)]
+    grid += [(model.threshold, g) for g in (0.3, 0.35, 0.4, 0.45)]
+    for t, gate_t in grid:
         agg: dict[str, list[int]] = {}
         for entry, rows, paged in tables:
             ex = ExtractedDocument(None, None, 0)
             ex.barriers = [Barrier(theme=th[0], sentence=txt, page=pg, score=p, themes=th[:3])
-                           for txt, pg, g, p, th in rows if p >= t and g >= model.gate_threshold]
+                           for txt, pg, g, p, th in rows if p >= t and g >= gate_t]
             tallies = Tallies()
             out = score_document(entry, ex, paged, tallies)
             s = out["types"]["barriers"]
@@ -83,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         ex_themed = agg["lords"][3] + agg["seeds"][3]
         lp = agg["lords"][0] / max(1, agg["lords"][0] + agg["lords"][1])
         all_r = sum(a[0] for a in agg.values()) / max(1, sum(a[2] for a in agg.values()))
-        print(f"{t:5.2f} | {ex_tp / max(1, ex_tp + ex_fp):12.3f} {ex_tp / max(1, ex_gold):6.3f} "
+        print(f"{t:5.2f} {gate_t:5.2f} | {ex_tp / max(1, ex_tp + ex_fp):12.3f} {ex_tp / max(1, ex_gold):6.3f} "
               f"{ex_themed / max(1, ex_gold):8.3f} | {agg['lords'][0] / max(1, agg['lords'][2]):7.3f} {lp:6.3f} | "
               f"{all_r:6.3f}")
     return 0
