@@ -10,7 +10,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kb.analysis.browse import known_gaps
-from kb.analysis.models import (BarrierItem, DocumentDetail, FundingItem, GroupResponse, PageText,
+from kb.analysis.lifecycle import responses_for
+from kb.analysis.models import (BarrierItem, DocumentDetail, FundingItem, GroupResponse, LinkedResponse, PageText,
                                 RecommendationItem, ResponseItem)
 from kb.store.db import Store
 
@@ -38,15 +39,17 @@ def document_detail(store: Store, doc_id: str) -> DocumentDetail | None:
             item["themes"] = []
         item["themes"] = item["themes"] or [item["theme"]]
         barriers.append(BarrierItem(**item))
-    recommendations = [RecommendationItem(**r) for r in conn.execute(
-        "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
-        "ORDER BY seq", (doc_id,))]
+    recs = conn.execute("SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations "
+                        "WHERE doc_id = ? ORDER BY seq", (doc_id,)).fetchall()
+    answers = responses_for(store, [r["id"] for r in recs])
+    recommendations = [RecommendationItem(**r, responses=[LinkedResponse(**a) for a in answers.get(r["id"], [])])
+                       for r in recs]  # the government's answers beside each recommendation
     funding = [FundingItem(**dict(r, per_unit=bool(r["per_unit"]))) for r in conn.execute(
         "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
         "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
     responses = [ResponseItem(**r) for r in conn.execute(
-        "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
-        "ORDER BY page, id", (doc_id,))]
+        "SELECT id, responds_to, stance, text, target_date, page, responder, stance_evidence, implementation "
+        "FROM responses WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
     pages = [PageText(**r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
                                                  (doc_id,))]
     return DocumentDetail(
@@ -64,9 +67,9 @@ def group_responses(store: Store, group: dict) -> list[GroupResponse]:
         return []
     marks = ",".join("?" * len(ids))
     return [GroupResponse(**r) for r in store.conn.execute(
-        f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
-            FROM responses s JOIN documents d ON d.id = s.doc_id
-            WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
+        f"""SELECT s.id, l.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
+            FROM response_links l JOIN responses s ON s.id = l.response_id JOIN documents d ON d.id = s.doc_id
+            WHERE l.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
 
 
 def last_crawl_log(crawl_dir: Path | None) -> dict | None:

@@ -142,6 +142,23 @@ class BarrierItem(ReadModel):
 
 
 @dataclass(frozen=True)
+class LinkedResponse(ReadModel):
+    """A government response linked to a recommendation."""
+    doc_id: str
+    title: str | None
+    published: str | None
+    stance: str
+    target_date: str | None
+    text: str
+    page: int | None
+    responds_to: str | None
+    link_method: str | None
+    responder: str | None  # the body that answers, when it is not the government
+    stance_evidence: str | None  # the sentence that decided the stance
+    implementation: str | None  # implemented | in_progress | not_started | superseded, where said
+
+
+@dataclass(frozen=True)
 class RecommendationItem(ReadModel):
     id: str
     seq: int
@@ -151,6 +168,7 @@ class RecommendationItem(ReadModel):
     deadline: str | None
     page: int | None
     group_id: str | None
+    responses: list[LinkedResponse]  # the government's answers to it
 
 
 @dataclass(frozen=True)
@@ -174,6 +192,9 @@ class ResponseItem(ReadModel):
     text: str
     target_date: str | None
     page: int | None
+    responder: str | None
+    stance_evidence: str | None
+    implementation: str | None
 
 
 @dataclass(frozen=True)
@@ -221,20 +242,6 @@ class GroupResponse(ReadModel):
 # --- shapes of the recurrence and lifecycle lists (``kb recurrences|lifecycle --json``) --------
 # Built as dicts by kb.analysis.recurrence and kb.analysis.lifecycle; these name their fields
 # for the API's description.
-
-@dataclass(frozen=True)
-class LinkedResponse(ReadModel):
-    """A government response linked to a recommendation."""
-    doc_id: str
-    title: str | None
-    published: str | None
-    stance: str
-    target_date: str | None
-    text: str
-    page: int | None
-    responds_to: str | None
-    link_method: str | None
-
 
 @dataclass(frozen=True)
 class Occurrence(ReadModel):
