@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from urllib.parse import urlsplit, urlunsplit
 
+# The crawler keeps its own month table (nlp.dates holds the one every other stage uses):
+# the import contract (.importlinter) forbids crawler -> nlp, so it cannot share it.
 _MONTHS = {
     name: number
     for number, names in enumerate(

@@ -10,6 +10,15 @@ import re
 MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 SHORT_MONTHS = "Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept|Sep|Oct|Nov|Dec"
 ANY_MONTH = f"{MONTHS}|{SHORT_MONTHS}"  # a month written out or abbreviated
+# '8th February, 2017', '25 Oct 2017': day, month, year as three groups
+DAY_MONTH_YEAR = rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTHS}|{SHORT_MONTHS})\.?,?\s+((?:19|20)\d{{2}})"
+
+
+def month_number(name: str) -> int | None:
+    """1 for 'January' or 'jan', ..., 12 for 'December'; None for anything else."""
+    key = (name or "").strip().lower()[:3]
+    names = [m[:3].lower() for m in MONTHS.split("|")]
+    return names.index(key) + 1 if len(name.strip()) >= 3 and key in names else None
 
 
 def normalise_date(value: str) -> str | None:

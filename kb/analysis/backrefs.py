@@ -13,10 +13,11 @@ import logging
 import re
 from dataclasses import dataclass
 
+from nlp.dates import MONTHS, month_number
+
 log = logging.getLogger(__name__)
 
-MONTHS = ("january february march april may june july august september october november december").split()
-_MONTH = r"(?:(?P<month>" + "|".join(MONTHS) + r"),?\s+)?"
+_MONTH = r"(?:(?P<month>" + MONTHS + r"),?\s+)?"
 _YEAR = r"(?P<year>(?:19|20)\d{2})"
 # A cue that the sentence makes a point again ("reiterate", "made similar points", "as we
 # said"), not any repetition ("repeat donors", "repeated pressure").
@@ -84,7 +85,7 @@ def find_backrefs(doc_id: str, pages: list[tuple[int | None, str]], doc_year: in
             words = frozenset(w for w in re.findall(r"[a-z]{3,}", subject.lower()) if w not in GENERIC)
             name = re.sub(r"^the\s+", "", body.group(1).strip(), flags=re.I) if body else None
             out.append(BackRef(doc_id, page, sentence.strip(), name, year,
-                               MONTHS.index(month.lower()) + 1 if month else None, words))
+                               month_number(month) if month else None, words))
     return out
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from kb.analysis.claims import PairScorer, clearest, is_clean, key_phrases
+from nlp.dates import MONTHS, month_number
 
 log = logging.getLogger(__name__)
 
@@ -283,11 +284,10 @@ def _why(items: list[Item], idx: list[int], vectors: np.ndarray, phrases: list[s
     return "; ".join(parts)
 
 
-MONTH_NAMES = ("january february march april may june july august september october november december").split()
 RESTATEMENT = re.compile(
     r"\b(?:re-?iterat\w*|repeat\w*|restat\w*|reaffirm\w*|reissu\w*|renew\w*)\b[^.]{0,80}?\brecommendations?\b"
     r"[^.]{0,60}?\b(?:our|its|the|their|this committee's|the committee's)\s+"
-    r"(?:(" + "|".join(MONTH_NAMES) + r")\s+)?((?:19|20)\d{2})\s+report", re.I)
+    r"(?:(" + MONTHS + r")\s+)?((?:19|20)\d{2})\s+report", re.I)
 
 
 def restatement_ref(text: str) -> tuple[int | None, int] | None:
@@ -295,7 +295,7 @@ def restatement_ref(text: str) -> tuple[int | None, int] | None:
     m = RESTATEMENT.search(text)
     if not m:
         return None
-    month = MONTH_NAMES.index(m.group(1).lower()) + 1 if m.group(1) else None
+    month = month_number(m.group(1)) if m.group(1) else None
     return month, int(m.group(2))
 
 
