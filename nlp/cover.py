@@ -9,32 +9,45 @@ A file ingested from disk carries no publisher. Its cover says who it is:
   <title> / … published 19 July 2011 / Published by the Authority of the House of Lords / HL Paper 179';
 * a Command Paper (government responses, Treasury Minutes): 'Presented to Parliament by the
   Secretary of State for … by Command of His Majesty / February 2025 / CP 1248' (or 'Cm 9504');
-* an NAO report: 'Report by the Comptroller and Auditor General / … / HC 1011 SESSION 2016–17 …';
+* an NAO report: 'Report by the Comptroller and Auditor General / <departments> / <title> /
+  HC 1011 SESSION 2016–17 8 FEBRUARY 2017' (the date sometimes on the next line);
 * an inquiry report: 'UK Covid-19 Inquiry', 'Infected Blood Inquiry' on the cover.
 
 ``read_cover`` returns what it finds: ``publisher``, ``identifiers`` (``hc_number``,
-``hl_paper``, ``command_paper_number``, ``session``), ``published``, ``title`` (committee
-reports only, where the cover lays it out) and ``doc_type``.
+``hl_paper``, ``command_paper_number``, ``session`` as '2016-17', and for an NAO report
+``departments``), ``published``, ``title`` (committee and NAO reports, where the cover lays
+it out) and ``doc_type``.
+
+This is the one reader of covers: the crawler stores what the publisher's page says, and
+ingest fills the stored document's gaps (an NAO report's departments, a file found without a
+page) from this extraction.
 """
 from __future__ import annotations
 
 import re
 
 from nlp.models import SourceDocument
-from nlp.dates import MONTHS, normalise_date
+from nlp.dates import DAY_MONTH_YEAR, MONTHS, normalise_date
 
 _DATE = rf"(\d{{1,2}}\s+(?:{MONTHS})\s+(?:19|20)\d{{2}})"
 HC = re.compile(r"\bHC\s*(\d{1,4}(?:-[IVX]+)?)\b")
 HL = re.compile(r"\bHL\s+Paper\s+(\d{1,4})\b", re.I)
 CP = re.compile(r"\b(CP|Cm|Cmnd)\s*(\d{2,5})\b")
-SESSION = re.compile(r"\bSession\s+((?:19|20)\d{2})\s*[–\-/]\s*(\d{2,4})", re.I)
+_SPAN = r"((?:19|20)\d{2})\s*[–—\-/]\s*(\d{2,4})"  # '2016–17', '2017-2019'
+SESSION = re.compile(rf"\bSession\s+{_SPAN}", re.I)
+# The NAO's cover line 'HC 1011 SESSION 2016–17 8 FEBRUARY 2017'; nlp.meta reads its date too.
+SESSION_DATE = re.compile(rf"\bSESSION\s+{_SPAN}\s+{DAY_MONTH_YEAR}", re.I)
+NAO_HC_LINE = re.compile(rf"\bHC\s+\d+(?:-[IVX]+)?\s+SESSION\s+{_SPAN}", re.I)
+NAO_BODY = re.compile(r"\b(?:Department|Ministry|NHS England|NHS Improvement|HM Treasury|Cabinet Office|"
+                      r"Home Office|Office for|Agency|Commission|Executive|Authority)\b")
 PUBLISHED_ON = re.compile(rf"\bpublished\s+(?:on\s+)?{_DATE}", re.I)
 AUTHORITY = re.compile(r"by\s+(?:the\s+)?authority\s+of\s+the\s+House\s+of\s+(Commons|Lords)", re.I)
 HOUSE_LINE = re.compile(r"^House\s+of\s+(Commons|Lords)$", re.I)
 COMMITTEE_LINE = re.compile(r"^(?:(?:[A-Z][\w,’'&\-]*|and|of|for|the|on)\s+){0,8}(?:Select\s+)?Committee$|^Committee\s+of\s+(?:[A-Z]\w*\s*){1,4}$")
 REPORT_OF_SESSION = re.compile(r"^\w+\s+Report\s+of\s+Session\b", re.I)
 PRESENTED_BY = re.compile(r"Presented\s+to\s+Parliament\s+by\s+(?:the\s+)?(.{3,90}?)\s+by\s+Command", re.I | re.S)
-NAO = re.compile(r"report\s+by\s+the\s+comptroller\s+and\s+auditor\s+general|national\s+audit\s+office", re.I)
+REPORT_BY = re.compile(r"report\s+by\s+the\s+comptroller\s+and\s+auditor\s+general", re.I)
+NAO = re.compile(rf"{REPORT_BY.pattern}|national\s+audit\s+office", re.I)
 INQUIRY = re.compile(r"\b((?:UK\s+|The\s+)?(?:[A-Z][\w\-]*\s+){0,4}Inquiry)\b")
 RESPONSE = re.compile(r"\b(?:government\s+response|treasury\s+minutes|response\s+to\s+the)\b", re.I)
 DEPARTMENTS = {  # 'Presented to Parliament by the Secretary of State for …'
@@ -83,6 +96,7 @@ def read_cover(doc: SourceDocument) -> dict:
         out["publisher"] = "HM Government"  # a government response to an inquiry names the inquiry too
     elif NAO.search(flat[:600]):
         out["publisher"] = "National Audit Office"
+        _nao_cover(lines, out)
     elif INQUIRY.search(flat[:800]):
         out["publisher"] = _inquiry(flat[:800])
     elif out["identifiers"].get("command_paper_number") or re.search(r"\bgovernment\s+response\b", flat[:300], re.I):
@@ -102,8 +116,36 @@ def _identifiers(flat: str) -> dict:
     m = CP.search(flat)
     ids["command_paper_number"] = f"{m.group(1)} {m.group(2)}" if m else None
     m = SESSION.search(flat)
-    ids["session"] = f"{m.group(1)}-{m.group(2)[-2:]}" if m else None
+    ids["session"] = session(m.group(1), m.group(2)) if m else None
     return ids
+
+
+def session(start: str, end: str) -> str | None:
+    """A parliamentary session as '2016-17' (the one format, the crawler's too), from its
+    years as printed ('2016', '2017' or '17'); None for a span no session has."""
+    span = (int(end[-2:]) - int(start)) % 100
+    return f"{start}-{end[-2:]}" if 1 <= span <= 3 else None  # a year, sometimes two (2017-19)
+
+
+def _nao_cover(lines: list[str], out: dict) -> None:
+    """'Report by the Comptroller and Auditor General / <departments> / <title> / HC <n>
+    SESSION <yyyy–yy> <date>': the departments audited, the title and the date."""
+    hc_at = next((i for i, line in enumerate(lines[:40]) if NAO_HC_LINE.search(line)), None)
+    if hc_at is None:
+        return
+    m = SESSION_DATE.search(" ".join(lines[hc_at:hc_at + 2]))
+    if m and not out.get("published") and normalise_date(" ".join(m.groups()[-3:])):
+        out["published"] = normalise_date(" ".join(m.groups()[-3:]))
+    by_at = next((i for i, line in enumerate(lines[:hc_at]) if REPORT_BY.search(line)), None)
+    if by_at is None or hc_at - by_at < 2:
+        return
+    between = lines[by_at + 1:hc_at]
+    split = 0  # departments come first, one or more lines naming bodies; the title follows
+    while split < len(between) - 1 and NAO_BODY.search(between[split]):
+        split += 1
+    if split:
+        out["identifiers"]["departments"] = " ".join(between[:split])
+    out["title"] = " ".join(between[split:])
 
 
 def _committee_cover(lines: list[str], house: str, out: dict) -> None:

@@ -19,7 +19,7 @@ from spacy.language import Language
 from nlp.embed import Embedder, shared_embedder
 from nlp.layout import build_layout
 from nlp.cover import read_cover
-from nlp.meta import recover_metadata
+from nlp.meta import plausible_title, recover_metadata
 from nlp.models import Barrier, ExtractedDocument, Funding, Recommendation, Response, SourceDocument
 from nlp.pipeline import (SPANS_BARRIERS, SPANS_FUNDING, SPANS_RECOMMENDATIONS, SPANS_RESPONSES,
                           build_pipeline, run)
@@ -60,7 +60,10 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
     sdoc = run(nlp, layout, embedder)
     title, published = recover_metadata(doc)
     cover = read_cover(doc)
-    if cover.get("title") and cover["title"].lower() not in (doc.title or "").lower():
+    if cover.get("publisher") == "National Audit Office":
+        if cover.get("title") and not plausible_title(doc.title, doc):
+            title = cover["title"]  # the cover's title line beats a guess from the first lines
+    elif cover.get("title") and cover["title"].lower() not in (doc.title or "").lower():
         title = cover["title"]  # a committee report's cover beats a PDF's 'Committee Report 4.3'
     published = doc.published or cover.get("published") or published
     out = ExtractedDocument(title=title, published=published, pages=len(doc.pages), publisher=cover.get("publisher"),

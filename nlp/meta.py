@@ -15,18 +15,18 @@ from functools import lru_cache
 from pathlib import Path
 
 from nlp.models import SourceDocument
-from nlp.dates import MONTHS, SHORT_MONTHS, normalise_date
+from nlp.cover import SESSION_DATE
+from nlp.dates import DAY_MONTH_YEAR, MONTHS, normalise_date
 
 log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
-DATE = rf"(\d{{1,2}})(?:st|nd|rd|th)?\s+({MONTHS}|{SHORT_MONTHS})\.?,?\s+((?:19|20)\d{{2}})"
+DATE = DAY_MONTH_YEAR
 LABELLED = re.compile(
     rf"(?:date\s+)?(?:published|publication\s+date|first\s+published|date\s+of\s+publication)\s*:?\s*(?:on\s+)?{DATE}",
     re.I,
 )
-SESSION = re.compile(rf"\bSESSION\s+(?:19|20)\d\d[–\-/]\d\d\s+{DATE}", re.I)
 PRESENTED = re.compile(rf"(?:presented\s+to\s+parliament|ordered\s+by\s+the\s+house\s+of\s+commons)[\s\S]{{0,200}}?{DATE}", re.I)
 ANY_DATE = re.compile(DATE, re.I)
 MONTH_YEAR = re.compile(rf"^\s*({MONTHS})\s+((?:19|20)\d{{2}})\s*$", re.I | re.M)
@@ -49,7 +49,7 @@ def recover_published(doc: SourceDocument) -> str | None:
                 iso = _iso(*m.groups())
                 if iso:
                     return iso
-    for rx in (LABELLED, SESSION, PRESENTED):
+    for rx in (LABELLED, SESSION_DATE, PRESENTED):  # SESSION_DATE: an NAO cover's date
         m = rx.search(head)
         if m:
             iso = _iso(*m.groups()[-3:])

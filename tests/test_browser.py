@@ -112,10 +112,22 @@ def test_a_hit_opens_its_document_at_the_cited_page(page, live_server):
            ).to_be_visible()
 
 
+def show_recommendations_only(page) -> None:
+    """The recurrences page shows findings and recommendations together; a reader after the
+    recommendations picks them in its 'Show' control, as the page offers."""
+    from playwright.sync_api import expect
+
+    page.get_by_label("Show", exact=True).select_option("recommendation")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"kind=recommendation"))
+    expect(page.locator("ol.groups h2 .kind").first).to_have_text("Recommendation")
+
+
 def test_a_journalist_follows_a_recurring_recommendation_through_the_years(page, live_server):
     from playwright.sync_api import expect
 
     page.goto(live_server + "/recurrences")
+    show_recommendations_only(page)
     page.locator("ol.groups h2 a").first.click()
     expect(page).to_have_url(re.compile(r"/recurrences/[0-9a-f]+$"))
     expect(page.locator("#story")).to_contain_text("First said in 2014, repeated in")
@@ -155,6 +167,7 @@ def test_a_journalist_sees_the_government_response_on_the_timeline_and_follows_i
     from playwright.sync_api import expect
 
     page.goto(live_server + "/recurrences")
+    show_recommendations_only(page)
     page.locator("ol.groups h2 a").first.click()
     response_mark = page.locator("svg.timeline-svg a.event-response")
     target_mark = page.locator("svg.timeline-svg a.event-target")
