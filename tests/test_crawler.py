@@ -130,11 +130,9 @@ def test_the_nao_integration_report_is_stored_with_its_hc_number_and_date(demo):
     assert report["source"] == "nao"
     assert report["title"] == "Health and social care integration"
     assert report["published"] == "2017-02-08"
-    assert report["identifiers"] == {
-        "hc_number": "1011", "session": "2016-17",
-        # from the PDF's cover page, which the report page does not list
-        "departments": "Department of Health, Department for Communities and Local Government and NHS England",
-    }
+    # What the report page says; the cover's departments are read at ingest (nlp.cover: see
+    # test_kb_consistency's NAO cover test and test_demo_end_to_end).
+    assert report["identifiers"] == {"hc_number": "1011", "session": "2016-17"}
     assert report["content_type"] == "application/pdf"
     assert report["publisher"] == "National Audit Office"
     assert report["doc_type"] == "report"
@@ -689,41 +687,6 @@ def test_run_crawl_rejects_unknown_sources_before_starting(tmp_path):
     with pytest.raises(ValueError, match="unknown source"):
         run_crawl(tmp_path, ["nao", "bbc"])
     assert isinstance(CrawlResult(), CrawlResult)
-
-
-# -- NAO cover pages --------------------------------------------------------------------------
-
-
-def test_the_nao_cover_page_gives_hc_number_session_date_departments_and_title():
-    from crawler.cover import first_page_text, read_cover
-
-    source = (REPO / "samples/pdf-src/wp-content/uploads/2022/10/"
-              "Introducing-Integrated-Care-Systems-joining-up-local-services-to-improve-health-outcomes.pdf.txt")
-    cover = read_cover(first_page_text(render_pdf(source.read_text())))
-    assert cover == {
-        "hc_number": "655", "session": "2022-23", "published": "2022-10-12",
-        "departments": "Department of Health & Social Care and NHS England",
-        "title": "Introducing Integrated Care Systems: joining up local services to improve health outcomes",
-    }
-    assert read_cover("Report by the Comptroller and Auditor General\nCabinet Office\nThe Equipment Plan\n"
-                      "HC 42 SESSION 2019–20\n15 January 2020") == {
-        "hc_number": "42", "session": "2019-20", "published": "2020-01-15",
-        "departments": "Cabinet Office", "title": "The Equipment Plan"}
-    assert read_cover("Annual report and accounts 2019-20") == {}
-    assert first_page_text(b"not a pdf") == ""
-
-
-def test_a_pdf_whose_report_page_says_nothing_takes_its_identifiers_from_the_cover():
-    from crawler.spiders.nao import with_cover
-
-    item = document(b"%PDF")
-    item["identifiers"], item["published"] = {}, None
-    with_cover(item, {"hc_number": "655", "session": "2022-23", "published": "2022-10-12", "departments": "NHS England"})
-    assert item["identifiers"] == {"hc_number": "655", "session": "2022-23", "departments": "NHS England"}
-    assert item["published"] == "2022-10-12"
-    page_said = document(b"%PDF")  # hc_number "1" from the report page stands
-    with_cover(page_said, {"hc_number": "655"})
-    assert page_said["identifiers"] == {"hc_number": "1"}
 
 
 # -- the demo site's APIs answer as the real ones ---------------------------------------------

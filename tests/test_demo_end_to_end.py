@@ -48,6 +48,18 @@ def test_a_recommendation_recurs_across_three_or_more_years(demo_home):
     assert all(o["title"] and o["text"] for o in first["occurrences"])
 
 
+def test_the_crawled_nao_report_carries_its_page_and_cover_details(demo_home):
+    """Title, date, HC number and session from the report page; departments from the cover."""
+    from kb.config import Settings
+    from kb.store.db import Store
+
+    store = Store(Settings.from_env(demo_home).sqlite_path, readonly=True)
+    [doc] = [d for d in store.documents() if (d.url or "").endswith("/2017/02/Health-and-social-care-integration.pdf")]
+    assert doc.title == "Health and social care integration" and doc.published == "2017-02-08"
+    assert doc.identifiers == {"hc_number": "1011", "session": "2016-17", "departments":
+                               "Department of Health, Department for Communities and Local Government and NHS England"}
+
+
 def test_information_governance_finds_the_nao_2017_report_first(demo_home):
     hits = kb_json(demo_home, "search", "information governance", "-k", "5")
     assert hits[0]["source"] == "nao"

@@ -302,3 +302,35 @@ def test_a_new_version_of_a_document_replaces_the_old_one(kb_home, tmp_path):
     top = search(kbase, "reablement pilot occupational therapist", k=1)[0]
     assert (top.doc_id, top.url) == (second.doc_id, url) and "Southmoor" in top.text
     assert doctor(kbase, repair=False)["healthy"] is True
+
+
+def test_an_nao_pdf_takes_what_its_report_page_did_not_say_from_its_cover(tmp_path):
+    """The crawler stores what the report page says; ingest reads the cover (nlp.cover) once
+    and fills the rest: the departments audited always, the paper number, session, date and
+    title where the page gave none. What the page said stands."""
+    from demosite.site import render_pdf
+
+    uploads = Path(__file__).resolve().parents[1] / "samples" / "pdf-src" / "wp-content" / "uploads"
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    found_alone = inbox / "ics.pdf"  # reached by another route: no report page, no sidecar
+    found_alone.write_bytes(render_pdf((uploads / "2022/10/Introducing-Integrated-Care-Systems-joining-up-"
+                                        "local-services-to-improve-health-outcomes.pdf.txt").read_text()))
+    from_page = inbox / "integration.pdf"
+    from_page.write_bytes(render_pdf((uploads / "2017/02/Health-and-social-care-integration.pdf.txt").read_text()))
+    (inbox / "integration.pdf.meta.json").write_text(json.dumps({
+        "url": "https://www.nao.org.uk/wp-content/uploads/2017/02/Health-and-social-care-integration.pdf",
+        "source": "nao", "title": "Health and social care integration (as the report page titles it)",
+        "published": "2017-02-08", "identifiers": {"hc_number": "1011"}}))
+
+    kbase = open_kb(tmp_path / "kb")
+    alone, paged = (kbase.store.document(r.doc_id) for r in ingest_paths(kbase, [found_alone, from_page]))
+    assert alone.title == "Introducing Integrated Care Systems: joining up local services to improve health outcomes"
+    assert alone.published == "2022-10-12"
+    assert alone.identifiers == {"hc_number": "655", "session": "2022-23",
+                                 "departments": "Department of Health & Social Care and NHS England"}
+    assert paged.title == "Health and social care integration (as the report page titles it)"
+    assert paged.published == "2017-02-08"
+    assert paged.identifiers == {"hc_number": "1011", "session": "2016-17", "departments":
+                                 "Department of Health, Department for Communities and Local Government and NHS England"}
+    release(kbase)

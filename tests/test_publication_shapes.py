@@ -10,6 +10,7 @@ import pytest
 
 from nlp.cover import read_cover
 from nlp.labels import canonical, expand_labels, link
+from nlp.models import SourceDocument
 from nlp.recommendations import find_recommendations
 from nlp.responses import find_responses
 from nlp.stance import answer_stance
@@ -62,6 +63,26 @@ def test_nao_summary_recommendations_are_lettered_and_the_value_for_money_conclu
     assert "NHS England should" in found[2].raw  # the lead names who is asked to act
     assert not any("value for money" in r.text for r in found)
     assert read_cover(loaded("nao_report", tmp_path))["publisher"] == "National Audit Office"
+
+
+def test_nao_cover_gives_departments_title_paper_number_session_and_date(tmp_path):
+    # 'Report by the Comptroller and Auditor General / <departments> / <title> / HC 230 SESSION 2024-25 5 MARCH 2025'
+    cover = read_cover(loaded("nao_report", tmp_path))
+    assert cover["identifiers"] == {"hc_number": "230", "session": "2024-25",
+                                    "departments": "Department of Health and Social Care, NHS England"}
+    assert cover["title"] == "Managing hospital equipment" and cover["published"] == "2025-03-05"
+
+
+def test_nao_cover_with_its_date_on_a_line_of_its_own_and_one_department():
+    cover = read_cover(SourceDocument(
+        path="equipment-plan.pdf", format="pdf", paged=True,
+        pages=["Report by the Comptroller and Auditor General\nCabinet Office\nThe Equipment Plan\n"
+               "HC 42 SESSION 2019–20\n15 January 2020\n"]))
+    assert cover["identifiers"] == {"hc_number": "42", "session": "2019-20", "departments": "Cabinet Office"}
+    assert cover["title"] == "The Equipment Plan" and cover["published"] == "2020-01-15"
+    annual = read_cover(SourceDocument(path="a.pdf", format="pdf", paged=True,
+                                       pages=["National Audit Office\nAnnual report and accounts 2019-20\n"]))
+    assert "title" not in annual and "departments" not in annual.get("identifiers", {})
 
 
 def test_lords_closing_chapter_mixes_conclusions_and_recommendations(tmp_path):

@@ -1,17 +1,15 @@
 """National Audit Office: report listings → report pages → PDFs under /wp-content/uploads/.
 
 The report page states the HC number, session and publication date, so they are read there
-and carried to each PDF it links; the PDF's cover page ('Report by the Comptroller and
-Auditor General', departments, title, 'HC <n> SESSION <yyyy–yy> <date>') fills whatever
-the page left out, and names the departments audited.
+and carried to each PDF it links. The PDF's cover page ('Report by the Comptroller and
+Auditor General', departments, title, 'HC <n> SESSION <yyyy–yy> <date>') is read once, at
+ingest, by ``nlp.cover``: it fills what the page left out and names the departments audited.
 """
 from __future__ import annotations
 
 import re
 from urllib.parse import quote_plus, urlsplit
 
-from crawler.checks import claims_pdf
-from crawler.cover import first_page_text, read_cover
 from crawler.scope import parse_date, parse_session
 from crawler.source_spider import SourceSpider, referrer_of, text_of
 
@@ -88,22 +86,3 @@ class NaoSpider(SourceSpider):
                 doc_type=doc_type,
                 identifiers=identifiers,
             )
-
-    def parse_file(self, response, expect: str, doc: dict):
-        for item in super().parse_file(response, expect, doc):
-            if "body" in item.fields and claims_pdf(item["url"], item.get("content_type")):
-                with_cover(item, read_cover(first_page_text(item["body"])))
-            yield item
-
-
-def with_cover(item, cover: dict) -> None:
-    """Fill an item's gaps from its cover page; what the report page said stands."""
-    identifiers = dict(item.get("identifiers") or {})
-    for key in ("hc_number", "session", "departments"):
-        if cover.get(key) and not identifiers.get(key):
-            identifiers[key] = cover[key]
-    item["identifiers"] = identifiers
-    if cover.get("published") and not item.get("published"):
-        item["published"] = cover["published"]
-    if cover.get("title") and not item.get("title"):
-        item["title"] = cover["title"]
