@@ -6,7 +6,7 @@ tests build their own instance instead of patching globals.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -28,15 +28,14 @@ class Settings:
     # torch threads for embedding batches (0: torch's default, one per core). Queries of a few
     # texts always use one thread: on a busy machine two threads made one query 20-40x slower.
     embed_threads: int = 0
-    recurrence_threshold: float = 0.68  # pair score (kb.claims), not a bare cosine
-    finding_threshold: float = 0.68
+    recurrence_threshold: float = 0.68  # pair score (kb.analysis.claims), not a bare cosine
+    finding_threshold: float = 0.68  # the same score, for findings (barrier sentences)
     host: str = "127.0.0.1"
     port: int = 5000
     # Caps that keep one hostile file from exhausting memory or time: any file, and files
     # whose whole text is read and segmented at once (everything but PDF, read page by page).
     max_file_bytes: int = 500 * 1000 * 1000
     max_text_bytes: int = 20 * 1000 * 1000
-    extra: dict = field(default_factory=dict)
 
     @property
     def sqlite_path(self) -> Path:

@@ -6,7 +6,7 @@ the topic: the rarer words and phrases they share ("NHS number", "pooled budgets
 discharge"), whether they point the same way ("shortage of nurses" is not "surplus of
 nurses", "admissions rose" is not "admissions fell"), and, for findings, whether the barrier
 classifier put them under a common theme. ``PairScorer`` turns those into one score that the
-grouping in ``kb.recurrence`` thresholds; ``describe`` explains a group in words.
+grouping in ``kb.analysis.recurrence`` thresholds; ``describe`` explains a group in words.
 """
 from __future__ import annotations
 
@@ -43,8 +43,8 @@ WORD = re.compile(r"[a-z][a-z'-]{2,}")
 # First two letters of every direction word (UP and DOWN): other words skip the regexes.
 DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi".split())
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.json"
-CLAIM_BONUS = 0.15
-SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point  # two sentences making one of the known recurring claims (kb/data/claims.json)
+CLAIM_BONUS = 0.15  # two sentences making one of the known recurring claims (kb/data/claims.json)
+SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point
 
 
 @lru_cache(maxsize=None)

@@ -2,10 +2,10 @@
 publications and years.
 
 Candidate pairs come from the vectors (block by block, in C: no Python loop over the n² pairs)
-and from the known recurring claims of ``kb/data/claims.json``; ``kb.claims.PairScorer`` scores
+and from the known recurring claims of ``kb/data/claims.json``; ``kb.analysis.claims.PairScorer`` scores
 each candidate beyond cosine; average linkage with a coherence check clusters them. Renditions
-of one publication (``kb.renditions``) and a response quoting its report never count, and
-``kb.backrefs`` links documents that say they repeat an earlier one.
+of one publication (``kb.store.renditions``) and a response quoting its report never count, and
+``kb.analysis.backrefs`` links documents that say they repeat an earlier one.
 """
 from __future__ import annotations
 
@@ -139,7 +139,7 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
     """Cluster items that make the same point in different publications.
 
     Candidate pairs come from the vectors (cosine ≥ ``floor``); each is scored by
-    ``kb.claims.PairScorer`` (rare shared terms, direction, theme) and kept when the score
+    ``kb.analysis.claims.PairScorer`` (rare shared terms, direction, theme) and kept when the score
     reaches ``threshold``; pairs making one known claim (``kb/data/claims.json``) are compared
     even below the cosine floor. Kept pairs are merged strongest first, and two clusters join
     only when, across them, the mean pair score stays within ``AVERAGE_SLACK`` of the

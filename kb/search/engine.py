@@ -112,7 +112,7 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     if mode in ("hybrid", "dense"):
         rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
     fused = rrf(rankings)
-    # Renditions of one publication (kb.renditions) show as one: fetch a margin, keep the
+    # Renditions of one publication (kb.store.renditions) show as one: fetch a margin, keep the
     # passages of each publication's best-ranked rendition, name the others on its hits.
     top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k * 2]
     return one_per_publication(kbase.store.conn, _hits(kbase.store.conn, top, parsed))[:k]

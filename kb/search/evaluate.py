@@ -131,7 +131,7 @@ def evaluate_search(kbase: KnowledgeBase, judgements_path: str | Path, root: str
             shown = document_ranking(kbase, j.query, mode, k)
             # Judged keys are paths; a path not in the knowledge base keeps its path as key so
             # it still enters the ideal ranking but can never be retrieved. Renditions of one
-            # publication (kb.renditions) are one result: search shows one, naming the others.
+            # publication (kb.store.renditions) are one result: search shows one, naming the others.
             keyed: dict[str, int] = {}
             for path, g in j.relevant.items():
                 key = publication.get(doc_for[path], doc_for[path]) if path in doc_for else "missing:" + path

@@ -179,8 +179,8 @@ MIGRATIONS: dict[int, str] = {
     5: """
     CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
     """,
-    # Renditions (kb.renditions), explicit back-references (kb.backrefs) and the words a
-    # recurrence group shows for itself (kb.recurrence).
+    # Renditions (kb.store.renditions), explicit back-references (kb.analysis.backrefs) and the words a
+    # recurrence group shows for itself (kb.analysis.recurrence).
     6: """
     ALTER TABLE documents ADD COLUMN publication_id TEXT;
     CREATE INDEX documents_publication ON documents(publication_id);
@@ -242,7 +242,7 @@ class DocumentRow:
     content_type: str | None
     raw_path: str | None
     ingested_at: str
-    publication_id: str | None = None  # shared by renditions of one publication (kb.renditions)
+    publication_id: str | None = None  # shared by renditions of one publication (kb.store.renditions)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "DocumentRow":
