@@ -84,7 +84,7 @@ class ExtractedDocument:
     funding: list[Funding] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
     publisher: str | None = None  # read from the cover ('House of Commons Health and Social Care Committee')
-    identifiers: dict = field(default_factory=dict)  # hc_number, hl_paper, command_paper_number, session
+    identifiers: dict = field(default_factory=dict)  # hc_number, hl_paper, command_paper_number, session, departments (NAO)
     doc_type: str | None = None  # committee_report | government_response, when the cover says
 
     def to_json(self) -> dict:
