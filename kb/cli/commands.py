@@ -25,7 +25,7 @@ def _progress(result, n, total) -> None:
     err(line)
 
 
-@command("crawl", help="crawl the publishers' sites and ingest what is new")
+@command("crawl", help="crawl the publishers' sites and ingest what is new", writes=True)
 @click.option("--source", type=click.Choice([*SOURCES, "all"]), default="all")
 @click.option("--base-url", help="replace every publisher's host with this URL (fixtures, the demo site)")
 @click.option("--since", type=IsoDate(), help="only documents published on or after YYYY-MM-DD")
@@ -69,7 +69,7 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
     return 1 if result.failed else 0
 
 
-@command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)")
+@command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)", writes=True)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def ingest(run: Run, paths: tuple[str, ...]) -> int:
     from kb.index.ingest import IngestResult, ingest_paths, now_iso, summarise
@@ -205,7 +205,7 @@ def failures(run: Run) -> int:
     return 0
 
 
-@command("reindex", help="rebuild Chroma and the recurrence groups from SQLite")
+@command("reindex", help="rebuild Chroma and the recurrence groups from SQLite", writes=True)
 def reindex(run: Run) -> int:
     from kb.index.maintenance import reindex as rebuild
 
@@ -214,7 +214,7 @@ def reindex(run: Run) -> int:
     return 0
 
 
-@command("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors")
+@command("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors", writes=True)
 @click.option("--check", is_flag=True, help="report only, repair nothing")
 def doctor(run: Run, check: bool) -> int:
     from kb.index.maintenance import doctor as examine
@@ -239,7 +239,7 @@ def export(run: Run, path: str) -> int:
     return 0
 
 
-@command("import", help="restore an archive made by `kb export` into an empty $KB_HOME")
+@command("import", help="restore an archive made by `kb export` into an empty $KB_HOME", writes=True)
 @click.argument("path", metavar="PATH")
 def import_(run: Run, path: str) -> int:
     from kb.index.backup import BackupError, import_kb
