@@ -88,6 +88,10 @@ def get_kb() -> KnowledgeBase:
         raise NoKnowledgeBase(
             f"There is no knowledge base in {kbase.settings.home.name!r} yet. "
             "Build one with `kb demo --no-serve` or `kb ingest PATH`, then reload this page.")
+    try:  # another process (kb ingest, kb crawl) may have finished writing: see its vectors
+        kbase.follow_writers()
+    except Exception:  # never a 500 for this: the previous view keeps answering; logged, retried next request
+        log.warning("could not reopen the vector store after another process wrote", exc_info=True)
     return kbase
 
 

@@ -58,3 +58,22 @@ def write_lock(home: Path, what: str, say: Callable[[str], None] | None = None,
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
+
+
+def writer_active(home: Path) -> str | None:
+    """Who holds the write lock now (``pid … (kb ingest)``), or None: what a long-lived reader
+    asks before it reopens its view of the vectors, so it never reads a half-written state."""
+    path = home / LOCK_NAME
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _holder(path)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
