@@ -50,7 +50,7 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
         overrides["REFRAIN_TOPIC"] = str(Path(topic).resolve())
     result = run_crawl(run.settings.home, list(SOURCES) if source == "all" else [source], base_url=base_url,
                        since=since, overrides=overrides, resume=not restart)
-    report = {"stored": len(result.stored), "failed": result.failed, "counts": result.counts,
+    report = {"stored": len(result.stored), "failed": result.failed, "refused": result.refused, "counts": result.counts,
               "resumed": result.resumed, "interrupted": result.interrupted, "log": result.log}
     if not no_ingest:
         report.update(ingest_crawled(KnowledgeBase(run.settings), result.stored_paths(), progress=_progress))
@@ -58,6 +58,8 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
     def human() -> None:
         for failure in result.failed:
             err(f"failed: {failure['url']}: {failure['reason']}")
+        for refusal in result.refused:
+            err(f"refused: {refusal['url']}: {refusal['reason']}")
         err("crawl: " + ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()))
         if "ingest" in report:
             err("ingest: " + ", ".join(f"{n} {status}" for status, n in report["ingest"].items()))
@@ -66,7 +68,9 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
     if result.interrupted:
         err(f"kb crawl: interrupted ({', '.join(result.interrupted)}); run the same command again to continue")
         return 130
-    return 1 if result.failed else 0
+    # Refusals alone (robots.txt keeping us out of a folder) are the publisher's wish, not an
+    # error; a crawl that robots.txt kept from storing anything at all is one.
+    return 1 if result.failed or (result.refused and not result.stored) else 0
 
 
 @command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)", writes=True)
