@@ -10,12 +10,13 @@ import re
 
 from flask import Blueprint, abort, jsonify, request
 
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, iter_funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
+from webapp.params import check_part, parse_part
 from webapp.params import (ParamError, paginate, parse_format, parse_funding, parse_kind, parse_min_years,
                            parse_search, parse_theme)
 
@@ -99,9 +100,10 @@ def lifecycle():
 def funding():
     fmt = parse_format(request.args)
     query, page, k = parse_funding(request.args)
+    if fmt == "csv":  # streamed from the cursor: any number of figures, one chunk in memory
+        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS,
+                                   csvout.funding_rows(iter_funding_figures(get_kb().store, query)))
     figures = funding_figures(get_kb().store, query)
-    if fmt == "csv":
-        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS, csvout.funding_rows(figures))
     shown = paginate(figures, page, k)
     return jsonify({
         "total": shown.total,
@@ -119,9 +121,11 @@ def funding():
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = documents.document_detail(get_kb().store, doc_id)
+    part = parse_part(request.args)
+    detail = documents.document_detail(get_kb().store, doc_id, part=part)
     if detail is None:
         abort(404, description=f"no document with id {doc_id[:64]!r}")
+    check_part(part, detail["document"]["parts"])
     return jsonify(detail["document"])
 
 

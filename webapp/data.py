@@ -64,7 +64,7 @@ def by_page(detail: dict) -> list[dict]:
 
     def section(page: int | None) -> dict:
         if page not in sections:
-            sections[page] = {"page": page, "text": None, "barriers": [], "recommendations": [],
+            sections[page] = {"page": page, "text": None, "truncated": False, "barriers": [], "recommendations": [],
                               "funding": [], "responses": []}
         return sections[page]
 
@@ -73,8 +73,9 @@ def by_page(detail: dict) -> list[dict]:
         for item in doc[kind]:
             section(item["page"] if paged else None)[kind].append(item)
     for row in detail["page_texts"]:
-        section(row["page"] if paged else None)["text"] = row["text"] if paged else (
-            "\n\n".join(r["text"] for r in detail["page_texts"]))
+        target = section(row["page"] if paged else None)
+        target["text"] = row["text"] if paged else "\n\n".join(r["text"] for r in detail["page_texts"])
+        target["truncated"] = target["truncated"] or row.get("truncated", False)
     return sorted(sections.values(), key=lambda s: (s["page"] is not None, s["page"] or 0))
 
 

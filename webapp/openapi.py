@@ -114,9 +114,13 @@ def openapi_document() -> dict:
                                                     "maximum": FUNDING_PER_PAGE_MAX, "default": 50}),
                 _format("every matching figure (not one page)"),
             ], _ok("`{total, page, pages, k, sort, order, filters, by_year, results}`", OBJECT, csv=True)),
-            "/api/documents/{doc_id}": _get("A document's metadata and every item extracted from it", [
+            "/api/documents/{doc_id}": _get("A document's metadata and the items extracted from it, "
+                                            "200 of each kind per part", [
                 _param("doc_id", "A document id.", {"type": "string"}, where="path"),
-            ], _ok("The document with `barriers`, `recommendations`, `funding`, `responses`", OBJECT),
+                _param("part", "Which part of the items (default 1); `parts` and `totals` say how many.",
+                       {"type": "integer", "minimum": 1, "default": 1}),
+            ], _ok("The document with `barriers`, `recommendations`, `funding`, `responses` (this part), "
+                   "`totals`, `part`, `parts`, `per_part`", OBJECT),
                 not_found=True),
             "/api/stats": _get("Counts of what the knowledge base holds", [],
                                _ok("The `kb stats --json` object", OBJECT)),

@@ -278,3 +278,18 @@ def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **chan
     defaults = {"sort": "amount", "order": "desc" if pairs["sort"] == "amount" else "asc",
                 "k": FUNDING_PER_PAGE_DEFAULT, "page": 1}
     return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
+
+
+def parse_part(args: Mapping[str, str]) -> int:
+    """``?part=N`` of a document page: which ``ITEMS_PER_PART`` items of each kind to show."""
+    errors: list[tuple[str, str]] = []
+    part = _int(args, "part", 1, 1, 1_000_000, errors, "Part")
+    if errors:
+        raise ParamError(errors)
+    return part
+
+
+def check_part(part: int, parts: int) -> None:
+    if part > parts:
+        raise ParamError([("part", f"There is no part {part}: this document has {parts} "
+                                   f"part{'' if parts == 1 else 's'}.")])

@@ -14,6 +14,7 @@ from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import data, get_kb
 from webapp.charts import bar_chart
+from webapp.params import check_part, parse_part
 from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
                            parse_min_years, parse_page, parse_search, parse_theme)
 from webapp.present import human_date, money, type_name
@@ -48,10 +49,12 @@ bp.add_url_rule("/", "index", search)
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = documents.document_detail(get_kb().store, doc_id)
+    part = parse_part(request.args)
+    detail = documents.document_detail(get_kb().store, doc_id, part=part)
     if detail is None:
         abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
+    check_part(part, detail["document"]["parts"])
     return render_template("document.html", doc=detail["document"], sections=data.by_page(detail))
 
 

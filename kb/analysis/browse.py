@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterator, Iterable
 
 from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.engine import Filters
@@ -139,6 +139,12 @@ class FundingQuery:
 
 def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[dict]:
     """Every funding figure matching ``query``, sorted (ties broken by year, then id)."""
+    return list(iter_funding_figures(store, query))
+
+
+def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> Iterator[dict]:
+    """``funding_figures`` one at a time, for a streamed download (hundreds of thousands of
+    figures never sit in memory at once)."""
     if query.sort not in FUNDING_SORTS:
         raise ValueError(f"unknown sort {query.sort!r}; expected one of {', '.join(FUNDING_SORTS)}")
     direction = "DESC" if query.order == "desc" else "ASC"
@@ -149,7 +155,8 @@ def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[
             FROM funding f JOIN documents d ON d.id = f.doc_id
             WHERE {where}
             ORDER BY {_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id""", args)
-    return [dict(r, per_unit=bool(r["per_unit"])) for r in rows]
+    for r in rows:
+        yield dict(r, per_unit=bool(r["per_unit"]))
 
 
 def funding_by_year(figures: Iterable[dict]) -> list[dict]:

@@ -20,38 +20,54 @@ def doc_types(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def document_detail(store: Store, doc_id: str) -> dict | None:
-    """A document's metadata and every item extracted from it, or None if there is no such id."""
+# Items of each kind shown on one part of a document page (and its API): a hostile document
+# with 357,142 funding figures once made one page 532 MB of HTML. Page texts are capped too.
+ITEMS_PER_PART = 200
+PAGE_TEXT_MAX = 200_000
+
+_ITEM_QUERIES = {
+    "barriers": "SELECT id, theme, themes, sentence, page, score FROM barriers WHERE doc_id = ? ORDER BY page, id",
+    "recommendations": "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations "
+                       "WHERE doc_id = ? ORDER BY seq",
+    "funding": "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
+               "WHERE doc_id = ? ORDER BY page, id",
+    "responses": "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
+                 "ORDER BY page, id",
+}
+
+
+def document_detail(store: Store, doc_id: str, part: int = 1, per_part: int = ITEMS_PER_PART) -> dict | None:
+    """A document's metadata and part ``part`` of what was extracted from it (``per_part`` items
+    of each kind; ``totals`` and ``parts`` say how much there is), or None if there is no such id.
+    Page texts come with the pages this part's items are on (all pages on part 1), each capped
+    at ``PAGE_TEXT_MAX`` characters: memory and response size are bounded whatever the document."""
     doc = store.document(doc_id)
     if doc is None:
         return None
     conn = store.conn
-    barriers = []
-    for r in conn.execute("SELECT id, theme, themes, sentence, page, score FROM barriers WHERE doc_id = ? "
-                          "ORDER BY page, id", (doc_id,)):
-        item = dict(r)
+    totals = {kind: conn.execute(f"SELECT COUNT(*) FROM {kind} WHERE doc_id = ?", (doc_id,)).fetchone()[0]
+              for kind in _ITEM_QUERIES}
+    parts = max(1, *(-(-n // per_part) for n in totals.values()))
+    offset = (max(part, 1) - 1) * per_part
+    items = {kind: [dict(r) for r in conn.execute(f"{sql} LIMIT ? OFFSET ?", (doc_id, per_part, offset))]
+             for kind, sql in _ITEM_QUERIES.items()}
+    for item in items["barriers"]:
         try:
             item["themes"] = json.loads(item["themes"] or "[]")
         except json.JSONDecodeError:
             item["themes"] = []
         item["themes"] = item["themes"] or [item["theme"]]
-        barriers.append(item)
-    recommendations = [dict(r) for r in conn.execute(
-        "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
-        "ORDER BY seq", (doc_id,))]
-    funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
-        "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
-        "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
-    responses = [dict(r) for r in conn.execute(
-        "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
-        "ORDER BY page, id", (doc_id,))]
-    pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
-                                           (doc_id,))]
+    for item in items["funding"]:
+        item["per_unit"] = bool(item["per_unit"])
+    wanted = {i["page"] for kind in items.values() for i in kind}
+    pages = [{"page": r["page"], "text": r["text"], "truncated": bool(r["truncated"])} for r in conn.execute(
+        "SELECT page, substr(text, 1, ?) AS text, length(text) > ? AS truncated FROM pages WHERE doc_id = ? "
+        "ORDER BY page", (PAGE_TEXT_MAX, PAGE_TEXT_MAX, doc_id)) if part == 1 or r["page"] in wanted]
     data = {
         "id": doc.id, "title": doc.title, "url": doc.url, "source": doc.source, "published": doc.published,
         "year": doc.year, "doc_type": doc.doc_type, "publisher": doc.publisher, "format": doc.format,
         "pages": doc.pages, "identifiers": doc.identifiers, "ingested_at": doc.ingested_at,
-        "barriers": barriers, "recommendations": recommendations, "funding": funding, "responses": responses,
+        **items, "totals": totals, "part": part, "parts": parts, "per_part": per_part,
     }
     return {"document": data, "page_texts": pages}
 
