@@ -10,14 +10,14 @@ import re
 
 from flask import Blueprint, abort, jsonify, request
 
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, iter_funding_figures
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_slice, iter_funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
-from webapp.params import check_part, parse_part
-from webapp.params import (ParamError, paginate, parse_format, parse_funding, parse_kind, parse_min_years,
+from webapp.params import Page, check_page, check_part, parse_part
+from webapp.params import (ParamError, parse_format, parse_funding, parse_kind, parse_min_years,
                            parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
@@ -103,8 +103,9 @@ def funding():
     if fmt == "csv":  # streamed from the cursor: any number of figures, one chunk in memory
         return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS,
                                    csvout.funding_rows(iter_funding_figures(get_kb().store, query)))
-    figures = funding_figures(get_kb().store, query)
-    shown = paginate(figures, page, k)
+    total, items, by_year = funding_slice(get_kb().store, query, (page - 1) * k, k)
+    shown = Page(items, page, -(-total // k), total, k)
+    check_page(page, shown.pages)
     return jsonify({
         "total": shown.total,
         "page": page,
@@ -114,7 +115,7 @@ def funding():
         "order": query.order,
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
-        "by_year": funding_by_year(figures),
+        "by_year": by_year,
         "results": shown.items,
     })
 

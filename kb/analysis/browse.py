@@ -159,6 +159,28 @@ def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> 
         yield dict(r, per_unit=bool(r["per_unit"]))
 
 
+def funding_slice(store: Store, query: FundingQuery, offset: int, limit: int) -> tuple[int, list[dict], list[dict]]:
+    """(how many figures match, ``limit`` of them from ``offset`` in ``query``'s order, totals
+    by year of all of them): one page of figures without holding every figure in memory
+    (357,142 figures of one hostile document once took the server to 1.7 GB)."""
+    where, args = query.where()
+    total = store.conn.execute(
+        f"SELECT COUNT(*) FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}", args).fetchone()[0]
+    figures = iter_funding_figures(store, query)
+    page = []
+    for n, figure in enumerate(figures):  # the same order as funding_figures, so the same pages
+        if n >= offset + limit:
+            break
+        if n >= offset:
+            page.append(figure)
+    figures.close()
+    direction = "DESC" if query.order == "desc" else "ASC"
+    years = ({"year": r[0], "per_unit": r[1], "amount_gbp": r[2]} for r in store.conn.execute(
+        f"""SELECT d.year, f.per_unit, f.amount_gbp FROM funding f JOIN documents d ON d.id = f.doc_id
+            WHERE {where} ORDER BY {_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id""", args))
+    return total, page, funding_by_year(years)
+
+
 def funding_by_year(figures: Iterable[dict]) -> list[dict]:
     """Totals and counts per document year of ``figures`` (per-unit amounts, like '£3,000 per
     person', are counted but not added up); every year between the first and last appears."""
