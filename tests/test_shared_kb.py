@@ -128,3 +128,31 @@ def test_doctor_finds_and_mends_damaged_vectors_of_one_document(tmp_path, inboxe
         "chroma": passages["sqlite"], "missing": 0, "orphans": 0, "unreadable": 0, "mismatched": 0}
     assert json.loads(run_kb(home, "doctor", "--check", "--json").stdout)["healthy"] is True
     assert doc_id in dense_documents(home, query)
+
+
+def test_a_document_stored_before_the_disk_filled_is_reported_stored_not_failed(tmp_path, inboxes, monkeypatch):
+    """The disk fills between the SQLite commit and the Chroma writes (the instant SIGKILL tests
+    also stop at): the document is stored, so it is reported new, with what it still owes, and
+    never appears in `kb failures`; the next run writes its vectors."""
+    import errno
+
+    import kb.index.ingest as ingest
+
+    kbase = open_kb(tmp_path / "kb")
+    real = ingest.write_documents
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ingest, "write_documents", disk_full)
+    results = ingest.ingest_paths(kbase, [inboxes["a"]], regroup=False)
+    assert [r.status for r in results] == ["new"] * 3
+    assert all("stored, but its vectors are still owed" in r.reason for r in results)
+    assert kbase.store.failures() == []
+    assert doctor(kbase, repair=False)["pending"]["documents"] == 3
+    monkeypatch.setattr(ingest, "write_documents", real)
+    again = ingest.ingest_paths(kbase, [inboxes["a"]])
+    assert [r.status for r in again] == ["unchanged"] * 3
+    report = doctor(kbase, repair=False)
+    assert report["healthy"] is True, report
+    kbase.close()
