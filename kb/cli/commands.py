@@ -244,7 +244,7 @@ def export(run: Run, path: str) -> int:
     return 0
 
 
-@command("import", help="restore an archive made by `kb export` into an empty $KB_HOME", writes=True)
+@command("import", help="restore an archive made by `kb export` into an empty $KB_HOME")
 @click.argument("path", metavar="PATH")
 def import_(run: Run, path: str) -> int:
     from kb.index.backup import BackupError, import_kb

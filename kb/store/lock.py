@@ -3,7 +3,7 @@
 Two ``kb ingest`` runs into one knowledge base at once lost every vector of a document: embedded
 Chroma allows one writing process (its SQLite and HNSW files are not shared safely), and SQLite
 alone would interleave two runs' notes of owed work. So every command that writes (ingest, crawl,
-reindex, doctor, import, demo) holds this lock for its whole run; a second one waits, saying on
+reindex, doctor) holds this lock for its whole run; a second one waits, saying on
 stderr who it waits for. ``fcntl.flock`` is released by the kernel when the holder dies, even by
 SIGKILL, so a killed run never leaves a stale lock behind.
 """
