@@ -142,19 +142,24 @@ def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[
     return list(iter_funding_figures(store, query))
 
 
-def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> Iterator[dict]:
+def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery(), offset: int = 0,
+                         limit: int = -1) -> Iterator[dict]:
     """``funding_figures`` one at a time, for a streamed download (hundreds of thousands of
-    figures never sit in memory at once)."""
+    figures never sit in memory at once); ``offset``/``limit`` for one page. The order is
+    found on ids alone, then the few rows wanted are read, so SQLite never sorts sentences."""
     if query.sort not in FUNDING_SORTS:
         raise ValueError(f"unknown sort {query.sort!r}; expected one of {', '.join(FUNDING_SORTS)}")
     direction = "DESC" if query.order == "desc" else "ASC"
     where, args = query.where()
+    order = f"{_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id"
     rows = store.conn.execute(
-        f"""SELECT f.id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.per_unit, f.sentence, f.page,
+        f"""WITH chosen AS (SELECT f.id AS fid, ROW_NUMBER() OVER (ORDER BY {order}) AS n
+                            FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}
+                            ORDER BY n LIMIT ? OFFSET ?)
+            SELECT f.id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.per_unit, f.sentence, f.page,
                    f.doc_id, d.title, d.published, d.year, d.source, d.url, d.publisher
-            FROM funding f JOIN documents d ON d.id = f.doc_id
-            WHERE {where}
-            ORDER BY {_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id""", args)
+            FROM chosen JOIN funding f ON f.id = chosen.fid JOIN documents d ON d.id = f.doc_id
+            ORDER BY chosen.n""", [*args, limit, offset])
     for r in rows:
         yield dict(r, per_unit=bool(r["per_unit"]))
 
@@ -166,14 +171,7 @@ def funding_slice(store: Store, query: FundingQuery, offset: int, limit: int) ->
     where, args = query.where()
     total = store.conn.execute(
         f"SELECT COUNT(*) FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}", args).fetchone()[0]
-    figures = iter_funding_figures(store, query)
-    page = []
-    for n, figure in enumerate(figures):  # the same order as funding_figures, so the same pages
-        if n >= offset + limit:
-            break
-        if n >= offset:
-            page.append(figure)
-    figures.close()
+    page = list(iter_funding_figures(store, query, offset, limit))  # the same order as funding_figures
     direction = "DESC" if query.order == "desc" else "ASC"
     years = ({"year": r[0], "per_unit": r[1], "amount_gbp": r[2]} for r in store.conn.execute(
         f"""SELECT d.year, f.per_unit, f.amount_gbp FROM funding f JOIN documents d ON d.id = f.doc_id

@@ -36,6 +36,15 @@ _ITEM_QUERIES = {
 }
 
 
+def _part_sql(table: str, sql: str) -> str:
+    """``sql`` limited to one part, ordered on ids first: SQLite then sorts (page, id) pairs,
+    not whole rows (357,142 rows of 2,000-character sentences took seconds and 200 MB)."""
+    select, _, order = sql.partition(" ORDER BY ")
+    columns = select.split("SELECT ", 1)[1].split(f" FROM {table}")[0]
+    return (f"SELECT {columns} FROM {table} WHERE id IN (SELECT id FROM {table} WHERE doc_id = ? "
+            f"ORDER BY {order} LIMIT ? OFFSET ?) ORDER BY {order}")
+
+
 def document_detail(store: Store, doc_id: str, part: int = 1, per_part: int = ITEMS_PER_PART) -> dict | None:
     """A document's metadata and part ``part`` of what was extracted from it (``per_part`` items
     of each kind; ``totals`` and ``parts`` say how much there is), or None if there is no such id.
@@ -49,7 +58,7 @@ def document_detail(store: Store, doc_id: str, part: int = 1, per_part: int = IT
               for kind in _ITEM_QUERIES}
     parts = max(1, *(-(-n // per_part) for n in totals.values()))
     offset = (max(part, 1) - 1) * per_part
-    items = {kind: [dict(r) for r in conn.execute(f"{sql} LIMIT ? OFFSET ?", (doc_id, per_part, offset))]
+    items = {kind: [dict(r) for r in conn.execute(_part_sql(kind, sql), (doc_id, per_part, offset))]
              for kind, sql in _ITEM_QUERIES.items()}
     for item in items["barriers"]:
         try:
