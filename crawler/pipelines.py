@@ -20,7 +20,8 @@ from crawler.checks import body_problem
 from crawler.items import DocumentItem, FetchFailure
 from crawler.records import CrawledDocument
 from crawler.state import CrawlState, Fetched, state_path
-from crawler.store import ItemsLog, RawStore, extension_for
+from crawler.rawstore import RawStore
+from crawler.store import ItemsLog, extension_for
 
 log = logging.getLogger(__name__)
 # One line per document as the crawl goes: the live progress `kb crawl` shows on stderr.
@@ -35,9 +36,10 @@ def kb_home(settings) -> Path:
 
 class RawStorePipeline:
     def __init__(self, home: Path, items_log: Path | None = None, source: str | None = None):
-        self.store = RawStore(home)
+        self.home = Path(home).resolve()
+        self.store = RawStore.under(self.home)
         self.log = ItemsLog(items_log)
-        self.state = CrawlState(state_path(self.store.home))
+        self.state = CrawlState(state_path(self.home))
         self.counts: Counter = Counter({outcome: 0 for outcome in OUTCOMES})
         self.source = source
 

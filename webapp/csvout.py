@@ -12,6 +12,8 @@ from typing import Iterable
 
 from flask import Response
 
+from kb.analysis.models import FundingFigure
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -70,10 +72,10 @@ FUNDING_COLUMNS = ["amount_gbp", "mention", "per_unit", "subject", "period", "ki
                    "page", "source", "sentence", "url", "doc_id"]
 
 
-def funding_rows(figures):
+def funding_rows(figures: Iterable[FundingFigure]):
+    """One row per figure: the ``FUNDING_COLUMNS`` fields of each ``FundingFigure``."""
     for f in figures:
-        yield [f["amount_gbp"], f["mention"], f["per_unit"], f["subject"], f["period"], f["kind"], f["title"],
-               f["published"], f["year"], f["page"], f["source"], f["sentence"], f["url"], f["doc_id"]]
+        yield [getattr(f, column) for column in FUNDING_COLUMNS]
 
 
 RECURRENCE_COLUMNS = ["group_id", "kind", "label", "first_seen", "last_seen", "years", "occurrences",

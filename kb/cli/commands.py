@@ -15,7 +15,7 @@ import click
 from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err
 from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
-from kb.vocabulary import SOURCES, THEMES
+from kb.vocabulary import DOC_TYPE_EXAMPLES, RECURRENCE_KINDS, SOURCES, THEMES
 
 
 def _progress(result, n, total) -> None:
@@ -122,7 +122,7 @@ def extract(run: Run, path: str) -> int:
 @click.option("--source")
 @click.option("--from", "year_from", type=Year())
 @click.option("--to", "year_to", type=Year())
-@click.option("--type", "doc_type", help="document type, e.g. policy_paper")
+@click.option("--type", "doc_type", help=f"document type, e.g. {DOC_TYPE_EXAMPLES[-1]}")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
 def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
@@ -166,7 +166,7 @@ def _print_hits(hits) -> None:
 @command("recurrences", help="findings and recommendations that make the same point again, across documents and years")
 @click.option("--min-years", type=int, default=1,
               help="only groups made in at least N different years (default 1: every group, as /recurrences shows)")
-@click.option("--kind", type=click.Choice(["recommendation", "finding", "all"]), default="all",
+@click.option("--kind", type=click.Choice(RECURRENCE_KINDS), default="all",
               help="recommendations, findings (barrier sentences) or both")
 def recurrences(run: Run, min_years: int, kind: str) -> int:
     from kb.analysis.recurrence import recurrences as recurrence_groups
@@ -313,6 +313,16 @@ def eval_recurrence(run: Run, judged: str, root: str | None) -> int:
         return 2
     report = evaluate_recurrence(KnowledgeBase(run.settings).store, path, root)
     run.emit(report, lambda: sys.stdout.write(format_recurrence_report(report) + "\n"))
+    return 0
+
+
+@command("train-barriers", help="train the barrier classifier from the labelled sentences")
+@click.option("--data", help="labelled data folder (default nlp/data/barrier_training)")
+@click.option("--out", help="model file to write (default nlp/data/barrier_model.npz)")
+def train_barriers(run: Run, data: str | None, out: str | None) -> int:
+    from nlp.barrier_training import DATA_DIR, MODEL_PATH, train
+
+    train(Path(data) if data else DATA_DIR, Path(out) if out else MODEL_PATH)
     return 0
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kb.store.knowledge import KnowledgeBase
+from crawler.rawstore import RawStore
 from crawler.records import SIDECAR_SUFFIX, CrawledDocument, read_sidecar as crawled_sidecar
 from kb.index.passages import Passage, split_passages
 from kb.index.projection import write_documents
@@ -225,16 +226,10 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
-    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are, so the
-    knowledge base holds its own sources (the web app serves them; nothing points outside)."""
-    target = raw_dir / sha[:2] / (sha + (path.suffix.lower() if path.suffix.lower() in SUFFIXES else ""))
-    if target.exists() or path.resolve() == target.resolve():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are (the
+    same ``RawStore``), so the knowledge base holds its own sources (the web app serves them;
+    nothing points outside)."""
+    return RawStore(raw_dir).keep(data, path.suffix.lower() if path.suffix.lower() in SUFFIXES else "", sha)
 
 
 def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
@@ -281,11 +276,11 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
                    format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (doc_id, sha, url, meta.source or LOCAL_SOURCE, title, published, _year(published),
-             meta.doc_type or src.meta.get("document_type"),
-             meta.publisher or ", ".join(src.meta.get("organisations") or []) or None,
+             meta.doc_type or src.meta.get("document_type") or ex.doc_type,
+             meta.publisher or ", ".join(src.meta.get("organisations") or []) or ex.publisher,
              src.format, len(src.pages) if src.paged else None,
-             json.dumps(meta.identifiers or {}), meta.referrer,
-             meta.content_type, meta.path or str(path.resolve()), now_iso()),
+             json.dumps({**ex.identifiers, **{k: v for k, v in (meta.identifiers or {}).items() if v}}),
+             meta.referrer, meta.content_type, meta.path or str(path.resolve()), now_iso()),
         )
         _insert_extractions(conn, doc_id, src, passages, ex, rec_ids, finding_ids)
         # The notes of what this document owes Chroma and the links, committed with it.
@@ -329,8 +324,10 @@ def _insert_extractions(conn, doc_id: str, src: SourceDocument, passages: list[P
         [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
          for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
     conn.executemany(
-        "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
-        [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
+        """INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page, responder,
+               stance_evidence, implementation, quoted) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+        [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page, r.responder, r.stance_evidence,
+          r.implementation, r.quoted) for r in ex.responses])
     conn.executemany(
         """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
            VALUES (?,?,?,?,?,?,?,?,?)""",

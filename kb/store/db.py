@@ -17,7 +17,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
 
 # Migration 1 creates a ``crawl_runs`` table that nothing ever wrote: crawls are recorded in
 # ``<home>/crawl/*.jsonl`` (see ``kb.analysis.documents.last_crawl_log``). It stays, as shipped.
@@ -205,14 +204,31 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE recurrence_groups ADD COLUMN key_phrases TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE recurrence_groups ADD COLUMN why TEXT NOT NULL DEFAULT '';
     """,
+    # A response may answer several recommendations ('8.12, 8.13'); responses.recommendation_id
+    # keeps the first for older readers, response_links holds them all.
+    7: """
+    ALTER TABLE responses ADD COLUMN responder TEXT;
+    ALTER TABLE responses ADD COLUMN stance_evidence TEXT;
+    ALTER TABLE responses ADD COLUMN implementation TEXT;
+    ALTER TABLE responses ADD COLUMN quoted TEXT;
+    CREATE TABLE response_links (
+        response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+        recommendation_id TEXT NOT NULL,
+        link_method TEXT,
+        link_score REAL,
+        PRIMARY KEY (response_id, recommendation_id)
+    );
+    CREATE INDEX response_links_recommendation ON response_links(recommendation_id);
+    """,
     # A document's items, one part at a time (kb.analysis.documents): counted and ordered from
     # these indexes, never by scanning every sentence (a hostile document has 357,142 figures).
-    7: """
+    8: """
     CREATE INDEX IF NOT EXISTS funding_doc_page ON funding(doc_id, page, id);
     CREATE INDEX IF NOT EXISTS barriers_doc_page ON barriers(doc_id, page, id);
     CREATE INDEX IF NOT EXISTS responses_doc_page ON responses(doc_id, page, id);
     """,
 }
+SCHEMA_VERSION = max(MIGRATIONS)  # the newest migration: an archive from a newer Refrain is refused
 
 
 @dataclass
