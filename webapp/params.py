@@ -84,7 +84,7 @@ DOC_TYPE_PARAM = Param("type", f"Only documents of this type (e.g. {', '.join(DO
 PAGE = Param("page", "Page of results, from 1; past the last page is a 400.", type="integer", label="Page",
              minimum=1, maximum=MAX_PAGE, default=1)
 PART = Param("part", "Which part of a document's items (200 of each kind per part), from 1; past the last "
-             "is a 400.", type="integer", label="Part", minimum=1, default=1)
+             "is a 400.", type="integer", label="Part", minimum=1, maximum=10_000_000, default=1)
 FORMAT = Param("format", "`csv` downloads the data as CSV (cells that could run as a spreadsheet formula start "
                          "with an apostrophe).", enum=FORMATS, default="json")
 MIN_YEARS = Param("min_years", "Only groups made in at least this many different years.", type="integer",
