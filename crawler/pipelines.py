@@ -60,9 +60,16 @@ class RawStorePipeline:
             progress.info("%s done: %s", self.source or "crawl", self.summary())
 
     def summary(self) -> str:
-        return ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES)
+        shown = [*OUTCOMES, "refused"] if self.counts["refused"] else OUTCOMES
+        return ", ".join(f"{self.counts[o]} {o}" for o in shown)
 
     def process_item(self, item):
+        if isinstance(item, FetchFailure) and item.get("refused"):
+            self.counts["refused"] += 1
+            log.warning("refused: %s (%s)", item["url"], item["reason"])
+            self.log.write({"status": "refused", "url": item["url"], "source": item["source"],
+                            "reason": item["reason"], "referrer": item.get("referrer")})
+            raise DropItem(f"refused: {item['reason']} <{item['url']}>", log_level="DEBUG")
         if isinstance(item, FetchFailure):
             self._failed(item["url"], item["source"], item["reason"], item.get("referrer"))
             raise DropItem(f"fetch failed: {item['reason']} <{item['url']}>", log_level="DEBUG")

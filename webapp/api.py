@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_slice, iter_funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
-from webapp.params import (is_group_id, paginate, parse_format, parse_funding, parse_kind, parse_lifecycle,
+from webapp.params import Page, check_page, check_part, parse_part
+from webapp.params import (is_group_id, parse_format, parse_funding, parse_kind, parse_lifecycle,
                            parse_min_years, parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
@@ -86,10 +87,12 @@ def lifecycle():
 def funding():
     fmt = parse_format(request.args)
     query, page, k = parse_funding(request.args)
-    figures = funding_figures(get_kb().store, query)
-    if fmt == "csv":
-        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS, csvout.funding_rows(figures))
-    shown = paginate(figures, page, k)
+    if fmt == "csv":  # streamed from the cursor: any number of figures, one chunk in memory
+        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS,
+                                   csvout.funding_rows(iter_funding_figures(get_kb().store, query)))
+    total, items, by_year = funding_slice(get_kb().store, query, (page - 1) * k, k)
+    shown = Page(items, page, -(-total // k), total, k)
+    check_page(page, shown.pages)
     return jsonify({
         "total": shown.total,
         "page": page,
@@ -99,16 +102,18 @@ def funding():
         "order": query.order,
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
-        "by_year": [y.to_json() for y in funding_by_year(figures)],
+        "by_year": [y.to_json() for y in by_year],
         "results": [f.to_json() for f in shown.items],
     })
 
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = documents.document_detail(get_kb().store, doc_id)
+    part = parse_part(request.args)
+    detail = documents.document_detail(get_kb().store, doc_id, part=part)
     if detail is None:
         abort(404, description=f"no document with id {doc_id[:64]!r}")
+    check_part(part, detail.parts)
     return jsonify(detail.to_json())
 
 

@@ -73,8 +73,9 @@ def by_page(doc: DocumentDetail) -> list[dict]:
         for item in getattr(doc, kind):
             section(item.page if paged else None)[kind].append(item)
     for row in doc.page_texts:
-        section(row.page if paged else None)["text"] = row.text if paged else (
-            "\n\n".join(r.text for r in doc.page_texts))
+        target = section(row.page if paged else None)
+        target["text"] = row.text if paged else "\n\n".join(r.text for r in doc.page_texts)
+        target["truncated"] = target.get("truncated", False) or row.truncated
     return sorted(sections.values(), key=lambda s: (s["page"] is not None, s["page"] or 0))
 
 

@@ -133,10 +133,11 @@ def openapi_document() -> dict:
                              _query(p.FUNDING, "every matching figure (not one page)"),
                              _ok("`{total, page, pages, k, sort, order, filters, by_year, results}`",
                                  _ref("FundingResults"), csv=True)),
-        "/api/documents/{doc_id}": _get("A document's metadata and every item extracted from it",
-                                        [p.DOC_PATH.openapi()],
+        "/api/documents/{doc_id}": _get("A document's metadata and the items extracted from it, 200 of each "
+                                        "kind per part", [p.DOC_PATH.openapi(), p.PART.openapi()],
                                         _ok("The document with `barriers`, `recommendations`, `funding`, "
-                                            "`responses`", model_schema(DocumentDetail, schemas)), not_found=True),
+                                            "`responses` (this part), `totals`, `part`, `parts`, `per_part`",
+                                            model_schema(DocumentDetail, schemas)), not_found=True),
         "/api/stats": _get("Counts of what the knowledge base holds", [], _ok("The `kb stats --json` object", OBJECT)),
         "/api/openapi.json": _get("This description", [], _ok("An OpenAPI 3 document", OBJECT)),
     }

@@ -83,6 +83,8 @@ DOC_TYPE_PARAM = Param("type", f"Only documents of this type (e.g. {', '.join(DO
                        label="Document type", pattern=DOC_TYPE_PATTERN)
 PAGE = Param("page", "Page of results, from 1; past the last page is a 400.", type="integer", label="Page",
              minimum=1, maximum=MAX_PAGE, default=1)
+PART = Param("part", "Which part of a document's items (200 of each kind per part), from 1; past the last "
+             "is a 400.", type="integer", label="Part", minimum=1, maximum=10_000_000, default=1)
 FORMAT = Param("format", "`csv` downloads the data as CSV (cells that could run as a spreadsheet formula start "
                          "with an apostrophe).", enum=FORMATS, default="json")
 MIN_YEARS = Param("min_years", "Only groups made in at least this many different years.", type="integer",
@@ -371,3 +373,18 @@ def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **chan
     defaults = {"sort": "amount", "order": "desc" if pairs["sort"] == "amount" else "asc",
                 "k": FUNDING_PER_PAGE_DEFAULT, "page": 1}
     return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
+
+
+def parse_part(args: Mapping[str, str]) -> int:
+    """``?part=N`` of a document page: which ``ITEMS_PER_PART`` items of each kind to show."""
+    errors: list[tuple[str, str]] = []
+    part = _int(args, PART, errors)
+    if errors:
+        raise ParamError(errors)
+    return part
+
+
+def check_part(part: int, parts: int) -> None:
+    if part > parts:
+        raise ParamError([("part", f"There is no part {part}: this document has {parts} "
+                                   f"part{'' if parts == 1 else 's'}.")])

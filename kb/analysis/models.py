@@ -201,6 +201,7 @@ class ResponseItem(ReadModel):
 class PageText(ReadModel):
     page: int
     text: str
+    truncated: bool = False  # cut at kb.analysis.documents.PAGE_TEXT_MAX characters
 
 
 @dataclass(frozen=True)
@@ -223,6 +224,11 @@ class DocumentDetail(ReadModel):
     recommendations: list[RecommendationItem]
     funding: list[FundingItem]
     responses: list[ResponseItem]
+    # One part of the items (``?part=N``): ``per_part`` of each kind; ``totals`` of each kind in all.
+    totals: dict = field(default_factory=dict)
+    part: int = 1
+    parts: int = 1
+    per_part: int = 0
     page_texts: list[PageText] = internal(default_factory=list)
 
 

@@ -234,7 +234,10 @@ def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
 
 def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
     log.warning("%s: %s", path, reason)
-    kbase.store.record_failure(str(path), reason, now_iso())
+    try:
+        kbase.store.record_failure(str(path), reason, now_iso())
+    except Exception as exc:  # disk full: the failure is still reported on stderr and in --json
+        log.warning("%s: could not record the failure in kb failures: %s", path, exc)
     return IngestResult(str(path), "failed", reason=reason)
 
 
@@ -285,14 +288,21 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
         conn.execute("INSERT OR IGNORE INTO vectors_pending(doc_id) VALUES (?)", (doc_id,))
         store.set_flag(LINKS_STALE, "1")
 
-    for name in (PASSAGES, RECOMMENDATIONS, FINDINGS):
-        if ids := [i for n, i in stale if n == name]:
-            kbase.vectors.delete(name, ids)
-    write_documents(kbase, [doc_id])  # from the rows just committed; their vectors are cached
-    with store.transaction() as conn:  # Chroma has it all now: the notes can go
-        conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
-        conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?", stale)
     status = "updated" if replaced else "new"
+    try:
+        for name in (PASSAGES, RECOMMENDATIONS, FINDINGS):
+            if ids := [i for n, i in stale if n == name]:
+                kbase.vectors.delete(name, ids)
+        write_documents(kbase, [doc_id])  # from the rows just committed; their vectors are cached
+        with store.transaction() as conn:  # Chroma has it all now: the notes can go
+            conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
+            conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?", stale)
+    except Exception as exc:  # e.g. disk full: the document IS stored (committed above), so it is
+        # never reported failed; what it owes Chroma stays noted and the next run settles it.
+        reason = (f"stored, but its vectors are still owed ({type(exc).__name__}: {_one_line(str(exc), 200)}); "
+                  "the next `kb ingest` or `kb doctor` writes them")
+        log.warning("%s: %s", path, reason)
+        return IngestResult(str(path), status, doc_id, title, reason=reason)
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))
     return IngestResult(str(path), status, doc_id, title)
