@@ -218,6 +218,24 @@ def best_theme_threshold(y, theme_y, pt) -> float:
     return best
 
 
+def blend(p: np.ndarray, g: np.ndarray, weight: float) -> np.ndarray:
+    """Barrier score: the embedding head's probability blended with the gate's n-gram one."""
+    return (1 - weight) * p + weight * g
+
+
+def best_gate_weight(y, p, g) -> float:
+    """The blend weight with the best out-of-fold F1 at its best threshold (ties: less gate)."""
+    best, best_f = 0.0, -1.0
+    for w in (0.0, 0.1, 0.2, 0.3, 0.4):
+        q = blend(p, g, w)
+        t = best_threshold(y, q)
+        pred = q >= t
+        f = prf(np.sum(pred & (y == 1)), np.sum(pred & (y == 0)), np.sum(~pred & (y == 1)))["f1"]
+        if f > best_f + 0.002:
+            best, best_f = w, f
+    return best
+
+
 def gate_threshold(y, p, g, threshold: float) -> float:
     """Highest gate threshold that keeps GATE_RECALL of the sentences the head finds."""
     found = (p >= threshold) & (y == 1)
@@ -257,14 +275,18 @@ def train(data_dir: Path = DATA_DIR, out: Path = MODEL_PATH, embedder=None, k: i
     kw = {"c": c, "c_theme": c_theme}
 
     grouped = out_of_fold(folds(docs, y, k, True), vectors, cues, texts, y, theme_y, seed_x, seed_y, **kw)
-    threshold = best_threshold(y, grouped[0])
+    gate_weight = best_gate_weight(y, grouped[0], grouped[2])
+    p_grouped = blend(grouped[0], grouped[2], gate_weight)
+    threshold = best_threshold(y, p_grouped)
     theme_threshold = best_theme_threshold(y, theme_y, grouped[1])
-    gate_t = gate_threshold(y, grouped[0], grouped[2], threshold)
-    gated = grouped[0] * (grouped[2] >= gate_t)
-    metrics = {"grouped_by_document": score(y, gated, theme_y, grouped[1], threshold, theme_threshold, ids)}
+    gate_t = gate_threshold(y, p_grouped, grouped[2], threshold)
+    gated = p_grouped * (grouped[2] >= gate_t)
+    metrics = {"grouped_by_document": score(y, gated, theme_y, grouped[1], threshold, theme_threshold, ids),
+               "grouped_by_document_no_gate": {"barrier": score(y, p_grouped, theme_y, grouped[1], threshold,
+                                                                theme_threshold, ids)["barrier"]}}
     plain = out_of_fold(folds(docs, y, k, False), vectors, cues, texts, y, theme_y, seed_x, seed_y, **kw)
-    metrics["sentence_folds"] = score(y, plain[0] * (plain[2] >= gate_t), theme_y, plain[1], threshold,
-                                      theme_threshold, ids)
+    metrics["sentence_folds"] = score(y, blend(plain[0], plain[2], gate_weight) * (plain[2] >= gate_t), theme_y,
+                                      plain[1], threshold, theme_threshold, ids)
     gate_pass = float(np.mean(grouped[2] >= gate_t))
 
     f = fit(vectors, cues, texts, y, theme_y, seed_x, seed_y, **kw)
@@ -278,11 +300,11 @@ def train(data_dir: Path = DATA_DIR, out: Path = MODEL_PATH, embedder=None, k: i
         theme_threshold, taxonomy.key,
         {"examples": len(examples), "barriers": int(y.sum()), "seed": SEED, "folds": k, "c": c,
          "c_theme": c_theme, "embedder": embedder.variant or "fp32", "gate_pass_rate": round(gate_pass, 3),
-         "cv": metrics})
+         "cv": metrics}, gate_weight)
     model.save(out)
     counts = {"sentences": len(examples), "barriers": int(y.sum()),
               "themes": {t: int(theme_y[:, j].sum()) for j, t in enumerate(ids)}}
-    result = {"data": counts, "threshold": threshold, "theme_threshold": theme_threshold,
+    result = {"data": counts, "threshold": threshold, "theme_threshold": theme_threshold, "gate_weight": gate_weight,
               "gate_threshold": round(gate_t, 4), "gate_pass_rate": round(gate_pass, 3), "cv": metrics,
               "model": str(out)}
     (data_dir / "metrics.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
@@ -294,8 +316,12 @@ def train(data_dir: Path = DATA_DIR, out: Path = MODEL_PATH, embedder=None, k: i
 def format_metrics(result: dict) -> str:
     d = result["data"]
     lines = [f"{d['sentences']} labelled sentences, {d['barriers']} barriers; threshold {result['threshold']}, "
-             f"theme threshold {result['theme_threshold']}, gate passes {result['gate_pass_rate']:.0%}"]
+             f"theme threshold {result['theme_threshold']}, gate weight {result.get('gate_weight', 0)}, "
+             f"gate passes {result['gate_pass_rate']:.0%}"]
     for name, m in result["cv"].items():
+        if "themes" not in m:
+            lines.append(f"\ncross-validation, {name.replace('_', ' ')}: barrier F1 {m['barrier']['f1']:.3f}")
+            continue
         lines.append(f"\ncross-validation, {name.replace('_', ' ')}:")
         lines.append(f"{'':<32}{'P':>7}{'R':>7}{'F1':>7}{'n':>6}")
         rows = [("barrier", m["barrier"]), ("barrier + main theme", m["barrier+main_theme"]),
