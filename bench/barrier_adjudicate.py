@@ -25,10 +25,10 @@ def _read(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def reading(name: str) -> dict[str, dict]:
+def reading(name: str, data: Path = DATA) -> dict[str, dict]:
     """One reading's labels by id (shards only: the handwritten cases have one author)."""
     out: dict[str, dict] = {}
-    for f in sorted((DATA / name).glob("shard-*.jsonl")):
+    for f in sorted((data / name).glob("shard-*.jsonl")):
         for r in _read(f):
             if "id" in r and "barrier" in r:
                 out[r["id"]] = {k: r.get(k) for k in KEEP}
@@ -51,17 +51,17 @@ def kappa(pairs: list[tuple[bool, bool]]) -> float:
     return (po - pe) / (1 - pe) if pe < 1 else 1.0
 
 
-def adjudicated() -> dict[str, dict]:
-    path = DATA / "adjudicated.jsonl"
+def adjudicated(data: Path = DATA) -> dict[str, dict]:
+    path = data / "adjudicated.jsonl"
     return {r["id"]: r for r in _read(path)} if path.is_file() else {}
 
 
-def pool_texts() -> dict[str, dict]:
-    return {r["id"]: r for f in sorted((DATA / "pool").glob("*.jsonl")) for r in _read(f) if "id" in r}
+def pool_texts(data: Path = DATA) -> dict[str, dict]:
+    return {r["id"]: r for f in sorted((data / "pool").glob("*.jsonl")) for r in _read(f) if "id" in r}
 
 
-def cmd_pending(limit: int) -> None:
-    r1, r2, done, pool = reading("labelled1"), reading("labelled2"), adjudicated(), pool_texts()
+def cmd_pending(limit: int, data: Path = DATA) -> None:
+    r1, r2, done, pool = reading("labelled1", data), reading("labelled2", data), adjudicated(data), pool_texts(data)
     todo = [i for i in r2 if i in r1 and disagree(r1[i], r2[i]) and i not in done]
     for i in todo[:limit]:
         a, b = r1[i], r2[i]
@@ -71,11 +71,11 @@ def cmd_pending(limit: int) -> None:
     print(f"# {len(todo)} pending", file=sys.stderr)
 
 
-def cmd_decide() -> None:
+def cmd_decide(lines=None, data: Path = DATA) -> None:
     """Append decisions (tab-separated: id, B/N/J, comma-separated themes, reason)."""
-    r1, r2, done = reading("labelled1"), reading("labelled2"), adjudicated()
-    with open(DATA / "adjudicated.jsonl", "a", encoding="utf-8") as fh:
-        for line in sys.stdin:
+    r1, r2, done = reading("labelled1", data), reading("labelled2", data), adjudicated(data)
+    with open(data / "adjudicated.jsonl", "a", encoding="utf-8") as fh:
+        for line in (sys.stdin if lines is None else lines):
             if not line.strip() or line.startswith("#"):
                 continue
             i, verdict, themes, reason = (line.rstrip("\n").split("\t") + ["", ""])[:4]
@@ -101,8 +101,9 @@ def final_label(a: dict, b: dict | None, decided: dict | None) -> dict:
     return {"barrier": a["barrier"], "themes": themes, "quality": a["quality"]}
 
 
-def cmd_build() -> None:
-    r1, r2, done = reading("labelled1"), reading("labelled2"), adjudicated()
+def cmd_build(data: Path = DATA, quiet: bool = False) -> dict:
+    """Agreement figures (also written to ``agreement.json``) and the final ``labelled/`` shards."""
+    r1, r2, done = reading("labelled1", data), reading("labelled2", data), adjudicated(data)
     both = [i for i in r1 if i in r2]
     k = kappa([(bool(r1[i]["barrier"]), bool(r2[i]["barrier"])) for i in both])
     kq = kappa([(r1[i]["quality"] == "junk", r2[i]["quality"] == "junk") for i in both])
@@ -113,7 +114,7 @@ def cmd_build() -> None:
              "no common theme": sum(r1[i]["barrier"] and r2[i]["barrier"] and r1[i]["quality"] == r2[i]["quality"]
                                     for i in dis)}
     missing = [i for i in dis if i not in done]
-    for f in sorted((DATA / "labelled1").glob("shard-*.jsonl")):
+    for f in sorted((data / "labelled1").glob("shard-*.jsonl")):
         lines = []
         for r in _read(f):
             if "id" not in r:
@@ -122,7 +123,7 @@ def cmd_build() -> None:
             lab = final_label(r1[r["id"]], r2.get(r["id"]),
                               done.get(r["id"]) if r["id"] in dis else None)
             lines.append({"id": r["id"], **lab})
-        (DATA / "labelled" / f.name).write_text(
+        (data / "labelled" / f.name).write_text(
             "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
     changed = sum(done[i]["final"] != r1[i] for i in done if i in r1)
     summary = {"read_twice": len(both), "kappa_barrier": round(k, 3), "kappa_junk": round(kq, 3),
@@ -130,16 +131,20 @@ def cmd_build() -> None:
                "disagreements": len(dis), "by_kind": kinds, "adjudicated": len([i for i in dis if i in done]),
                "final_differs_from_reading1": changed, "not_yet_adjudicated": len(missing),
                "final_barrier_from_adjudication": sum(done[i]["final"]["barrier"] for i in dis if i in done)}
-    (DATA / "agreement.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    print(json.dumps(summary, indent=2))
+    (data / "agreement.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    if not quiet:
+        print(json.dumps(summary, indent=2))
+    return summary
 
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("command", choices=["pending", "decide", "build"])
     ap.add_argument("--limit", type=int, default=10 ** 6)
+    ap.add_argument("--data", type=Path, default=DATA)
     a = ap.parse_args(argv)
-    {"pending": lambda: cmd_pending(a.limit), "decide": cmd_decide, "build": cmd_build}[a.command]()
+    {"pending": lambda: cmd_pending(a.limit, a.data), "decide": lambda: cmd_decide(data=a.data),
+     "build": lambda: cmd_build(a.data)}[a.command]()
 
 
 if __name__ == "__main__":
