@@ -119,6 +119,7 @@ class BarrierModel:
     theme_threshold: float
     taxonomy_key: str = ""
     info: dict = field(default_factory=dict)
+    gate_weight: float = 0.0  # share of the gate's n-gram probability in the barrier score
 
     # --- features ---------------------------------------------------------------------
     def cues(self, sentences: Sequence[str], taxonomy: Taxonomy) -> np.ndarray:
@@ -132,10 +133,17 @@ class BarrierModel:
         z = np.array([self.gate_ngrams[hashed_ngrams(s, bits)].sum() for s in sentences], dtype=np.float32)
         return sigmoid(z + self.gate_bias)
 
-    def predict(self, vectors: np.ndarray, cues: np.ndarray) -> list[BarrierPrediction]:
-        """Barrier probability and ranked themes of sentences, given vectors and cue features."""
+    def predict(self, vectors: np.ndarray, cues: np.ndarray,
+                gate: np.ndarray | None = None) -> list[BarrierPrediction]:
+        """Barrier probability and ranked themes of sentences, given vectors and cue features.
+
+        With ``gate`` (the gate's probabilities of the same sentences) the barrier score is the
+        cross-validated blend of the embedding head and the word n-grams: the n-grams catch
+        wording the frozen vectors blur, at no extra cost since the gate has run anyway."""
         x = np.hstack([vectors, cues]).astype(np.float32)
         p = sigmoid(x @ self.barrier_w + self.barrier_bias)
+        if gate is not None and self.gate_weight:
+            p = (1 - self.gate_weight) * p + self.gate_weight * np.asarray(gate, dtype=np.float32)
         pt = sigmoid(x @ self.theme_w.T + self.theme_bias)
         out = []
         for i in range(len(x)):
@@ -149,7 +157,8 @@ class BarrierModel:
     def save(self, path: str | Path) -> None:
         header = {"themes": self.themes, "gate_bias": self.gate_bias, "gate_threshold": self.gate_threshold,
                   "barrier_bias": self.barrier_bias, "threshold": self.threshold,
-                  "theme_threshold": self.theme_threshold, "taxonomy_key": self.taxonomy_key, "info": self.info}
+                  "theme_threshold": self.theme_threshold, "taxonomy_key": self.taxonomy_key, "info": self.info,
+                  "gate_weight": self.gate_weight}
         with open(path, "wb") as fh:
             np.savez_compressed(
                 fh, header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
@@ -164,7 +173,8 @@ class BarrierModel:
             return cls(h["themes"], z["cue_mean"], z["cue_scale"], z["gate_ngrams"].astype(np.float32),
                        float(h["gate_bias"]), float(h["gate_threshold"]), z["barrier_w"],
                        float(h["barrier_bias"]), float(h["threshold"]), z["theme_w"], z["theme_bias"],
-                       float(h["theme_threshold"]), h.get("taxonomy_key", ""), h.get("info", {}))
+                       float(h["theme_threshold"]), h.get("taxonomy_key", ""), h.get("info", {}),
+                       float(h.get("gate_weight", 0.0)))
 
 
 @lru_cache(maxsize=4)

@@ -412,11 +412,12 @@ class BarrierComponent:
         model, text = self.model, doc.text
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
         sentences = [text[s.start:s.end] for s in sents]
-        passed = [i for i in np.flatnonzero(model.gate(sentences) >= model.gate_threshold)] if sentences else []
+        gate = model.gate(sentences) if sentences else np.zeros(0)
+        passed = [i for i in np.flatnonzero(gate >= model.gate_threshold)]
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
-            preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy))
+            preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy), gate[passed])
             kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
             for s, p in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
