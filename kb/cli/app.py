@@ -112,7 +112,13 @@ def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
     ctx.obj = settings
 
 
-def command(name: str, help: str, json_output: bool = True) -> Callable:
+def group(name: str, help: str) -> click.Group:
+    """A ``kb`` command with subcommands (``kb watch add|list|remove``), declared with
+    ``command(..., parent=the_group)``."""
+    return cli.group(name, help=help, short_help=help)(lambda: None)
+
+
+def command(name: str, help: str, json_output: bool = True, parent: click.Group | None = None) -> Callable:
     """Declare a ``kb`` command: ``--json`` (unless ``json_output=False``), a ``Run``, one-line errors."""
 
     def decorate(fn: Callable[..., int | None]) -> click.Command:
@@ -131,7 +137,7 @@ def command(name: str, help: str, json_output: bool = True) -> Callable:
 
         if json_output:
             invoke = click.option("--json", "json", is_flag=True, help="JSON on stdout")(invoke)
-        return cli.command(name, help=help, short_help=help)(invoke)
+        return (parent or cli).command(name, help=help, short_help=help)(invoke)
 
     return decorate
 

@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 # Migration 1 creates a ``crawl_runs`` table that nothing ever wrote: crawls are recorded in
 # ``<home>/crawl/*.jsonl`` (see ``kb.analysis.documents.last_crawl_log``). It stays, as shipped.
@@ -179,6 +179,18 @@ MIGRATIONS: dict[int, str] = {
     # The search theme filter scans this small index instead of every passage's text.
     5: """
     CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
+    """,
+    # Saved searches followed without accounts (``kb watch``); written by the CLI only, the
+    # web app stays read-only. ``checked_at``: what ``kb alerts`` last reported up to.
+    6: """
+    CREATE TABLE watches (
+        id INTEGER PRIMARY KEY,
+        query TEXT NOT NULL,
+        theme TEXT,
+        source TEXT,
+        created_at TEXT NOT NULL,
+        checked_at TEXT NOT NULL
+    );
     """,
 }
 
