@@ -278,3 +278,22 @@ def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **chan
     defaults = {"sort": "amount", "order": "desc" if pairs["sort"] == "amount" else "asc",
                 "k": FUNDING_PER_PAGE_DEFAULT, "page": 1}
     return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
+
+
+# --- recommendation statuses (issue 19) ------------------------------------------------------
+
+def parse_status_query(args: Mapping[str, str], statuses: tuple[str, ...], actor_ids: tuple[str, ...]):
+    """``status``, ``actor``, ``source``, ``from``, ``to`` of /recommendations and its API."""
+    from kb.analysis.status import StatusQuery
+
+    errors: list[tuple[str, str]] = []
+    status = _choice(args, "status", statuses, errors)
+    actor = _choice(args, "actor", actor_ids, errors)
+    source = _choice(args, "source", ALL_SOURCES, errors)
+    year_from, year_to = _years(args, errors)
+    query = StatusQuery(status=status, actor=actor, source=source, year_from=year_from, year_to=year_to)
+    if errors:
+        exc = ParamError(errors)
+        exc.params = StatusQuery()
+        raise exc
+    return query

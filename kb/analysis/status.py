@@ -49,6 +49,7 @@ class Evidence:
     sentence: str
     date: str | None
     title: str | None = None
+    anchor: str | None = None  # the element of the document page that shows it: rec-<id>, response-<id>
 
 
 @dataclass
@@ -153,7 +154,8 @@ def derive(rec: dict, responses: list[dict], repeats: list[dict], today: date) -
     for when, _, kind, item in items:
         check_overdue(_day(when) or today)
         if kind == "response":
-            ev = Evidence(item["doc_id"], item["page"], item["text"], item["published"], item.get("title"))
+            ev = Evidence(item["doc_id"], item["page"], item["text"], item["published"], item.get("title"),
+                          f"response-{item['id']}")
             if item["stance"] in STATUSES:
                 history.append(Event(item["stance"], item["published"], ev))
                 accepted = item["stance"] in ACCEPTING or (accepted and item["stance"] == "noted")
@@ -168,7 +170,7 @@ def derive(rec: dict, responses: list[dict], repeats: list[dict], today: date) -
         elif accepted and not closed and not repeated:
             history.append(Event("repeated_after_acceptance", item["published"],
                                  Evidence(item["doc_id"], item["page"], item["text"], item["published"],
-                                          item.get("title"))))
+                                          item.get("title"), f"rec-{item['id']}")))
             repeated = True
     check_overdue(today)
     return history
@@ -183,13 +185,11 @@ def _day(value: str | None) -> date | None:
 
 def recommendation_statuses(store, actors: Actors, today: date | None = None) -> list[RecommendationStatus]:
     """Every recommendation in the knowledge base with its status history, oldest document first."""
-    from kb.analysis.lifecycle import responses_for
-
     today = today or date.today()
     recs = [dict(r) for r in store.conn.execute(
         """SELECT r.id, r.doc_id, d.title, d.published, d.source, r.label, r.page, r.text, r.actor, r.group_id
            FROM recommendations r JOIN documents d ON d.id = r.doc_id ORDER BY d.published, d.id, r.seq""")]
-    answered = responses_for(store, [r["id"] for r in recs])
+    answered = _responses(store)
     by_group: dict[str, list[dict]] = {}
     for r in recs:
         if r["group_id"]:
@@ -234,4 +234,54 @@ def counts(statuses: list[RecommendationStatus]) -> dict[str, int]:
     out = {s: 0 for s in STATUSES}
     for s in statuses:
         out[s.status] += 1
+    return out
+
+
+def actor_summaries(statuses: list[RecommendationStatus], actors: Actors) -> list[dict]:
+    """Every actor asked to act, most recommendations first: the ``/api/actors`` list."""
+    out = []
+    for actor in actors.by_id.values():
+        mine = [s for s in statuses if actor.id in s.actors]
+        if mine:
+            years = sorted({int(s.published[:4]) for s in mine if s.published})
+            out.append({"id": actor.id, "name": actor.name, "names": actor.names, "aliases": actor.aliases,
+                        "recommendations": len(mine), "first_year": years[0] if years else None,
+                        "last_year": years[-1] if years else None, "statuses": counts(mine)})
+    out.sort(key=lambda a: (-a["recommendations"], a["name"]))
+    return out
+
+
+def actor_detail(statuses: list[RecommendationStatus], actors: Actors, actor_id: str) -> dict | None:
+    """One actor: its recommendations over the years (each with its status and the name the body
+    had then), the responses to them, status counts and counts per year (``/api/actors/<id>``)."""
+    actor = actors.get(actor_id)
+    if actor is None:
+        return None
+    mine = [s for s in statuses if actor_id in s.actors]
+    per_year: dict[int, int] = {}
+    for s in mine:
+        if s.published:
+            per_year[int(s.published[:4])] = per_year.get(int(s.published[:4]), 0) + 1
+    responses = [dict(_evidence_json(e.evidence), status=e.status, recommendation_id=s.recommendation_id)
+                 for s in mine for e in s.history if e.evidence and e.status in (*ACCEPTING, "rejected", "noted",
+                                                                                  *CLOSING)]
+    return {"id": actor.id, "name": actor.name, "names": actor.names, "aliases": actor.aliases,
+            "statuses": counts(mine),
+            "by_year": [{"year": y, "count": per_year[y]} for y in sorted(per_year)],
+            "responses": responses,
+            "recommendations": [dict(s.to_json(), addressed_as=actor.name_at(s.published)) for s in mine]}
+
+
+def _responses(store) -> dict[str, list[dict]]:
+    """Every linked response by recommendation, oldest first, with ``implementation`` where the
+    knowledge base's extractor records it."""
+    columns = {row[1] for row in store.conn.execute("PRAGMA table_info(responses)")}
+    implementation = "s.implementation" if "implementation" in columns else "NULL"
+    out: dict[str, list[dict]] = {}
+    for r in store.conn.execute(
+            f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.text,
+                       s.page, {implementation} AS implementation
+                FROM responses s JOIN documents d ON d.id = s.doc_id
+                WHERE s.recommendation_id IS NOT NULL ORDER BY d.published, s.id"""):
+        out.setdefault(r["recommendation_id"], []).append(dict(r))
     return out
