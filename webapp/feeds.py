@@ -59,7 +59,7 @@ def search_feed():
     hits = search(kbase, params.q, k=FEED_ENTRIES, filters=Filters(theme=params.theme, source=params.source))
     entries = [{"id": f"urn:refrain:passage:{h.passage_id}", "title": f"{h.title or 'Untitled'}"
                 + (f", page {h.page}" if h.page else ""),
-                "link": url_for("pages.document", doc_id=h.doc_id, _anchor=f"page-{h.page}" if h.page else None,
+                "link": url_for("pages.document", doc_id=h.doc_id, _anchor=f"page-{h.page}" if h.page else "page-none",
                                 _external=True),
                 "updated": rfc3339(h.published), "summary": " ".join(h.text.split())} for h in hits]
     return atom(f"Refrain: {params.q}", url_for("pages.search", _external=True, **params.args()), entries)

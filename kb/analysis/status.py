@@ -141,7 +141,8 @@ def derive(rec: dict, responses: list[dict], repeats: list[dict], today: date) -
     history = [Event("open", rec["published"], None)]
     items = [(r["published"] or "", 0, "response", r) for r in responses]
     items += [(r["published"] or "", 1, "repeat", r) for r in repeats if r["published"]]
-    items.sort(key=lambda x: (x[0], x[1]))
+    # As of ``today``: evidence dated later is not known yet (a report as of a past day).
+    items = sorted((x for x in items if not x[0] or x[0][:10] <= today.isoformat()), key=lambda x: (x[0], x[1]))
     accepted = closed = overdue_noted = repeated = False
     deadline: tuple[date, Evidence] | None = None
 
