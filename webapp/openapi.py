@@ -6,6 +6,7 @@ limits it states are the ones enforced: the constants are imported, not copied.
 from __future__ import annotations
 
 from kb.analysis.browse import FUNDING_SORTS
+from kb.analysis.status import STATUSES
 from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.query import MAX_QUERY_CHARS
 from webapp.params import (ALL_SOURCES, FORMATS, FUNDING_PER_PAGE_MAX, FUNDING_Q_MAX, K_DEFAULT, K_MAX, MAX_PAGE,
@@ -117,6 +118,22 @@ def openapi_document() -> dict:
             "/api/documents/{doc_id}": _get("A document's metadata and every item extracted from it", [
                 _param("doc_id", "A document id.", {"type": "string"}, where="path"),
             ], _ok("The document with `barriers`, `recommendations`, `funding`, `responses`", OBJECT),
+                not_found=True),
+            "/api/recommendations": _get("Every recommendation's status, derived from evidence and citing it", [
+                _param("status", "Only recommendations with this status.", {"type": "string", "enum": list(STATUSES)}),
+                _param("actor", "Only recommendations addressed to this actor (an id of /api/actors).",
+                       {"type": "string"}),
+                SOURCE, _year("from", "Only recommendations made in or after this year."),
+                _year("to", "Only recommendations made in or before this year."),
+                _format("one row per recommendation, with the evidence of its status"),
+            ], _ok("The `kb status --json` list: `[{recommendation_id, doc_id, text, actor, status, evidence, "
+                   "history}]`", LIST, csv=True)),
+            "/api/actors": _get("The bodies recommendations are addressed to, with their aliases and status counts",
+                                [], _ok("`[{id, name, names, aliases, recommendations, first_year, last_year, "
+                                        "statuses}]`", LIST)),
+            "/api/actors/{actor_id}": _get("One actor: its recommendations over the years, responses, counts", [
+                _param("actor_id", "An actor id.", {"type": "string"}, where="path"),
+            ], _ok("`{id, name, names, aliases, statuses, by_year, responses, recommendations}`", OBJECT),
                 not_found=True),
             "/api/stats": _get("Counts of what the knowledge base holds", [],
                                _ok("The `kb stats --json` object", OBJECT)),
