@@ -51,12 +51,13 @@ def test_a_team_member_follows_a_recommendation_from_a_search_hit_to_its_repeat_
     page.go_back()
 
     # The later report that recommends it again.
-    repeat = page.locator("#repeats a").filter(has_text="share").first
-    expect(repeat).to_be_visible()
+    later = page.locator("#repeats li.later").first
+    expect(later).to_contain_text("Recommended again")
+    expect(later).to_contain_text("2022")
     status_url = page.url
-    repeat.click()
-    expect(page.locator("#history")).to_be_visible()
-    expect(page.locator(".result-meta").first).to_contain_text("2022")
+    later.get_by_role("link").click()
+    expect(page.locator("#current-status")).to_be_visible()
+    expect(page.locator("p.result-meta").first).to_contain_text("2022")
     page.goto(status_url)
 
     # Subscribe: the page advertises the actor's feed, and the link is the same feed.
