@@ -97,6 +97,9 @@ def test_the_recommendations_page_counts_each_status_and_links_each_row_to_its_t
     assert timeline.status_code == 200 and "The government agrees" in html and "Repeated after acceptance" in html
     assert "/feeds/actors/dhsc.atom" in Ids(html).feeds
     assert client.get("/recommendations?status=nope").status_code == 400
+    past = client.get("/recommendations?page=99")
+    assert past.status_code == 400 and "page" in past.get_data(as_text=True).lower()
+    assert client.get("/recommendations?from=2030").status_code == 200
     assert client.get("/recommendations/0000").status_code == 404
 
 

@@ -6,18 +6,21 @@ is stored, so they change as soon as a new response or report is ingested.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from flask import Blueprint, abort, jsonify, render_template, request, url_for
 
 from kb.analysis.actors import Actors
-from kb.analysis.status import (STATUSES, RecommendationStatus, actor_detail, actor_summaries, counts,
-                                recommendation_statuses, select)
+from kb.analysis.status import (STATUSES, RecommendationStatus, StatusQuery, actor_detail, actor_summaries,
+                                counts, recommendation_statuses, select)
 from webapp import csvout, get_kb
 from webapp.charts import bar_chart
-from webapp.params import ParamError, parse_format, parse_status_query
+from webapp.params import ParamError, paginate, parse_format, parse_page, parse_status_query
 
 pages = Blueprint("ledger", __name__)
 api = Blueprint("ledger_api", __name__)
 
+ROWS_PER_PAGE = 100
 CSV_COLUMNS = ["recommendation_id", "status", "status_date", "actor", "published", "source", "title", "label",
                "text", "evidence_doc_id", "evidence_title", "evidence_page", "evidence_date", "evidence_sentence",
                "target_date", "url"]
@@ -49,15 +52,28 @@ def evidence_href(ev: dict | None, external: bool = False) -> str | None:
 def recommendations():
     statuses, actors = ledger()
     try:
-        query = _query(actors)
-        errors = None
+        query, errors = _query(actors), None
+        page = parse_page(request.args)
     except ParamError as exc:
-        query, errors = exc.params, exc.errors
-    shown = select(statuses, query)
-    return render_template("recommendations.html", rows=shown, counts=counts(select(
-        statuses, query.__class__(actor=query.actor, source=query.source, year_from=query.year_from,
-                                  year_to=query.year_to))), query=query, actors=actors, errors=errors,
-        statuses=STATUSES, timeline_href=timeline_href), 400 if errors else 200
+        query, errors, page = getattr(exc, "params", None) or StatusQuery(), exc.errors, 1
+    rows = select(statuses, query)
+    try:
+        shown = paginate(rows, page, ROWS_PER_PAGE)
+    except ParamError as exc:
+        errors, shown = exc.errors, paginate(rows, 1, ROWS_PER_PAGE)
+    # Counts per status under the other filters, so each count is what its link would show.
+    by_status = counts(select(statuses, dataclasses.replace(query, status=None)))
+    return render_template("recommendations.html", rows=shown.items, total=shown.total, page=shown.number,
+                           pages=shown.pages, counts=by_status, query=query, actors=actors, errors=errors,
+                           statuses=STATUSES, timeline_href=timeline_href, filters=_filters(query)), \
+        400 if errors else 200
+
+
+def _filters(query: StatusQuery) -> dict:
+    """The query as URL parameters (empty ones left out), for links that keep the filters."""
+    pairs = {"status": query.status, "actor": query.actor, "source": query.source, "from": query.year_from,
+             "to": query.year_to}
+    return {k: v for k, v in pairs.items() if v not in (None, "")}
 
 
 @pages.get("/recommendations/<rec_id>")

@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err, group
+from kb.analysis.status import STATUSES
 from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
 from kb.vocabulary import ALL_SOURCES, SOURCES, THEMES
@@ -326,12 +327,8 @@ def evaluate(run: Run, gold: str, root: str | None) -> int:
     return 0
 
 
-STATUS_CHOICES = ("open", "accepted", "accepted_in_principle", "partially_accepted", "rejected", "noted",
-                  "implemented", "overdue", "repeated_after_acceptance", "superseded")
-
-
 @command("status", help="what happened to each recommendation: its status, the evidence and the history")
-@click.option("--status", "status", type=click.Choice(STATUS_CHOICES), help="only recommendations with this status")
+@click.option("--status", "status", type=click.Choice(STATUSES), help="only recommendations with this status")
 @click.option("--actor", help="only recommendations addressed to this actor (an id from /actors, e.g. dhsc)")
 @click.option("--today", type=IsoDate(), help="judge target dates as of this day (default $KB_TODAY or today)")
 def status(run: Run, status: str | None, actor: str | None, today: str | None) -> int:
