@@ -126,3 +126,26 @@ def test_users_extend_the_aliases_with_a_file_in_their_knowledge_base(tmp_path):
     assert actors.find("The health department and the National Institute for Health and Care Excellence", "") == [
         "dhsc", "nice"]
     assert actors.find("DHSC", "") == ["dhsc"], "the shipped aliases still apply"
+
+
+def test_one_answer_to_several_recommendations_counts_for_each(tmp_path):
+    """Where the knowledge base records every recommendation a response answers
+    (``response_links``: 'The government agrees with recommendations 8.12 and 8.13'), each gets it."""
+    from kb.analysis.status import recommendation_statuses
+    from kb.store.db import Store
+
+    store = Store(tmp_path / "kb.sqlite")
+    with store.transaction() as c:
+        for doc, published in (("report", "2020-03-01"), ("reply", "2020-06-01")):
+            c.execute("INSERT INTO documents(id, sha256, url, source, title, published, ingested_at) "
+                      "VALUES (?, ?, ?, 'local', ?, ?, '2024-01-01')", (doc, doc, f"file:///{doc}", doc, published))
+        for n in (12, 13):
+            c.execute("INSERT INTO recommendations(id, doc_id, seq, label, text) VALUES (?, 'report', ?, ?, ?)",
+                      (f"r{n}", n, f"8.{n}", f"NHS England should do thing {n}."))
+        c.execute("INSERT INTO responses(id, doc_id, responds_to, stance, text, recommendation_id) VALUES "
+                  "(1, 'reply', '8.12, 8.13', 'accepted', 'The government agrees with both.', 'r12')")
+        c.execute("CREATE TABLE response_links (response_id INTEGER, recommendation_id TEXT)")
+        c.executemany("INSERT INTO response_links VALUES (1, ?)", [("r12",), ("r13",)])
+    found = {s.recommendation_id: s for s in recommendation_statuses(store, Actors(), date(2021, 1, 1))}
+    assert found["r12"].status == found["r13"].status == "accepted"
+    assert found["r13"].evidence.anchor == "response-1" and found["r13"].actor == "nhs-england"

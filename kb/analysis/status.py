@@ -275,14 +275,19 @@ def actor_detail(statuses: list[RecommendationStatus], actors: Actors, actor_id:
 
 def _responses(store) -> dict[str, list[dict]]:
     """Every linked response by recommendation, oldest first, with ``implementation`` where the
-    knowledge base's extractor records it."""
-    columns = {row[1] for row in store.conn.execute("PRAGMA table_info(responses)")}
+    knowledge base's extractor records it. A response that answers several recommendations
+    ('8.12, 8.13') counts for each when the knowledge base keeps a ``response_links`` table."""
+    conn = store.conn
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(responses)")}
     implementation = "s.implementation" if "implementation" in columns else "NULL"
+    has_links = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'response_links'").fetchone()
+    link = ("response_links l JOIN responses s ON s.id = l.response_id" if has_links else
+            "(SELECT id AS response_id, recommendation_id FROM responses) l JOIN responses s ON s.id = l.response_id")
     out: dict[str, list[dict]] = {}
-    for r in store.conn.execute(
-            f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.text,
+    for r in conn.execute(
+            f"""SELECT s.id, l.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.text,
                        s.page, {implementation} AS implementation
-                FROM responses s JOIN documents d ON d.id = s.doc_id
-                WHERE s.recommendation_id IS NOT NULL ORDER BY d.published, s.id"""):
+                FROM {link} JOIN documents d ON d.id = s.doc_id
+                WHERE l.recommendation_id IS NOT NULL ORDER BY d.published, s.id"""):
         out.setdefault(r["recommendation_id"], []).append(dict(r))
     return out
