@@ -147,8 +147,10 @@ def test_feeds_parse_and_every_entry_links_to_the_cited_sentence(as_of):
     assert search.entries and all(e.id.startswith("urn:refrain:passage:") for e in search.entries)
     assert client.get("/feeds/search.atom").status_code == 400
     assert client.get("/feeds/actors/nobody.atom").status_code == 404
-    home = Ids(client.get("/recommendations").get_data(as_text=True))
-    assert "/feeds/overdue.atom" in home.feeds
+    assert "/feeds/overdue.atom" in Ids(client.get("/recommendations").get_data(as_text=True)).feeds
+    assert "/feeds/recurrences.atom" in Ids(client.get("/recurrences").get_data(as_text=True)).feeds
+    searched = Ids(client.get("/search?q=workforce&theme=workforce").get_data(as_text=True)).feeds
+    assert "/feeds/search.atom?q=workforce&theme=workforce" in searched
 
 
 def test_a_team_member_watches_a_search_and_hears_of_new_documents(web_settings, tmp_path):
