@@ -28,8 +28,8 @@ class Settings:
     # torch threads for embedding batches (0: torch's default, one per core). Queries of a few
     # texts always use one thread: on a busy machine two threads made one query 20-40x slower.
     embed_threads: int = 0
-    recurrence_threshold: float = 0.72
-    finding_threshold: float = 0.72
+    recurrence_threshold: float = 0.68  # pair score (kb.claims), not a bare cosine
+    finding_threshold: float = 0.68
     host: str = "127.0.0.1"
     port: int = 5000
     # Caps that keep one hostile file from exhausting memory or time: any file, and files
@@ -76,8 +76,8 @@ class Settings:
             embed_batch_size=int(env.get("KB_EMBED_BATCH", "32")),
             embed_threads=int(env.get("KB_EMBED_THREADS", "0")),
             embed_backend=_choice("KB_EMBED_BACKEND", env.get("KB_EMBED_BACKEND", "auto"), EMBED_BACKENDS),
-            recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.72")),
-            finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.72")),
+            recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.68")),
+            finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.68")),
             host=env.get("KB_HOST", "127.0.0.1"),
             port=int(env.get("KB_PORT", "5000")),
             max_file_bytes=int(float(env.get("KB_MAX_FILE_MB", "500")) * 1000 * 1000),

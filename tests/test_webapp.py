@@ -277,7 +277,7 @@ def groups(kbase):
 
 
 def test_recurring_recommendations_are_ranked_by_the_years_they_span(client, groups):
-    text, page = get_page(client, "/recurrences")
+    text, page = get_page(client, "/recurrences?kind=recommendation")
     hrefs = [h for h, _ in page.links if h.startswith("/recurrences/")]
     assert hrefs == [f"/recurrences/{g['id']}" for g in groups][:25]
     spans = [g["last_seen"] - g["first_seen"] for g in groups if g["years"]]

@@ -94,7 +94,8 @@ def openapi_document() -> dict:
             ], _ok("The `kb recurrences --json` list", LIST, csv=True)),
             "/api/recurrences/{group_id}": _get("One recurrence group with its occurrences and responses", [
                 _param("group_id", "A group id.", {"type": "string", "pattern": "^[0-9a-f]{1,64}$"}, where="path"),
-            ], _ok("A group: `{id, kind, label, years, first_seen, last_seen, count, occurrences}`", OBJECT),
+            ], _ok("A group: `{id, kind, label, years, first_seen, last_seen, count, key_phrases, why, occurrences}`",
+                   OBJECT),
                 not_found=True),
             "/api/lifecycle": _get("Every recommendation with the government responses linked to it", [
                 _param("group_id", "Only recommendations of this recurrence group.",

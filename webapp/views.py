@@ -9,9 +9,11 @@ from pathlib import Path
 
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 
+from kb.analysis.backrefs import back_references
 from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
+from kb.store.renditions import renditions
 from webapp import data, get_kb
 from webapp.charts import bar_chart
 from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
@@ -52,7 +54,9 @@ def document(doc_id: str):
     if detail is None:
         abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
-    return render_template("document.html", doc=detail["document"], sections=data.by_page(detail))
+    store = get_kb().store
+    return render_template("document.html", doc=detail["document"], sections=data.by_page(detail),
+                           renditions=renditions(store, doc_id), backrefs=back_references(store, doc_id))
 
 
 @bp.get("/documents/<doc_id>/raw")
@@ -86,11 +90,11 @@ def raw_path_of(doc, raw_dir: Path) -> Path | None:
 def recurrences():
     min_years = parse_min_years(request.args, default=1)
     page = parse_page(request.args)
-    groups = all_recurrences(get_kb().store, min_years=min_years,
-                             kind=parse_kind(request.args, default="recommendation"))
+    kind = parse_kind(request.args, default="all")
+    groups = all_recurrences(get_kb().store, min_years=min_years, kind=kind)
     shown = paginate(groups, page, RECURRENCES_PER_PAGE)
     return render_template("recurrences.html", groups=shown.items, total=shown.total, page=page,
-                           pages=shown.pages, min_years=min_years, first=shown.first)
+                           pages=shown.pages, min_years=min_years, first=shown.first, kind=kind or "all")
 
 
 @bp.get("/recurrences/<group_id>")

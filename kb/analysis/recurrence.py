@@ -1,9 +1,11 @@
-"""Recurrence: which recommendations keep coming back, in other words, in other years.
+"""Recurrence: which findings and recommendations keep coming back, in other words, in other
+publications and years.
 
-Two recommendations from different documents are linked when their embeddings are close,
-or fairly close with many content words in common; linked items form groups (union-find).
-Similarities are computed block by block with numpy — no Python loop over pairs — so the
-cost grows with n²/block in C, not in the interpreter.
+Candidate pairs come from the vectors (block by block, in C: no Python loop over the n² pairs)
+and from the known recurring claims of ``kb/data/claims.json``; ``kb.claims.PairScorer`` scores
+each candidate beyond cosine; average linkage with a coherence check clusters them. Renditions
+of one publication (``kb.renditions``) and a response quoting its report never count, and
+``kb.backrefs`` links documents that say they repeat an earlier one.
 """
 from __future__ import annotations
 
@@ -15,14 +17,20 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kb.analysis.claims import PairScorer, clearest, is_clean, key_phrases
+
 log = logging.getLogger(__name__)
 
 BLOCK = 512  # rows per similarity block: 512 x 100k float32 is ~200 MB
-OVERLAP_MARGIN = 0.08  # how far below the threshold a pair may be if its words overlap
-OVERLAP_MIN = 0.5  # share of the shorter text's content words found in the longer
-STOP = frozenset("""a an and are as at be been being by for from has have in into is it its of on or
-should that the their there these this those to was we were which will with would our they must
-department government nhs england local""".split())
+BF16_MARGIN = 0.02  # bf16 similarities may be this far below the exact cosine
+FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 0.5-0.7
+NEIGHBOURS = 8  # candidates kept per item (its closest), so 100k near-copies stay bounded
+AVERAGE_SLACK = 0.03  # mean pair score across two clusters may sit this far below the threshold
+LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
+WEAKEST_LINK = 0.15  # and no cross pair may score this far below the threshold
+QUOTE_COSINE = 0.9  # a response's sentence this close to another document's is a quotation
+CLAIM_FLOOR = 0.3  # two sentences making one known claim are compared from this cosine up
+CLAIM_BUCKET = 400  # a claim made by more items than this adds no candidates (vectors still do)
 
 
 @dataclass
@@ -31,6 +39,8 @@ class Item:
     doc_id: str
     year: int | None
     text: str
+    publication: str | None = None  # renditions of one publication share it; never recurrence
+    themes: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -39,6 +49,8 @@ class Group:
     label: str
     members: list[Item]
     years: list[int] = field(default_factory=list)
+    key_phrases: list[str] = field(default_factory=list)
+    why: str = ""
 
 
 class _UnionFind:
@@ -59,30 +71,61 @@ class _UnionFind:
             self.parent[max(ra, rb)] = min(ra, rb)
 
 
-def content_words(text: str) -> frozenset[str]:
-    return frozenset(w[:6] for w in re.findall(r"[a-z]{3,}", text.lower()) if w not in STOP)
+def _block_product(vectors: np.ndarray):
+    """A function giving the (row, column) offsets where rows [start:stop] x rows [start:]
+    reach a similarity floor, as fast as this machine allows: bfloat16 through torch (about twice numpy's float32 on CPUs with native
+    bf16, within ~0.01 of the exact cosine, which candidates are then re-checked with), or
+    numpy float32 where torch is missing."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover - torch is a dependency; stay correct without it
+        return _numpy_above(vectors)
+    half = torch.from_numpy(vectors).to(torch.bfloat16)
+
+    def above(start: int, stop: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        hits = torch.nonzero((half[start:stop] @ half[start:].T) >= floor - BF16_MARGIN).numpy()
+        return hits[:, 0], hits[:, 1]
+    return above
 
 
-def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All pairs (i < j) from different documents with cosine ≥ floor, block by block.
+def _numpy_above(vectors: np.ndarray):
+    def above(start: int, stop: int, floor: float) -> tuple[np.ndarray, np.ndarray]:
+        return np.nonzero(vectors[start:stop] @ vectors[start:].T >= floor)
+    return above
+
+
+def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float,
+                    neighbours: int = NEIGHBOURS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (i < j) from different documents with cosine ≥ floor, block by block, each row
+    keeping only its ``neighbours`` closest partners.
 
     Only the upper triangle is computed (each block of rows against the rows from its own
-    start on), so the n² matrix product — the whole cost at 100k items — is halved.
+    start on), so the n² matrix product — the whole cost at 100k items — is halved. The
+    product may be approximate (bf16); every pair it proposes is re-scored exactly.
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     codes = np.unique(doc_ids, return_inverse=True)[1].reshape(-1)  # ints compare faster than strings
+    above = _block_product(vectors) if len(vectors) > BLOCK else _numpy_above(vectors)
     rows, cols, sims = [], [], []
     n = len(vectors)
     for start in range(0, n, BLOCK):
-        block = vectors[start:start + BLOCK] @ vectors[start:].T
-        i, j = np.nonzero(block >= floor)
-        values = block[i, j]
+        i, j = above(start, min(start + BLOCK, n), floor)
         i = i + start
         j = j + start
         keep = (j > i) & (codes[i] != codes[j])
-        rows.append(i[keep])
-        cols.append(j[keep])
-        sims.append(values[keep])
+        i, j = i[keep], j[keep]
+        values = np.einsum("ij,ij->i", vectors[i], vectors[j])  # exact cosine of each proposal
+        keep = values >= floor
+        i, j, values = i[keep], j[keep], values[keep]
+        if len(i):
+            order = np.lexsort((-values, i))  # by row, closest first
+            i, j, values = i[order], j[order], values[order]
+            first = np.searchsorted(i, i, side="left")
+            keep = (np.arange(len(i)) - first) < neighbours
+            i, j, values = i[keep], j[keep], values[keep]
+        rows.append(i)
+        cols.append(j)
+        sims.append(values)
     if not rows:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(0, dtype=np.float32)
@@ -90,64 +133,154 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float) -> t
 
 
 def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
-                forced: list[tuple[int, int]] = ()) -> list[Group]:
-    """Cluster items that make the same point in different documents.
+                forced: list[tuple[int, int]] = (), apart: set[tuple[str, str]] = frozenset(),
+                floor: float = FLOOR, quoting: frozenset[str] = frozenset()) -> list[Group]:
+    """Cluster items that make the same point in different publications.
 
-    Candidate pairs are merged strongest first, and two clusters join only while their
-    centroids stay close: a chain of loosely similar sentences cannot snowball into one
-    giant group. ``forced`` pairs (explicit restatements) are joined unconditionally.
+    Candidate pairs come from the vectors (cosine ≥ ``floor``); each is scored by
+    ``kb.claims.PairScorer`` (rare shared terms, direction, theme) and kept when the score
+    reaches ``threshold``; pairs making one known claim (``kb/data/claims.json``) are compared
+    even below the cosine floor. Kept pairs are merged strongest first, and two clusters join
+    only when, across them, the mean pair score stays within ``AVERAGE_SLACK`` of the
+    threshold and at least ``LINK_SHARE`` of the cross pairs pass it themselves: average
+    linkage with a coherence check, so a chain of loosely similar sentences cannot snowball
+    into one topic heap.
+
+    Renditions of one publication (same ``publication``) never pair; nor do documents in
+    ``apart`` (a report and the response that quotes it), nor a near-verbatim sentence in one
+    of the ``quoting`` documents (responses) and another document. ``forced`` pairs (explicit
+    restatements) are joined unconditionally.
     """
     if len(items) < 2:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
-    doc_ids = np.array([it.doc_id for it in items])
-    rows, cols, sims = candidate_pairs(vectors, doc_ids, threshold - OVERLAP_MARGIN)
-    order = np.argsort(-sims, kind="stable")
-    words: dict[int, frozenset[str]] = {}
+    pubs = np.array([it.publication or it.doc_id for it in items])
+    scorer = PairScorer([it.text for it in items], [it.themes for it in items])
+    rows, cols, sims = candidate_pairs(vectors, pubs, floor)
+    candidates = dict(zip(zip(rows.tolist(), cols.tolist()), sims.tolist()))
+    candidates.update(_claim_pairs(scorer, vectors, pubs, candidates))
+    clean = [None] * len(items)
+
+    def is_ok(k: int) -> bool:
+        if clean[k] is None:
+            clean[k] = is_clean(items[k].text)
+        return clean[k]
+
+    # A response that quotes a document verbatim anywhere is that document's response: none of
+    # their pairs is the point made again, paraphrased quotations included.
+    apart = set(apart) | {(items[i].doc_id, items[j].doc_id) for (i, j), s in candidates.items()
+                          if s >= QUOTE_COSINE and (items[i].doc_id in quoting or items[j].doc_id in quoting)}
+
+    def apart_pair(i: int, j: int) -> bool:
+        """A report and the response that quotes it: the same words, not the point made again."""
+        return (items[i].doc_id, items[j].doc_id) in apart or (items[j].doc_id, items[i].doc_id) in apart
+
+    def separate(i: int, j: int) -> bool:
+        return pubs[i] == pubs[j] or apart_pair(i, j)
+
+    accepted: dict[tuple[int, int], float] = {}
+    for (i, j), s in candidates.items():
+        if separate(i, j) or not (is_ok(i) and is_ok(j)):
+            continue
+        score = scorer.score(i, j, s)
+        if score >= threshold:
+            accepted[(i, j)] = score
     uf = _UnionFind(len(items))
-    sums = {i: vectors[i].astype(np.float64) for i in set(rows.tolist()) | set(cols.tolist())
-            | {i for pair in forced for i in pair}}
+    members: dict[int, list[int]] = {}
+    scores: dict[tuple[int, int], float] = {}
+    rejected: set[tuple[int, int, int]] = set()
+
+    def pair_score(x: int, y: int) -> float:
+        key = (min(x, y), max(x, y))
+        if key not in scores:
+            scores[key] = accepted.get(key) or scorer.score(x, y, float(vectors[x] @ vectors[y]))
+        return scores[key]
+
+    def coherent(a: list[int], b: list[int]) -> bool:
+        """Average linkage on the pair score: across the two clusters (quotes aside), the mean
+        score stays near the threshold, half the pairs pass it themselves and none is far off."""
+        # Members of one publication count too: a report's other sentences on the topic join
+        # only if they make the same point as everyone else.
+        cross = [pair_score(x, y) for x in a for y in b if not apart_pair(x, y)]
+        if not cross:
+            return False
+        passing = sum(1 for c in cross if c >= threshold)
+        return (sum(cross) / len(cross) >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
+                and min(cross) >= threshold - WEAKEST_LINK)
 
     def merge(i: int, j: int, guard: bool) -> None:
         ri, rj = uf.find(i), uf.find(j)
         if ri == rj:
             return
-        if guard:
-            a, b = sums[ri], sums[rj]
-            if float(a @ b) / (np.linalg.norm(a) * np.linalg.norm(b) + 1e-12) < threshold - OVERLAP_MARGIN:
+        a, b = members.get(ri, [ri]), members.get(rj, [rj])
+        if guard and len(a) * len(b) > 1:
+            key = (min(ri, rj), max(ri, rj), len(a) + len(b))
+            if key in rejected:  # the same two clusters, asked again through another pair
+                return
+            if not coherent(a, b):
+                rejected.add(key)
                 return
         uf.union(ri, rj)
         root = uf.find(ri)
-        other = rj if root == ri else ri
-        sums[root] = sums[ri] + sums[rj]
-        sums.pop(other, None)
+        members.pop(ri, None)
+        members.pop(rj, None)
+        members[root] = a + b
 
     for i, j in forced:
         merge(i, j, guard=False)
-    for idx in order.tolist():
-        i, j, s = int(rows[idx]), int(cols[idx]), float(sims[idx])
-        if s < threshold:
-            wi = words.setdefault(i, content_words(items[i].text))
-            wj = words.setdefault(j, content_words(items[j].text))
-            smaller = min(len(wi), len(wj))
-            if not smaller or len(wi & wj) / smaller < OVERLAP_MIN:
-                continue
+    for (i, j), _ in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0])):
         merge(i, j, guard=True)
-    clusters: dict[int, list[int]] = {}
-    for i in range(len(items)):
-        clusters.setdefault(uf.find(i), []).append(i)
     groups = []
-    for members in clusters.values():
-        if len({items[i].doc_id for i in members}) < 2:
+    for idx in members.values():
+        if len({pubs[i] for i in idx}) < 2:
             continue
-        centroid = vectors[members].mean(axis=0)
-        central = members[int(np.argmax(vectors[members] @ centroid))]
-        member_items = [items[i] for i in members]
+        idx = sorted(idx)
+        member_items = [items[i] for i in idx]
+        central = idx[clearest([items[i].text for i in idx], vectors[idx])]
         gid = hashlib.sha256("|".join(sorted(it.id for it in member_items)).encode()).hexdigest()[:12]
         years = sorted({it.year for it in member_items if it.year})
-        groups.append(Group(gid, make_label(items[central].text), member_items, years))
+        phrases = key_phrases(scorer, idx)
+        groups.append(Group(gid, make_label(items[central].text), member_items, years, phrases,
+                            _why(items, idx, vectors, phrases, pubs)))
     groups.sort(key=lambda g: (-len(g.years), -len(g.members), g.id))
     return groups
+
+
+def _claim_pairs(scorer: PairScorer, vectors: np.ndarray, pubs: np.ndarray,
+                 known: dict) -> dict[tuple[int, int], float]:
+    """Candidate pairs the vectors missed: two authors making one known claim in words MiniLM
+    rates far apart ("a GP shortage" / "an inadequate supply of people")."""
+    buckets: dict[str, list[int]] = {}
+    for k, claims in enumerate(scorer.claims):
+        for c in claims:
+            buckets.setdefault(c, []).append(k)
+    out = {}
+    for idx in buckets.values():
+        if len(idx) < 2 or len(idx) > CLAIM_BUCKET:
+            continue
+        sims = vectors[idx] @ vectors[idx].T
+        for a in range(len(idx)):
+            for b in range(a + 1, len(idx)):
+                i, j = idx[a], idx[b]
+                if pubs[i] != pubs[j] and sims[a, b] >= CLAIM_FLOOR and (i, j) not in known:
+                    out[(i, j)] = float(sims[a, b])
+    return out
+
+
+def _why(items: list[Item], idx: list[int], vectors: np.ndarray, phrases: list[str], pubs: np.ndarray) -> str:
+    """One line a reader can check: how many publications, what they share, how close."""
+    sims = vectors[idx] @ vectors[idx].T
+    mask = pubs[idx][:, None] != pubs[idx][None, :]
+    mean = float(sims[mask].mean()) if mask.any() else 1.0
+    n_pubs = len({pubs[i] for i in idx})
+    parts = [f"{n_pubs} publications say it"]
+    if phrases:
+        parts.append("all or most mention " + ", ".join(f"“{p}”" for p in phrases[:3]))
+    themes = set.intersection(*(set(items[i].themes) for i in idx)) if all(items[i].themes for i in idx) else set()
+    if themes:
+        parts.append("same theme: " + ", ".join(sorted(t.replace("_", " ") for t in themes)))
+    parts.append(f"mean similarity {mean:.2f}")
+    return "; ".join(parts)
 
 
 MONTH_NAMES = ("january february march april may june july august september october november december").split()
@@ -174,22 +307,42 @@ def make_label(text: str, max_words: int = 16) -> str:
 
 
 def rebuild_groups(kbase) -> list[Group]:
-    """Regroup every recommendation and every finding (barrier sentence) in the knowledge base."""
+    """Regroup every recommendation and every finding (barrier sentence) in the knowledge base.
+
+    Renditions and back-references are settled first: the grouping must know which documents
+    are one publication, and a document page shows what it says it repeats.
+    """
+    from kb.analysis.backrefs import link_backrefs
+    from kb.store.renditions import link_renditions
+
     store = kbase.store
+    publication = link_renditions(store)
+    link_backrefs(store)
+    # A response quotes the report it answers: the same words, but not the point made again.
+    apart = {(a, b) for a, b in store.conn.execute(
+        """SELECT DISTINCT s.doc_id, r.doc_id FROM responses s JOIN recommendations r
+           ON r.id = s.recommendation_id WHERE s.doc_id != r.doc_id""")}
+    quoting = frozenset(r[0] for r in store.conn.execute("SELECT DISTINCT doc_id FROM responses"))
     recs = store.conn.execute(
         """SELECT r.id, r.doc_id, d.year, r.text, d.source, d.published FROM recommendations r
            JOIN documents d ON d.id = r.doc_id ORDER BY r.id""").fetchall()
-    rec_items = [Item(r[0], r[1], r[2], r[3]) for r in recs]
+    # One rendition speaks for its publication: the others' copies of a sentence would only
+    # repeat it (their document pages still show the first rendition's groups).
+    recs = [r for r in recs if publication.get(r[1], r[1]) == r[1]]
+    rec_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1])) for r in recs]
     rec_vectors = _vectors(kbase, rec_items)
     forced = restatement_links(recs, rec_vectors)
     groups = [(g, "recommendation") for g in
-              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced)]
+              group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced, apart,
+                          quoting=quoting)]
     findings = store.conn.execute(
-        """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence FROM barriers b
+        """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence, b.themes, b.theme FROM barriers b
            JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
-    finding_items = [Item(*r) for r in findings]
+    finding_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1]), _themes(r[4], r[5])) for r in findings
+                     if publication.get(r[1], r[1]) == r[1]]
     groups += [(g, "finding") for g in
-               group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold)]
+               group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold,
+                           apart=apart, quoting=quoting)]
     with store.transaction() as conn:
         conn.execute("UPDATE recommendations SET group_id = NULL, restates = NULL")
         conn.execute("UPDATE barriers SET group_id = NULL")
@@ -198,15 +351,23 @@ def rebuild_groups(kbase) -> list[Group]:
                          [(rec_items[j].id, rec_items[i].id) for i, j in forced])
         for g, kind in groups:
             conn.execute(
-                """INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size, kind)
-                   VALUES (?,?,?,?,?,?,?)""",
+                """INSERT INTO recurrence_groups(id, label, years, first_year, last_year, size, kind, key_phrases, why)
+                   VALUES (?,?,?,?,?,?,?,?,?)""",
                 (g.id, g.label, json.dumps(g.years), g.years[0] if g.years else None,
-                 g.years[-1] if g.years else None, len(g.members), kind))
+                 g.years[-1] if g.years else None, len(g.members), kind, json.dumps(g.key_phrases), g.why))
             table = "recommendations" if kind == "recommendation" else "barriers"
             conn.executemany(f"UPDATE {table} SET group_id = ? WHERE id = ?", [(g.id, it.id) for it in g.members])
     log.info("recurrence: %d recommendations and %d findings in %d groups (%d restatements)",
              len(rec_items), len(finding_items), len(groups), len(forced))
     return [g for g, _ in groups]
+
+
+def _themes(themes_json: str | None, theme: str | None) -> frozenset[str]:
+    try:
+        themes = json.loads(themes_json or "[]")
+    except json.JSONDecodeError:
+        themes = []
+    return frozenset(themes or ([theme] if theme else []))
 
 
 def _vectors(kbase, items: list[Item]) -> np.ndarray:
@@ -270,6 +431,9 @@ def _with_occurrences(store, g) -> dict:
         answered = responses_for(store, [o["recommendation_id"] for o in occ])
         for o in occ:
             o["responses"] = answered.get(o["recommendation_id"], [])
+    keys = g.keys()
     return {"id": g["id"], "kind": g["kind"], "label": g["label"], "years": years,
+            "key_phrases": json.loads(g["key_phrases"]) if "key_phrases" in keys else [],
+            "why": g["why"] if "why" in keys else "",
             "first_seen": years[0] if years else None, "last_seen": years[-1] if years else None,
             "count": len(occ), "occurrences": occ}

@@ -160,8 +160,9 @@ def _print_hits(hits) -> None:
         print(f"   {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
 
 
-@command("recurrences", help="recommendations that recur across documents and years")
-@click.option("--min-years", type=int, default=2)
+@command("recurrences", help="findings and recommendations that make the same point again, across documents and years")
+@click.option("--min-years", type=int, default=1,
+              help="only groups made in at least N different years (default 1: every group, as /recurrences shows)")
 @click.option("--kind", type=click.Choice(["recommendation", "finding", "all"]), default="all",
               help="recommendations, findings (barrier sentences) or both")
 def recurrences(run: Run, min_years: int, kind: str) -> int:
@@ -294,6 +295,21 @@ def eval_search(run: Run, judgements: str, root: str | None, mode: str, snapshot
                              modes=list(MODES) if mode == "all" else [mode])
     report["snapshot"] = snapshot
     run.emit(report, lambda: sys.stdout.write(format_search_report(report) + "\n"))
+    return 0
+
+
+@command("eval-recurrence", help="score recurrence groups against judged groups (pair precision/recall)")
+@click.argument("judged", metavar="JUDGED.json")
+@click.option("--root", help="folder the judged paths are relative to (default: the file's parent's parent)")
+def eval_recurrence(run: Run, judged: str, root: str | None) -> int:
+    from kb.analysis.recurrence_eval import evaluate_recurrence, format_recurrence_report
+
+    path = Path(judged)
+    if not path.is_file():
+        err(f"kb eval-recurrence: no such judged file: {path}")
+        return 2
+    report = evaluate_recurrence(KnowledgeBase(run.settings).store, path, root)
+    run.emit(report, lambda: sys.stdout.write(format_recurrence_report(report) + "\n"))
     return 0
 
 

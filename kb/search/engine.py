@@ -20,6 +20,7 @@ import numpy as np
 
 from kb.store.knowledge import KnowledgeBase
 from kb.search.query import Query, parse_query, quote
+from kb.store.renditions import one_per_publication
 from kb.store.vectors import PASSAGES
 
 log = logging.getLogger(__name__)
@@ -84,6 +85,7 @@ class Hit:
     publisher: str | None = None
     themes: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
+    renditions: list[dict] = field(default_factory=list)  # other formats of the same publication
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -110,8 +112,10 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     if mode in ("hybrid", "dense"):
         rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
     fused = rrf(rankings)
-    top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k]
-    return _hits(kbase.store.conn, top, parsed)
+    # Renditions of one publication (kb.renditions) show as one: fetch a margin, keep the
+    # passages of each publication's best-ranked rendition, name the others on its hits.
+    top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k * 2]
+    return one_per_publication(kbase.store.conn, _hits(kbase.store.conn, top, parsed))[:k]
 
 
 def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,
@@ -137,7 +141,7 @@ def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> li
             group = groups[hit.doc_id] = {
                 "doc_id": hit.doc_id, "title": hit.title, "source": hit.source, "url": hit.url,
                 "published": hit.published, "doc_type": hit.doc_type, "publisher": hit.publisher,
-                "score": hit.score, "hits": 0, "passages": []}
+                "score": hit.score, "hits": 0, "passages": [], "renditions": hit.renditions}
         group["hits"] += 1
         if len(group["passages"]) < per_document:
             group["passages"].append({"passage_id": hit.passage_id, "page": hit.page, "text": hit.text,

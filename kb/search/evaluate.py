@@ -122,15 +122,21 @@ def evaluate_search(kbase: KnowledgeBase, judgements_path: str | Path, root: str
     doc_for, missing = map_documents(kbase, (p for j in judgements for p in j.relevant), root)
     path_for = {doc_id: path for path, doc_id in doc_for.items()}
     docs = {d.id: d for d in kbase.store.documents()}
+    publication = {d.id: d.publication_id or d.id for d in docs.values()}
 
     report_modes: dict[str, dict] = {}
     for mode in modes:
         per_query, sums = [], [0.0, 0.0]
         for j in judgements:
-            ranking = document_ranking(kbase, j.query, mode, k)
+            shown = document_ranking(kbase, j.query, mode, k)
             # Judged keys are paths; a path not in the knowledge base keeps its path as key so
-            # it still enters the ideal ranking but can never be retrieved.
-            keyed = {doc_for.get(path, "missing:" + path): g for path, g in j.relevant.items()}
+            # it still enters the ideal ranking but can never be retrieved. Renditions of one
+            # publication (kb.renditions) are one result: search shows one, naming the others.
+            keyed: dict[str, int] = {}
+            for path, g in j.relevant.items():
+                key = publication.get(doc_for[path], doc_for[path]) if path in doc_for else "missing:" + path
+                keyed[key] = max(g, keyed.get(key, 0))
+            ranking = list(dict.fromkeys(publication.get(d, d) for d in shown))
             q_ndcg, q_recall = ndcg(ranking, keyed, k), recall(ranking, keyed, k)
             sums[0] += q_ndcg
             sums[1] += q_recall
@@ -142,7 +148,7 @@ def evaluate_search(kbase: KnowledgeBase, judgements_path: str | Path, root: str
                 "found": sum(1 for d in ranking if keyed.get(d, 0) > 0),
                 "ranking": [{"doc_id": d, "title": docs[d].title if d in docs else None,
                              "url": docs[d].url if d in docs else None, "path": path_for.get(d),
-                             "grade": keyed.get(d, 0)} for d in ranking],
+                             "grade": keyed.get(publication.get(d, d), 0)} for d in shown],
             })
         scored = sum(1 for q in per_query if q["relevant"])  # a query with nothing relevant scores 0 and is left out
         report_modes[mode] = {

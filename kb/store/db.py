@@ -17,7 +17,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Migration 1 creates a ``crawl_runs`` table that nothing ever wrote: crawls are recorded in
 # ``<home>/crawl/*.jsonl`` (see ``kb.analysis.documents.last_crawl_log``). It stays, as shipped.
@@ -180,9 +180,34 @@ MIGRATIONS: dict[int, str] = {
     5: """
     CREATE INDEX IF NOT EXISTS passages_themes ON passages(themes);
     """,
+    # Renditions (kb.renditions), explicit back-references (kb.backrefs) and the words a
+    # recurrence group shows for itself (kb.recurrence).
+    6: """
+    ALTER TABLE documents ADD COLUMN publication_id TEXT;
+    CREATE INDEX documents_publication ON documents(publication_id);
+    CREATE TABLE doc_signatures (
+        doc_id TEXT PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        signature BLOB NOT NULL,
+        shingles INTEGER NOT NULL
+    );
+    CREATE TABLE back_references (
+        id INTEGER PRIMARY KEY,
+        doc_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        page INTEGER,
+        sentence TEXT NOT NULL,
+        body TEXT,
+        year INTEGER NOT NULL,
+        month INTEGER,
+        target_doc_id TEXT
+    );
+    CREATE INDEX back_references_doc ON back_references(doc_id);
+    CREATE INDEX back_references_target ON back_references(target_doc_id);
+    ALTER TABLE recurrence_groups ADD COLUMN key_phrases TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE recurrence_groups ADD COLUMN why TEXT NOT NULL DEFAULT '';
+    """,
     # Saved searches followed without accounts (``kb watch``); written by the CLI only, the
     # web app stays read-only. ``checked_at``: what ``kb alerts`` last reported up to.
-    6: """
+    7: """
     CREATE TABLE watches (
         id INTEGER PRIMARY KEY,
         query TEXT NOT NULL,
@@ -213,6 +238,7 @@ class DocumentRow:
     content_type: str | None
     raw_path: str | None
     ingested_at: str
+    publication_id: str | None = None  # shared by renditions of one publication (kb.renditions)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> "DocumentRow":
@@ -364,6 +390,7 @@ class Store:
         count = lambda table: self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
         sources = {s: n for s, n in self.conn.execute(
             "SELECT source, COUNT(*) FROM documents GROUP BY source ORDER BY source")}
+        kinds = dict(self.conn.execute("SELECT kind, COUNT(*) FROM recurrence_groups GROUP BY kind").fetchall())
         return {
             "documents": count("documents"),
             "sources": sources,
@@ -373,6 +400,10 @@ class Store:
             "responses": count("responses"),
             "passages": count("passages"),
             "recurrence_groups": count("recurrence_groups"),
+            "recurring_findings": kinds.get("finding", 0),
+            "recurring_recommendations": kinds.get("recommendation", 0),
+            "publications": self.conn.execute(
+                "SELECT COUNT(DISTINCT COALESCE(publication_id, id)) FROM documents").fetchone()[0],
         }
 
 

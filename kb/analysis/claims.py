@@ -1,0 +1,298 @@
+"""Is it the same point? Pair scoring of two findings or recommendations beyond cosine.
+
+Two authors' wordings of one point sit at MiniLM cosine 0.5-0.7, which is also where two
+sentences merely on the same topic sit. What separates them is what the sentences say about
+the topic: the rarer words and phrases they share ("NHS number", "pooled budgets", "delayed
+discharge"), whether they point the same way ("shortage of nurses" is not "surplus of
+nurses", "admissions rose" is not "admissions fell"), and, for findings, whether the barrier
+classifier put them under a common theme. ``PairScorer`` turns those into one score that the
+grouping in ``kb.recurrence`` thresholds; ``describe`` explains a group in words.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
+should that the their there these this those to was we were which will with would our they must
+can could may might also more most than then such other not no nor all any each both only very so
+what when where who whom how why about after before over under between through during within without
+across per via upon out up down off new use used using make made one two three well much many
+recommend recommends recommended recommendation recommendations ensure ensures need needs needed
+government department nhs england local report reports said says found find finds however including
+include includes example key part way ways work working set sets within whilst while being
+""".split())
+
+# Words that give a sentence its direction. A pair where one side only says "more" and the
+# other only "less" about the same topic is not one point.
+UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing|en)|rose|grow\w*|grew|higher|expand\w*|surplus\w*|"
+                r"excess\w*|too many|oversuppl\w*|over-suppl\w*)\b", re.I)
+DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|"
+                  r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*|"
+                  # Negation points the same way: "not enough staff" is "a shortage of staff",
+                  # "no evidence of savings" is the opposite of "growing evidence of savings".
+                  r"not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
+WORD = re.compile(r"[a-z][a-z'-]{2,}")
+# First two letters of every direction word (UP and DOWN): other words skip the regexes.
+DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi".split())
+CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.json"
+CLAIM_BONUS = 0.15
+SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point  # two sentences making one of the known recurring claims (kb/data/claims.json)
+
+
+@lru_cache(maxsize=None)
+def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re.Pattern, ...], tuple[str, ...]], ...]:
+    """(id, label, one pattern per 'all' list, literal cues) for each recurring claim in the
+    data file. The cues are the alternatives' leading letters: a sentence containing none of
+    them cannot make the claim, so most sentences are ruled out without a regular expression."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    out = []
+    for claim in data["claims"]:
+        parts = tuple(re.compile(r"(?<![a-z])(?:" + "|".join(alts) + ")", re.I) for alts in claim["all"])
+        cues: tuple[str, ...] = ()
+        for alts in claim["all"]:  # any list will do: every one must match
+            found = [_literal(alt) for alt in alts]
+            if all(found):
+                cues = tuple(found)
+                break
+        out.append((claim["id"], claim["label"], parts, cues))
+    return tuple(out)
+
+
+def _literal(pattern: str) -> str | None:
+    """The longest run of plain letters an alternative always contains (outside groups and
+    optional characters), lower-cased; None if it has none of three letters or more."""
+    runs, run, depth, k = [], "", 0, 0
+    while k < len(pattern):
+        ch = pattern[k]
+        nxt = pattern[k + 1] if k + 1 < len(pattern) else ""
+        if ch == "\\":
+            runs.append(run)
+            run, k = "", k + 2
+            continue
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if depth == 0 and (ch.isalpha() or ch in " '&-") and (not nxt or nxt not in "?*{") and ch not in ")]":
+            run += ch.lower()
+        else:
+            runs.append(run)
+            run = ""
+        k += 1
+    runs.append(run)
+    best = max((r.strip() for r in runs), key=len)
+    return best if len(best) >= 3 else None
+
+
+def claims_in(text: str) -> frozenset[str]:
+    """Ids of the known recurring claims a sentence makes."""
+    low = text.lower()
+    return frozenset(cid for cid, _, parts, cues in known_claims()
+                     if (not cues or any(c in low for c in cues)) and all(p.search(text) for p in parts))
+
+
+def claim_label(claim_id: str) -> str:
+    return next((label for cid, label, _, _ in known_claims() if cid == claim_id), claim_id)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """A crude, fast stem: enough that "shortages"/"shortage" and "integrated"/"integration" meet."""
+    word = word.strip("'-")
+    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[:-len(suffix)][:7]
+    return word[:7]
+
+
+# Words that explain nothing as a key phrase on their own.
+VAGUE = frozenset(stem(w) for w in "because available still remain remains major main greatest biggest barrier "
+                  "barriers problem problems issue issues challenge challenges".split())
+# Stems too general to carry a direction ("care" near "rising" says nothing about care).
+GENERAL = frozenset(stem(w) for w in "care health social services nhs patients people system local year time area "
+                    "integration hospital service work level number every does current".split())
+
+def terms(text: str) -> tuple[frozenset[str], dict[str, str]]:
+    """Content-word stems and adjacent-pair stems ("nhs_number"), each with a surface form."""
+    words = WORD.findall(text.lower().replace("’", "'"))
+    surface: dict[str, str] = {}
+    stems: list[str | None] = []
+    for w in words:
+        if w in STOP:
+            stems.append(None)
+            continue
+        s = stem(w)
+        stems.append(s)
+        surface.setdefault(s, w)
+    raw = [w for w in words]
+    for k in range(len(stems) - 1):
+        a, b = stems[k], stems[k + 1]
+        if a and b:
+            surface.setdefault(f"{a}_{b}", f"{raw[k]} {raw[k + 1]}")
+    # "NHS number" keeps "nhs" out of the single stems but in the phrase.
+    for k in range(len(words) - 1):
+        if words[k] == "nhs" and stems[k + 1]:
+            surface.setdefault(f"nhs_{stems[k + 1]}", f"NHS {raw[k + 1]}")
+    return frozenset(surface), surface
+
+
+def directions(text: str, window: int = 3) -> dict[str, int]:
+    """Which way the sentence says each nearby thing goes: stem -> +1 (more, surplus, rising)
+    or -1 (fewer, shortage, falling), for content words within ``window`` words of a
+    direction word. A stem pulled both ways is left out."""
+    if not (UP.search(text) or DOWN.search(text)):
+        return {}
+    words = text.lower().split()
+    out: dict[str, int] = {}
+    for k, w in enumerate(words):
+        if w[:2] not in DIRECTION_STARTS:
+            continue
+        d = 1 if UP.fullmatch(w.strip(".,;:()“”\"'")) else (-1 if DOWN.fullmatch(w.strip(".,;:()“”\"'")) else 0)
+        if not d:
+            continue
+        for near in words[max(0, k - window):k + window + 1]:
+            near = near.strip(".,;:()“”\"'")
+            if len(near) < 3 or near in STOP or UP.fullmatch(near) or DOWN.fullmatch(near):
+                continue
+            s = stem(near)
+            if s in GENERAL:
+                continue
+            out[s] = 0 if out.get(s, d) != d else d
+    return {s: d for s, d in out.items() if d}
+
+
+# How a report describes its own method: a repeated method note is not a point made again.
+METHOD = re.compile(r"\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?:also\s+)?(?:used|use|calculated|"
+                    r"calculate|report|analysed|analyse|defined|define|estimated|estimate|included|excluded|searched|"
+                    r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b", re.I)
+
+
+def is_clean(text: str) -> bool:
+    """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
+    tables and reference lists are not), and not a note on the author's own method."""
+    if METHOD.match(text) or "dataset" in text.lower():
+        return False
+    tokens = text.split()
+    if not 6 <= len(tokens) <= 90:
+        return False
+    bare = [t.rstrip(".,;:") for t in tokens]
+    wordy = sum(1 for t in bare if t.replace("'", "").replace("’", "").replace("-", "").isalpha())
+    single = sum(1 for t in bare if len(t) == 1 and t.lower() not in ("a", "i"))
+    return wordy / len(tokens) >= 0.7 and single / len(tokens) < 0.15
+
+
+@dataclass
+class PairVerdict:
+    score: float
+    cosine: float
+    overlap: float
+    shared: list[str]
+    opposite: bool
+    claims: list[str]
+
+
+class PairScorer:
+    """Scores pairs of items of one batch; rare shared terms weigh more (IDF over the batch)."""
+
+    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None):
+        # Each distinct text is read once: a recommendation printed in the summary and in the
+        # body, or quoted by a response, shares its analysis (the objects, not copies).
+        seen: dict[str, tuple] = {}
+        for t in texts:
+            if t not in seen:
+                ts, surf = terms(t)
+                seen[t] = (ts, surf, directions(t), claims_in(t), len(t.split()))
+        rows = [seen[t] for t in texts]
+        self.terms: list[frozenset[str]] = [r[0] for r in rows]
+        self.surface: list[dict[str, str]] = [r[1] for r in rows]
+        self.directions = [r[2] for r in rows]
+        self.claims = [r[3] for r in rows]
+        self.lengths = [r[4] for r in rows]
+        df: Counter[str] = Counter()
+        for ts in self.terms:
+            df.update(ts)
+        n = max(len(texts), 1)
+        # A term in a quarter of the items carries almost nothing; one in a handful, a lot.
+        self.idf = {t: max(0.0, math.log((n + 1) / (c + 0.5))) for t, c in df.items()}
+        self.themes = themes
+        weights: dict[int, float] = {}
+        self.weights = [weights.setdefault(id(ts), self.weight(ts)) for ts in self.terms]
+
+    def weight(self, ts: frozenset[str]) -> float:
+        idf = self.idf
+        return sum(idf.get(t, 0.0) for t in ts)
+
+    def score(self, i: int, j: int, cosine: float) -> float:
+        """The pair score alone (the grouping's hot path; ``verdict`` explains it)."""
+        return self._parts(i, j, cosine)[0]
+
+    def _parts(self, i: int, j: int, cosine: float) -> tuple[float, float, frozenset, bool, frozenset]:
+        shared = self.terms[i] & self.terms[j]
+        # Shared weight over the geometric mean of both: a four-word sentence cannot "share
+        # everything" with a long one by sharing one common phrase.
+        denom = math.sqrt(self.weights[i] * self.weights[j])
+        overlap = self.weight(shared) / denom if denom > 0 else 0.0
+        da, db = self.directions[i], self.directions[j]
+        opposite = bool(da and db) and any(da[s] * db[s] < 0 for s in da.keys() & db.keys())
+        claims = self.claims[i] & self.claims[j]
+        score = cosine + 0.35 * (overlap - 0.2) + (CLAIM_BONUS if claims else 0.0)
+        if opposite:  # "shortage of X" / "surplus of X": a different claim, however close the words
+            score -= 1.0
+        if self.lengths[i] < SHORT or self.lengths[j] < SHORT:  # "In 2020, the UK lacked resilience": too bare
+            score -= 0.1
+        if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
+            score -= 0.05
+        return score, overlap, shared, opposite, claims
+
+    def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
+        score, overlap, shared, opposite, claims = self._parts(i, j, cosine)
+        top = sorted(shared, key=lambda t: -self.idf.get(t, 0.0))
+        return PairVerdict(score, cosine, overlap, top, opposite, sorted(claims))
+
+
+def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[str]:
+    """The known claims most members make, then the terms most members share, rarest first
+    (a phrase wins over its own words)."""
+    need = max(2, math.ceil(len(members) / 2))
+    claim_counts = Counter(c for i in members for c in scorer.claims[i])
+    labels = [claim_label(c) for c, n in claim_counts.most_common() if n >= need]
+    counts: Counter[str] = Counter()
+    for i in members:
+        counts.update(scorer.terms[i])
+    common = [t for t, c in counts.items() if c >= need and scorer.idf.get(t, 0) > 0
+              and ("_" in t or (t not in GENERAL and t not in VAGUE))]
+    common.sort(key=lambda t: (-counts[t] * scorer.idf.get(t, 0.0) * (1.5 if "_" in t else 1.0), t))
+    chosen: list[str] = []
+    for t in common:
+        if any(t in c.split("_") for c in chosen if "_" in c):
+            continue
+        chosen.append(t)
+        if len(chosen) == limit - len(labels):
+            break
+    out = []
+    for t in chosen:
+        forms = Counter(scorer.surface[i][t] for i in members if t in scorer.surface[i])
+        out.append(forms.most_common(1)[0][0])
+    return (labels + [o for o in out if o.lower() not in {x.lower() for x in labels}])[:limit]
+
+
+def clearest(texts: list[str], vectors: np.ndarray) -> int:
+    """Index of the clearest sentence: close to the group's centre, clean, not too long."""
+    centroid = vectors.mean(axis=0)
+    sims = vectors @ centroid
+    best, best_score = 0, -1e9
+    for k, text in enumerate(texts):
+        n = len(text.split())
+        penalty = 0.0 if 8 <= n <= 40 else 0.05
+        penalty += 0.0 if is_clean(text) else 0.2
+        if float(sims[k]) - penalty > best_score:
+            best, best_score = k, float(sims[k]) - penalty
+    return best
