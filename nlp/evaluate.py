@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from nlp.evaluate_lifecycle import by_shape, format_extra, score_lifecycle, stance_confusion
 from nlp.models import ExtractedDocument, SourceDocument
 
 log = logging.getLogger(__name__)
@@ -305,7 +306,8 @@ def score_document(entry: dict, result: ExtractedDocument, paged: bool, tallies:
     gold = gold_items(entry)
     preds = predictions(result)
     borderline = entry.get("borderline", {}) or {}
-    doc_out: dict = {"doc": entry["doc"], "types": {}, "misses": [], "false_positives": [], "attribute_errors": []}
+    doc_out: dict = {"doc": entry["doc"], "types": {}, "misses": [], "false_positives": [], "attribute_errors": [],
+                     "_matched": {}}
     for type_ in TYPES:
         if type_ not in scored:
             continue
@@ -316,6 +318,7 @@ def score_document(entry: dict, result: ExtractedDocument, paged: bool, tallies:
         edges = [[gi for gi, item in enumerate(items) if _compatible(p, item, paged)] for p in plist]
         strong = [[gi for gi in e if _compatible(p, items[gi], paged, strict=True)] for p, e in zip(plist, edges)]
         matched = max_matching(edges, len(items), strong)
+        doc_out["_matched"][type_] = matched
         border_key = "recommendations" if type_ == "responses" else type_
         border = [_anchor(b) for b in borderline.get(border_key, []) or []]
         ignore = _pages(entry, "ignore_pages", type_)
@@ -366,6 +369,7 @@ def evaluate(gold_path: Path, root: Path, *, embedder=None,
     present = set()
     tallies = Tallies()
     documents, misses, skipped = [], [], []
+    kept: dict[str, dict] = {}  # for the lifecycle: each document's result and matching
     started = time.perf_counter()
     for entry in gold.get("documents", []):
         path = root / entry["doc"]
@@ -388,6 +392,7 @@ def evaluate(gold_path: Path, root: Path, *, embedder=None,
                     themed_reliable[1] += score.tp + score.fp
                     themed_reliable[2] += score.gold
         misses.extend(doc_out["misses"])
+        kept[entry["doc"]] = {"entry": entry, "result": result, "matched": doc_out.pop("_matched")}
         doc_out["types"] = {t: s.as_dict() for t, s in doc_out["types"].items()}
         doc_out["seconds"] = round(seconds, 3)
         documents.append(doc_out)
@@ -408,11 +413,23 @@ def evaluate(gold_path: Path, root: Path, *, embedder=None,
             "recall": round(themed_reliable[0] / themed_reliable[2], 4) if themed_reliable[2] else None,
         },
         "attributes": tallies.as_dict(),
+        "responses_with_stance": _with_stance(totals["responses"], tallies),
+        "shapes": by_shape(documents, {e["doc"]: e.get("doc_type", "other") for e in gold.get("documents", [])}),
+        "stance_confusion": stance_confusion(kept),
+        "lifecycle": score_lifecycle(kept),
         "documents": documents,
         "misses": misses,
         "skipped": skipped,
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+def _with_stance(score: TypeScore, tallies: Tallies) -> dict:
+    """Responses counted as found only when their stance is right too."""
+    tp = tallies.stance.correct
+    p = tp / (score.tp + score.fp) if score.tp + score.fp else 0.0
+    r = tp / score.gold if score.gold else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(2 * p * r / (p + r), 4) if p + r else 0.0}
 
 
 def format_table(result: dict) -> str:
@@ -422,6 +439,10 @@ def format_table(result: dict) -> str:
         mark = "" if s["precision_reliable"] else "  (precision approximate)"
         lines.append(f"{type_:<18}{s['precision']:>7.3f}{s['recall']:>7.3f}{s['f1']:>7.3f}"
                      f"{s['tp']:>5}{s['fp']:>5}{s['fn']:>5}{mark}")
+    rs = result.get("responses_with_stance")
+    if rs and "responses" in result["totals"]:
+        lines.append(f"{'responses+stance':<18}{rs['precision']:>7.3f}{rs['recall']:>7.3f}{rs['f1']:>7.3f}"
+                     "  (stance must be right)")
     t = result["barriers_themed"]
     lines.append(f"{'barriers+theme':<18}{t['precision']:>7.3f}{t['recall']:>7.3f}{t['f1']:>7.3f}"
                  "  (theme must be right)")
@@ -437,7 +458,7 @@ def format_table(result: dict) -> str:
     for name, value in result["attributes"].items():
         if value is not None:
             lines.append(f"{name:<36}{value:>7.3f}")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n" + format_extra(result)
 
 
 format_report = format_table  # the name ``kb eval`` imports

@@ -18,6 +18,7 @@ from spacy.language import Language
 
 from nlp.embed import Embedder, shared_embedder
 from nlp.layout import build_layout
+from nlp.cover import read_cover
 from nlp.meta import recover_metadata
 from nlp.models import Barrier, ExtractedDocument, Funding, Recommendation, Response, SourceDocument
 from nlp.pipeline import (SPANS_BARRIERS, SPANS_FUNDING, SPANS_RECOMMENDATIONS, SPANS_RESPONSES,
@@ -58,7 +59,12 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         embedder = shared_embedder()
     sdoc = run(nlp, layout, embedder)
     title, published = recover_metadata(doc)
-    out = ExtractedDocument(title=title, published=published, pages=len(doc.pages))
+    cover = read_cover(doc)
+    if cover.get("title") and cover["title"].lower() not in (doc.title or "").lower():
+        title = cover["title"]  # a committee report's cover beats a PDF's 'Committee Report 4.3'
+    published = doc.published or cover.get("published") or published
+    out = ExtractedDocument(title=title, published=published, pages=len(doc.pages), publisher=cover.get("publisher"),
+                            identifiers=cover.get("identifiers", {}), doc_type=cover.get("doc_type"))
 
     def page(offset: int) -> int | None:
         return layout.page_at(offset) if doc.paged else None
@@ -81,7 +87,8 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         cand = span._.refrain_response
         out.responses.append(Response(
             responds_to=cand.responds_to, stance=cand.stance, text=cand.text,
-            target_date=cand.target_date, page=page(cand.start),
+            target_date=cand.target_date, page=page(cand.start), responder=cand.responder,
+            stance_evidence=cand.stance_evidence, implementation=cand.implementation, quoted=cand.quoted,
         ))
     for span in sdoc.spans.get(SPANS_BARRIERS, []):
         rec = span._.refrain_barrier

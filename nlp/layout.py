@@ -104,6 +104,9 @@ ITEM_PATTERNS: list[tuple[re.Pattern, str]] = [
     (re.compile(r"^(\d{1,2}[a-z]?)\.\s+(?=\S)"), "num"),
     (re.compile(r"^(\d{1,2})\s*:\s+(?=[A-Z])"), "num"),
 ]
+# A Commons closing-list item ends with its tag, maybe split over lines: '(Recommendation, Paragraph 4)'
+TAG_END = re.compile(r"\((?:(?:conclusion|recommendation)s?,?\s+)?paragraphs?\s+[\d\s,.–\-and]+\)\s*$", re.I)
+TAG_START = re.compile(r"^\((?:conclusion|recommendation)s?,", re.I)
 NAO_LETTER = re.compile(r"^([a-z])\s+(?=[A-Z‘“'\"])")
 # 'Chapter 4:', 'Part Two', 'Appendix 1: The background ...': a division heading even when it
 # ends with a colon (a colon otherwise means the line runs on into a list).
@@ -380,6 +383,9 @@ def build_layout(doc: SourceDocument) -> Layout:
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         text = line.text
         item = _item_match(text)
+        if prev is not None and line.page != prev.page and not prev_ended and len(prev.text) < 0.6 * width \
+                and _starts_upper(text) and not CONNECTOR_END.search(prev.text):
+            prev_ended = True  # a cover or a title page ends short, without a full stop
         listy = prev is not None and re.search(r";\s+(?:and|or)$", prev.text) is not None
         if item is None and (prev_ended or listy):
             m = NAO_LETTER.match(text)
@@ -400,7 +406,9 @@ def build_layout(doc: SourceDocument) -> Layout:
             # '2. something' after an unfinished line is a wrapped number, unless it is the
             # next heading of a numbered list whose last item had no full stop
             item = None
-        if item is not None:
+        if b.blocks and TAG_START.match(text):
+            _append_continuation(b, line)  # '(Conclusion, Paragraph 3)' on a line of its own
+        elif item is not None:
             label, style, marker = item
             if style == "letter":
                 last_letter = label
@@ -417,7 +425,8 @@ def build_layout(doc: SourceDocument) -> Layout:
                 kind = "item"
             b.open_block(kind, line.page, label, marker.strip(), style)
             b.add(text, line)
-        elif not b.blocks or (prev_ended and (_heading_like(line, nxt, width, doc.paged) or _is_division(line))):
+        elif not b.blocks or (prev_ended and (_heading_like(line, nxt, width, doc.paged) or _is_division(line))) \
+                or (prev is not None and line.page != prev.page and _is_division(line)):
             b.open_block("heading" if _heading_like(line, nxt, width, doc.paged) or _is_division(line)
                          else "para", line.page)
             b.add(text, line)
@@ -448,7 +457,8 @@ def build_layout(doc: SourceDocument) -> Layout:
             else:
                 _append_continuation(b, line)
         prev = line
-        prev_ended = TERMINAL.search(text) is not None or b.blocks[-1].kind == "heading"
+        prev_ended = TERMINAL.search(text) is not None or b.blocks[-1].kind == "heading" \
+            or TAG_END.search(b.current_text_tail(80)) is not None
     b.close_block()
     text = "".join(b.text_parts)
     return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page)

@@ -68,6 +68,10 @@ class Response:
     text: str
     target_date: str | None
     page: int | None
+    responder: str | None = None
+    stance_evidence: str | None = None
+    implementation: str | None = None
+    quoted: str | None = None
 
 
 @dataclass
@@ -79,11 +83,15 @@ class ExtractedDocument:
     recommendations: list[Recommendation] = field(default_factory=list)
     funding: list[Funding] = field(default_factory=list)
     responses: list[Response] = field(default_factory=list)
+    publisher: str | None = None  # read from the cover ('House of Commons Health and Social Care Committee')
+    identifiers: dict = field(default_factory=dict)  # hc_number, hl_paper, command_paper_number, session
+    doc_type: str | None = None  # committee_report | government_response, when the cover says
 
     def to_json(self) -> dict:
         """The ``kb extract --json`` contract."""
         return {
-            "document": {"title": self.title, "published": self.published, "pages": self.pages},
+            "document": {"title": self.title, "published": self.published, "pages": self.pages,
+                         "publisher": self.publisher, "identifiers": self.identifiers, "doc_type": self.doc_type},
             "barriers": [asdict(b) for b in self.barriers],
             "recommendations": [asdict(r) for r in self.recommendations],
             "funding": [asdict(f) for f in self.funding],

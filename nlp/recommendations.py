@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from nlp.layout import Block, Layout
+from nlp.closing_list import GLUED_LABEL, closing_item, opens_closing_chapter, tag_of
+from nlp.layout import DIVISION, Block, Layout
 from nlp.segment import SentSpan
 
 log = logging.getLogger(__name__)
@@ -175,7 +176,10 @@ class _Labels:
         elif style == "roman" or (style == "paren" and label in ("i", "v", "x") and self.letter
                                   and self.letter not in ("h", "u", "w")):
             self.roman = label
-        elif style in ("paren", "letter"):
+        elif style == "letter":
+            self.letter, self.roman = label, None
+            return label  # NAO letters run on across numbered paragraphs: the letter is the label
+        elif style == "paren":
             self.letter, self.roman = label, None
         else:
             return label
@@ -205,13 +209,19 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
     depth: int | None = None
     found_since_open = False
     last_number = 0  # the highest item number seen in the section
-    for block in layout.blocks:
+    chapter = False  # opened by 'Chapter 8: Conclusions and recommendations': only a division ends it
+    for index, block in enumerate(layout.blocks):
         number = int(block.label) if block.label and block.label.isdigit() and block.style in (
             "num", "nao_num", "paren") else None
         if block.kind == "heading":
             text = _block_text(layout, block).strip(" *")
             title = _heading_text(layout, block)
-            if _any(patterns.section_headings, text) or _any(patterns.section_headings, title):
+            if opens_closing_chapter(text):
+                inside, chapter, depth, last_number = True, True, None, 0
+            elif chapter and inside:
+                inside = not _any(patterns.section_end_headings, title) and not DIVISION.match(text)
+                chapter = inside
+            elif _any(patterns.section_headings, text) or _any(patterns.section_headings, title):
                 inside = True
                 depth = block.label.count(".") + 1 if block.style == "dotted" and block.label else None
                 found_since_open = False
@@ -220,7 +230,8 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
                 _any(patterns.section_end_headings, title)
                 or (depth is not None and block.style == "dotted" and block.label
                     and block.label.count(".") + 1 <= depth)
-                or (depth is None and block.label is None and found_since_open)
+                or (depth is None and block.label is None and found_since_open
+                    and not _numbering_continues(layout, index, last_number))
                 # '1 Setting up integrated care systems' after conclusions 1-6: the numbering
                 # restarts, so a new chapter has begun
                 or (number is not None and last_number and number <= last_number)
@@ -232,6 +243,14 @@ def _section_flags(layout: Layout, patterns: RecPatterns) -> list[bool]:
             last_number = max(last_number, number)
         flags.append(inside)
     return flags
+
+
+def _numbering_continues(layout: Layout, index: int, last_number: int) -> bool:
+    """A theme heading inside a closing list: the item after it carries on the numbering."""
+    for block in layout.blocks[index + 1:index + 4]:
+        if block.label and block.label.isdigit() and block.style in ("num", "nao_num", "paren"):
+            return int(block.label) == last_number + 1
+    return False
 
 
 def _extend(layout: Layout, start_index: int, patterns: RecPatterns, max_blocks: int = 10) -> int:
@@ -259,19 +278,38 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                          patterns: RecPatterns | None = None) -> list[RecCandidate]:
     """Formal recommendations of a document (see the module docstring)."""
     patterns = patterns or load_recommendation_patterns()
+    flags = _section_flags(layout, patterns)
+    out, block_labels = _formal_items(layout, spans, patterns, flags)
+    out += _first_person(layout, spans, patterns, out, [lb if f else None for lb, f in zip(block_labels, flags)])
+    if out:
+        return drop_restatements(sorted(out, key=lambda c: c.start))
+    return _directive_sentences(layout, spans, patterns) or _reported(layout, spans, patterns)
+
+
+def _formal_items(layout: Layout, spans: list[SentSpan], patterns: RecPatterns,
+                  flags: list[bool]) -> tuple[list[RecCandidate], list[str | None]]:
+    """Labelled, closing-list, section and lead-in items, and the list position at each block."""
     blocks = layout.blocks
     text = layout.text
-    flags = _section_flags(layout, patterns)
     labels = _Labels()
     block_labels: list[str | None] = [None] * len(blocks)  # the list position at each block
     out: list[RecCandidate] = []
     lead_in: str | None = None  # 'list' (each item a recommendation) or 'bundle' (one with bullets)
+    lead_text: str | None = None  # 'The Department should:' over lettered items
     i = 0
     while i < len(blocks):
         b = blocks[i]
         btext = _block_text(layout, b)
         current = labels.update(b) if b.label else labels.current()
         block_labels[i] = current
+        if flags[i] and _closing_shape(layout, b, btext):
+            found = closing_item(layout, spans, i, patterns.descriptive)
+            if found:
+                out.append(_candidate(layout, found[0], found[1], found[2], "section", patterns))
+                while i + 1 < len(blocks) and blocks[i + 1].start < found[1]:
+                    i += 1
+            i += 1
+            continue
         if b.style == "rec" or (b.style == "pac" and re.search(r"recommendation", b.marker or "", re.I)):
             j = _extend(layout, i, patterns)
             out.append(_candidate(layout, b.start, blocks[j - 1].end, b.label or current, "labelled", patterns))
@@ -288,7 +326,7 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
                 i += 1
                 continue
         if b.kind in ("para", "heading") and b.style not in ("num", "nao_num"):
-            lead_in = None
+            lead_in, lead_text = None, None
             last = _last_sentence(text, spans, b)
             if _any(patterns.lead_ins, last):
                 lead_in = "bundle" if re.search(r"\b(?:should|must)\s*:\s*$", last) and \
@@ -314,6 +352,10 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             if group_heading and b.style in ("num", "nao_num"):
                 if b.kind == "item" and len(body.split()) > 40:
                     lead_in = None  # a numbered discussion paragraph ends the list
+                found = closing_item(layout, spans, i, patterns.descriptive) \
+                    if flags[i] and b.style == "num" and len(body.split()) > 12 else None
+                if found:  # 'Councils cut transport first. The Department should ...': a conclusion, then
+                    out.append(_candidate(layout, found[0], found[1], current, "section", patterns))
                 i += 1
                 continue  # '2. Recognising and remembering' groups the items that follow
             accept = False
@@ -326,38 +368,49 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             nxt = blocks[i + 1] if i + 1 < len(blocks) else None
             if accept and btext.rstrip().endswith(":") and nxt is not None and nxt.kind == "item" \
                     and nxt.style in ("roman", "paren", "compound", "letter") and nxt.label:
-                # '(a) ... by the following measures:' then '(i) ...', '(ii) ...': each
-                # numbered part is a recommendation of its own; the lead is their heading
+                # '(a) ... by the following measures:' then '(i) ...', '(ii) ...', or an NAO
+                # '4 The Department should:' then 'a ...', 'b ...': each part is a recommendation
+                # of its own; the lead is their heading and names who is to act
+                lead_in, lead_text = "list", strip_marker(btext)
                 i += 1
                 continue
             if accept:
                 j = _extend(layout, i, patterns) if btext.rstrip().endswith(":") else i + 1
-                out.append(_candidate(layout, b.start, blocks[j - 1].end, current, "section" if not in_list
+                start = b.start + len(b.marker) if b.style == "letter" and b.marker and \
+                    btext.startswith(b.marker) else b.start
+                out.append(_candidate(layout, start, blocks[j - 1].end, current, "section" if not in_list
                                       else "lead_in", patterns))
+                if in_list and lead_text and not is_directive(out[-1].text, patterns):
+                    out[-1].raw = lead_text + " " + out[-1].raw
                 i = j
                 continue
         i += 1
 
-    covered = [(c.start, c.end) for c in out]
+    return out, block_labels
 
-    def free(s: SentSpan) -> bool:
-        return all(s.end <= a or s.start >= e for a, e in covered)
 
+def _first_person(layout: Layout, spans: list[SentSpan], patterns: RecPatterns, found: list[RecCandidate],
+                  labels: list[str | None]) -> list[RecCandidate]:
+    """'We recommend that ...' sentences outside the items already found."""
+    covered = [(c.start, c.end) for c in found]
+    out = []
     for s in spans:
-        sent = text[s.start:s.end]
-        if not free(s) or sent.rstrip().endswith(":"):
+        sent = layout.text[s.start:s.end]
+        if any(s.start < e and s.end > a for a, e in covered) or sent.rstrip().endswith(":"):
             continue
         if _any(patterns.first_person, sent) and not _any(patterns.descriptive, sent) \
-                and not _quoted(sent) and blocks[s.block].kind != "heading":
-            label = block_labels[s.block] if flags[s.block] else None
-            out.append(_candidate(layout, s.start, s.end, label, "first_person", patterns))
-    if out:
-        return drop_restatements(sorted(out, key=lambda c: c.start))
+                and not _quoted(sent) and layout.blocks[s.block].kind != "heading":
+            out.append(_candidate(layout, s.start, s.end, labels[s.block], "first_person", patterns))
+    return out
 
+
+def _directive_sentences(layout: Layout, spans: list[SentSpan], patterns: RecPatterns) -> list[RecCandidate]:
+    """With nothing formal: 'The Department should ...' addressed to a public body."""
     conclusions = _conclusion_flags(layout)
+    out = []
     for s in spans:
-        sent = text[s.start:s.end]
-        if blocks[s.block].kind == "heading" or _quoted(sent):
+        sent = layout.text[s.start:s.end]
+        if layout.blocks[s.block].kind == "heading" or _quoted(sent):
             continue
         m = re.match(r"^(?:[^,]{0,40},\s+)?(.{0,120}?)\s+(?:should|must|ought\s+to)\s+(?!have\b|not\s+have\b|be\s+noted)", sent)
         if not m or not is_directive(sent, patterns):
@@ -369,17 +422,16 @@ def find_recommendations(layout: Layout, spans: list[SentSpan],
             continue
         if CENTRAL_ACTOR.match(subject.strip()) or conclusions[s.block]:
             out.append(_candidate(layout, s.start, s.end, None, "directive", patterns))
-    if out:
-        return out
-
-    words = len(text.split())
-    if not layout.paged and words <= NEWS_MAX_WORDS:
-        for s in spans:
-            sent = text[s.start:s.end]
-            if _any(patterns.reported, sent) and re.search(
-                    r"\b(?:need|should|must|call|urg|recommend)", sent, re.I):
-                out.append(_candidate(layout, s.start, s.end, None, "reported", patterns))
     return out
+
+
+def _reported(layout: Layout, spans: list[SentSpan], patterns: RecPatterns) -> list[RecCandidate]:
+    """Another body's recommendations, reported: only in short, news-like texts."""
+    if layout.paged or len(layout.text.split()) > NEWS_MAX_WORDS:
+        return []
+    return [_candidate(layout, s.start, s.end, None, "reported", patterns) for s in spans
+            if _any(patterns.reported, layout.text[s.start:s.end])
+            and re.search(r"\b(?:need|should|must|call|urg|recommend)", layout.text[s.start:s.end], re.I)]
 
 
 _STOP = frozenset("""a an and are as at be by for from has have in is it its of on or should that the their
@@ -427,12 +479,30 @@ def drop_restatements(cands: list[RecCandidate], same: float = 0.8, prose: float
             if any(_overlap(words[i], words[j]) >= prose for j in formal):
                 continue
         kept.append(c)
-    return kept
+    return _drop_parts(kept)
+
+
+def _drop_parts(cands: list[RecCandidate], share: float = 0.85) -> list[RecCandidate]:
+    """A bullet of the body that a closing-list item repeats whole is part of that item."""
+    formal = ("labelled", "section", "lead_in")
+    words = [content_words(c.text) for c in cands]
+    return [c for i, c in enumerate(cands) if c.source not in formal or not any(
+        j != i and cands[j].source in formal and len(words[j]) > 1.5 * len(words[i])
+        and _overlap(words[i], words[j]) >= share for j in range(len(cands)))]
+
+
+def _closing_shape(layout: Layout, b: Block, btext: str) -> bool:
+    """A numbered paragraph of a closing list ('8.5. We urge ...', '12. ... (Recommendation, Paragraph 40)')."""
+    if b.kind == "heading":
+        return False
+    if tag_of(btext):
+        return True
+    return b.kind == "para" and (b.style == "dotted" or (b.style is None and GLUED_LABEL.search(btext[:80]) is not None))
 
 
 def _title_like(text: str) -> bool:
     """'Establishing the outcome of every transfusion': a short line without a full stop."""
-    return len(text.split()) <= 12 and not re.search(r"[.;:!?]\W*$", text.strip())
+    return len(text.split()) <= 12 and not re.search(r"(?:[.;:!?]|;\s+(?:and|or))\W*$", text.strip())
 
 
 def _actor_subject(sentence: str, patterns: RecPatterns) -> bool:

@@ -56,6 +56,10 @@ class ResponseCandidate:
     responds_to: str | None
     stance: str
     target_date: str | None = None
+    responder: str | None = None  # the body answering, when not the government
+    stance_evidence: str | None = None  # the sentence that decided the stance
+    implementation: str | None = None  # implemented | in_progress | not_started | superseded
+    quoted: str | None = None  # the recommendation as the response quotes it
 
 
 LABEL_PREFIX = re.compile(r"^\s*(\d{1,3}(?:\.\d{1,3})*)\.?\s+")
@@ -109,9 +113,15 @@ def _clean_label(label: str) -> str:
 def is_response_document(layout: Layout, spans: list[SentSpan],
                          patterns: ResponsePatterns | None = None) -> bool:
     """True for a document whose job is to answer recommendations."""
+    from nlp.stance import is_status
+
     patterns = patterns or load_response_patterns()
     hits = 0
+    statuses = 0  # 'Recommendation implemented', 'Work in progress': a progress report
     for s in spans:
+        statuses += is_status(layout.text[s.start:s.end])
+        if statuses >= 2:
+            return True
         sent = layout.text[s.start:s.end]
         if len(sent) > 600 or not re.search(r"accept|agree|reject|recommendation", sent, re.I):
             continue
@@ -126,46 +136,106 @@ def is_response_document(layout: Layout, spans: list[SentSpan],
 
 def find_responses(layout: Layout, spans: list[SentSpan],
                    patterns: ResponsePatterns | None = None) -> list[ResponseCandidate]:
-    """Response statements of a response document (empty for any other document)."""
+    """Response statements of a response document (empty for any other document).
+
+    Two shapes: verdict lines ('1.1 The government agrees ...', 'This recommendation is
+    accepted ...') under restated recommendations, read here; and prose answers after quoted
+    paragraphs, read by ``nlp.quoted_responses``, used when it answers clearly more recommendations.
+    """
+    from nlp.quoted_responses import find_quoted_responses
+
+    from nlp.quoted_responses import exchanges
+
     patterns = patterns or load_response_patterns()
-    if not is_response_document(layout, spans, patterns):
+    titled = re.search(r"\b(?:government\s+response|treasury\s+minutes)\b", layout.text[:1500], re.I)
+    if not is_response_document(layout, spans, patterns) and not (titled and len(exchanges(layout, spans)) >= 2):
         return []
+    verdicts = [_enrich(c, layout) for c in _verdict_responses(layout, spans, patterns)]
+    quoted = find_quoted_responses(layout, spans, patterns)
+    # verdict lines, where a document prints them, are the more precise reading
+    return quoted if _prefer_quoted(quoted, verdicts) else verdicts
+
+
+def _prefer_quoted(quoted: list[ResponseCandidate], verdicts: list[ResponseCandidate]) -> bool:
+    """The prose reading, when it answers clearly more, or everything the verdicts answer and more."""
+    from nlp.labels import expand_labels
+
+    if _coverage(quoted) > 1.5 * _coverage(verdicts):
+        return True
+    q = {lb for c in quoted for lb in expand_labels(c.responds_to)}
+    v = {lb for c in verdicts for lb in expand_labels(c.responds_to)}
+    return all(c.responds_to for c in quoted) and v <= q and len(q) > len(v)
+
+
+def _coverage(cands: list[ResponseCandidate]) -> int:
+    """How many recommendations a reading answers: distinct labels, plus answers without one."""
+    from nlp.labels import expand_labels
+
+    labels = {lb for c in cands for lb in expand_labels(c.responds_to)}
+    return len(labels) + sum(1 for c in cands if not c.responds_to)
+
+
+def _enrich(cand: ResponseCandidate, layout: Layout) -> ResponseCandidate:
+    """Evidence, responder and delivery state of a verdict line (and the lines after it)."""
+    from nlp.stance import implementation_of, responder_of
+
+    cand.stance_evidence = cand.text
+    cand.responder = responder_of(cand.text)
+    cand.implementation = implementation_of(layout.text[cand.start:cand.end + 600].split("\n\n")[0]
+                                            + " " + cand.text)
+    return cand
+
+
+class _Restated:
+    """Which recommendation(s) the verdict lines answer, from the restated ones seen so far."""
+
+    def __init__(self) -> None:
+        self.context: list[str] = []  # labels of the recommendation(s) being answered
+        self.pending_new = True  # a new restated recommendation started since the last response
+        self.group: str | None = None  # '2) Recognising and remembering' opens a group of '2a.', '2b.'
+
+    def push(self, label: str, fresh: bool | None = None) -> None:
+        self.context = _push(self.context, label, self.pending_new if fresh is None else fresh)
+        self.pending_new = False
+
+    def see(self, b, text: str, answered: dict, patterns: ResponsePatterns) -> None:
+        label = _clean_label(b.label) if b.label else None
+        body = text[b.start:b.end]
+        if b.style in ("rec", "pac") and label:
+            if b.style == "pac" and not re.search(r"recommendation", b.marker or "", re.I):
+                return
+            if b.style == "rec" and not _restates(body) and (
+                    len(body.split()) < 4 or re.search(r"accept|agree|reject|Recommendation\s+\d",
+                                                       body[len(b.marker or ""):])):
+                return  # 'Recommendation 4a) i)' in a summary table
+            self.push(label)
+        elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
+            self.group = label
+        elif b.style in ("num", "paren", "letter", "compound") and label \
+                and b.kind in ("item", "heading") and _restates(body) and not _group_heading(body, b.marker):
+            if label.isalpha() and self.group:
+                label = self.group + label
+            if label not in answered:  # '4a) v. DHSC recognises ...' under an answer explains it
+                self.push(label)
+        elif b.style == "dotted" and label and stance_of(body[:400], patterns):
+            self.context = []
+            self.push(label.split(".")[0], True)
+
+
+def _verdict_responses(layout: Layout, spans: list[SentSpan],
+                       patterns: ResponsePatterns) -> list[ResponseCandidate]:
     text = layout.text
     blocks = layout.blocks
-    context: list[str] = []  # labels of the recommendation(s) being answered
-    pending_new = True  # a new restated recommendation started since the last response
+    state = _Restated()
     answered: dict[str, set[str]] = {}  # recommendation → the governments whose answer we have
     out: list[ResponseCandidate] = []
-    group: str | None = None
     last_block = -1
     for s in spans:
         sent = text[s.start:s.end]
         if s.block != last_block:
             last_block = s.block
-            b = blocks[s.block]
-            label = _clean_label(b.label) if b.label else None
-            body = text[b.start:b.end]
-            if b.style in ("rec", "pac") and label:
-                if b.style == "pac" and not re.search(r"recommendation", b.marker or "", re.I):
-                    pass
-                elif b.style == "rec" and not _restates(body) and (
-                        len(body.split()) < 4 or re.search(r"accept|agree|reject|Recommendation\s+\d", body[len(b.marker or ""):])):
-                    pass  # 'Recommendation 4a) i)' in a summary table
-                else:
-                    context = _push(context, label, pending_new)
-                    pending_new = False
-            elif b.style == "paren" and label and label.isdigit() and b.kind in ("item", "heading"):
-                group = label  # '2) Recognising and remembering' opens a group of restated items
-            elif b.style in ("num", "paren", "letter", "compound") and label \
-                    and b.kind in ("item", "heading") and _restates(body) and not _group_heading(body, b.marker):
-                if label.isalpha() and group:
-                    label = group + label
-                if label not in answered:  # '4a) v. DHSC recognises ...' under an answer explains it
-                    context = _push(context, label, pending_new)
-                    pending_new = False
-            elif b.style == "dotted" and label and stance_of(body[:400], patterns):
-                context = _push([], label.split(".")[0], True)
-                pending_new = False
+            state.see(blocks[s.block], text, answered, patterns)
+        context = state.context
         if len(sent) > 700:
             continue
         stance = stance_of(sent, patterns)
@@ -198,7 +268,7 @@ def find_responses(layout: Layout, spans: list[SentSpan],
                 continue
         for lb in labels:
             answered.setdefault(lb, set()).update(bodies)
-        pending_new = True
+        state.pending_new = True
         out.append(ResponseCandidate(s.start + offset, s.end, LABEL_PREFIX.sub("", sent, count=1).strip()
                                      if re.match(r"^\d+\.\d+\s", sent) else sent.strip(),
                                      responds, stance, _target_date(text, s, blocks, patterns)))

@@ -82,3 +82,23 @@ def test_covid_inquiry_module_1_and_the_government_response_link_one_to_one(shar
     assert set(linked) == {str(n) for n in range(1, 11)}, "each of the ten recommendations gets its answer"
     assert all(len(recs) == 1 for recs in linked.values())
     assert all(r["stance"] == "accepted" for e in entries for r in e["responses"])
+
+
+@pytest.mark.slow
+def test_a_lords_report_and_its_government_response_link_paragraph_by_paragraph(tmp_path):
+    """Ingested from disk, both covers name their publisher; one answer to '6.1' and '6.2' links
+    to 6.2 only (6.1 is a conclusion), and the refusal carries the sentence that decided it."""
+    from publications import as_pdf
+
+    files = [as_pdf(name, tmp_path) for name in ("lords_committee_report", "lords_government_response")]
+    home = tmp_path / "kb"
+    run_kb(home, "ingest", *map(str, files))
+    entries = kb_json(home, "lifecycle")
+    by_label = {e["recommendation"]["label"]: e for e in entries}
+    assert set(by_label) == {"6.2", "6.4", "6.5", "6.7"}
+    assert [r["stance"] for r in by_label["6.4"]["responses"]] == ["rejected"]
+    assert "does not intend" in by_label["6.4"]["responses"][0]["stance_evidence"]
+    assert all(e["responses"] for e in entries)
+    assert by_label["6.2"]["recommendation"]["title"] == "Bus Services in Market Towns"
+    doc = kb_json(home, "extract", str(files[0]))["document"]
+    assert doc["publisher"] == "House of Lords Rural Affairs Select Committee"

@@ -65,6 +65,10 @@ def test_dev_gold_scores_stay_above_floors() -> None:
     totals = result["totals"]
     assert totals["funding"]["f1"] >= 0.93
     assert totals["recommendations"]["f1"] >= 0.9
+    # the Lords report's government response: found, right stance, linked to the right recommendation
+    assert result["responses_with_stance"]["f1"] >= 0.85
+    assert result["lifecycle"]["rate"] >= 0.85
+    assert "lifecycle:" in format_table(result) and "stance confusion" in format_table(result)
     assert result["barriers_themed"]["recall"] >= 0.68
     assert result["barriers_themed"]["precision"] >= 0.55  # includes best-effort (approximate) documents
     assert result["barriers_themed_exhaustive"]["precision"] >= 0.85

@@ -110,3 +110,20 @@ def test_subjunctive_inquiry_recommendations_are_restatements() -> None:
     )
     assert [(r.responds_to, r.stance) for r in found] == [
         ("4b", "accepted_in_principle"), ("4c(i), 4c(ii)", "accepted"), ("4c(i), 4c(ii)", "accepted_in_principle")]
+
+
+def test_a_body_other_than_the_government_answers_and_is_recorded_as_the_responder() -> None:
+    found = responses(
+        "Government response to the Inquiry\n"
+        "Recommendation 5: Training for officers\n"
+        "Every police force should train its officers to recognise coercive control.\n"
+        "The College of Policing accepts this recommendation on behalf of all forces.\n"
+        "Recommendation 6: Insurance\n"
+        "Insurers should offer cover to small firms at fair prices.\n"
+        "This recommendation is not for the UK government to respond to.\n"
+        "Recommendation 7: Data\n"
+        "The Home Office should publish data on arrests each year.\n"
+        "The government accepts this recommendation.\n",
+    )
+    assert [(r.responds_to, r.stance, r.responder) for r in found] == [
+        ("5", "accepted", "College of Policing"), ("6", "other", None), ("7", "accepted", None)]

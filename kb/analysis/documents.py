@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from kb.analysis.browse import known_gaps
+from kb.analysis.lifecycle import responses_for
 from kb.store.db import Store
 
 
@@ -42,9 +43,12 @@ def document_detail(store: Store, doc_id: str) -> dict | None:
     funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
         "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
         "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
+    answers = responses_for(store, [r["id"] for r in recommendations])
+    for r in recommendations:  # the government's answers beside each recommendation
+        r["responses"] = answers.get(r["id"], [])
     responses = [dict(r) for r in conn.execute(
-        "SELECT id, responds_to, stance, text, target_date, page FROM responses WHERE doc_id = ? "
-        "ORDER BY page, id", (doc_id,))]
+        "SELECT id, responds_to, stance, text, target_date, page, responder, stance_evidence, implementation "
+        "FROM responses WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
     pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
                                            (doc_id,))]
     data = {
@@ -64,9 +68,9 @@ def group_responses(store: Store, group: dict) -> list[dict]:
         return []
     marks = ",".join("?" * len(ids))
     return [dict(r) for r in store.conn.execute(
-        f"""SELECT s.id, s.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
-            FROM responses s JOIN documents d ON d.id = s.doc_id
-            WHERE s.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
+        f"""SELECT s.id, l.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
+            FROM response_links l JOIN responses s ON s.id = l.response_id JOIN documents d ON d.id = s.doc_id
+            WHERE l.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]
 
 
 def last_crawl_log(crawl_dir: Path | None) -> dict | None:

@@ -278,11 +278,11 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
                    format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
                VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""",
             (doc_id, sha, url, meta.source or LOCAL_SOURCE, title, published, _year(published),
-             meta.doc_type or src.meta.get("document_type"),
-             meta.publisher or ", ".join(src.meta.get("organisations") or []) or None,
+             meta.doc_type or src.meta.get("document_type") or ex.doc_type,
+             meta.publisher or ", ".join(src.meta.get("organisations") or []) or ex.publisher,
              src.format, len(src.pages) if src.paged else None,
-             json.dumps(meta.identifiers or {}), meta.referrer,
-             meta.content_type, meta.path or str(path.resolve()), now_iso()),
+             json.dumps({**ex.identifiers, **{k: v for k, v in (meta.identifiers or {}).items() if v}}),
+             meta.referrer, meta.content_type, meta.path or str(path.resolve()), now_iso()),
         )
         _insert_extractions(conn, doc_id, src, passages, ex, rec_ids, finding_ids)
         # The notes of what this document owes Chroma and the links, committed with it.
@@ -319,8 +319,10 @@ def _insert_extractions(conn, doc_id: str, src: SourceDocument, passages: list[P
         [(rid, doc_id, i, r.label, r.text, r.actor, r.deadline, r.page)
          for i, (rid, r) in enumerate(zip(rec_ids, ex.recommendations))])
     conn.executemany(
-        "INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page) VALUES (?,?,?,?,?,?)",
-        [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page) for r in ex.responses])
+        """INSERT INTO responses(doc_id, responds_to, stance, text, target_date, page, responder,
+               stance_evidence, implementation, quoted) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+        [(doc_id, r.responds_to, r.stance, r.text, r.target_date, r.page, r.responder, r.stance_evidence,
+          r.implementation, r.quoted) for r in ex.responses])
     conn.executemany(
         """INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit)
            VALUES (?,?,?,?,?,?,?,?,?)""",

@@ -17,7 +17,6 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
 
 # Migration 1 creates a ``crawl_runs`` table that nothing ever wrote: crawls are recorded in
 # ``<home>/crawl/*.jsonl`` (see ``kb.analysis.documents.last_crawl_log``). It stays, as shipped.
@@ -205,9 +204,25 @@ MIGRATIONS: dict[int, str] = {
     ALTER TABLE recurrence_groups ADD COLUMN key_phrases TEXT NOT NULL DEFAULT '[]';
     ALTER TABLE recurrence_groups ADD COLUMN why TEXT NOT NULL DEFAULT '';
     """,
+    # A response may answer several recommendations ('8.12, 8.13'); responses.recommendation_id
+    # keeps the first for older readers, response_links holds them all.
+    7: """
+    ALTER TABLE responses ADD COLUMN responder TEXT;
+    ALTER TABLE responses ADD COLUMN stance_evidence TEXT;
+    ALTER TABLE responses ADD COLUMN implementation TEXT;
+    ALTER TABLE responses ADD COLUMN quoted TEXT;
+    CREATE TABLE response_links (
+        response_id INTEGER NOT NULL REFERENCES responses(id) ON DELETE CASCADE,
+        recommendation_id TEXT NOT NULL,
+        link_method TEXT,
+        link_score REAL,
+        PRIMARY KEY (response_id, recommendation_id)
+    );
+    CREATE INDEX response_links_recommendation ON response_links(recommendation_id);
+    """,
     # Saved searches followed without accounts (``kb watch``); written by the CLI only, the
     # web app stays read-only. ``checked_at``: what ``kb alerts`` last reported up to.
-    7: """
+    8: """
     CREATE TABLE watches (
         id INTEGER PRIMARY KEY,
         query TEXT NOT NULL,
@@ -218,6 +233,7 @@ MIGRATIONS: dict[int, str] = {
     );
     """,
 }
+SCHEMA_VERSION = max(MIGRATIONS)  # the newest migration: an archive from a newer Refrain is refused
 
 
 @dataclass
