@@ -129,8 +129,8 @@ def test_users_extend_the_aliases_with_a_file_in_their_knowledge_base(tmp_path):
 
 
 def test_one_answer_to_several_recommendations_counts_for_each(tmp_path):
-    """Where the knowledge base records every recommendation a response answers
-    (``response_links``: 'The government agrees with recommendations 8.12 and 8.13'), each gets it."""
+    """The knowledge base records every recommendation a response answers (``response_links``:
+    'The government agrees with recommendations 8.12 and 8.13'): each gets it."""
     from kb.analysis.status import recommendation_statuses
     from kb.store.db import Store
 
@@ -144,8 +144,8 @@ def test_one_answer_to_several_recommendations_counts_for_each(tmp_path):
                       (f"r{n}", n, f"8.{n}", f"NHS England should do thing {n}."))
         c.execute("INSERT INTO responses(id, doc_id, responds_to, stance, text, recommendation_id) VALUES "
                   "(1, 'reply', '8.12, 8.13', 'accepted', 'The government agrees with both.', 'r12')")
-        c.execute("CREATE TABLE response_links (response_id INTEGER, recommendation_id TEXT)")
-        c.executemany("INSERT INTO response_links VALUES (1, ?)", [("r12",), ("r13",)])
+        c.executemany("INSERT INTO response_links(response_id, recommendation_id, link_method) VALUES (1, ?, 'label')",
+                      [("r12",), ("r13",)])
     found = {s.recommendation_id: s for s in recommendation_statuses(store, Actors(), date(2021, 1, 1))}
     assert found["r12"].status == found["r13"].status == "accepted"
     assert found["r13"].evidence.anchor == "response-1" and found["r13"].actor == "nhs-england"
