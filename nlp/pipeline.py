@@ -10,7 +10,8 @@ Components (namespaced factories, configured with registered pattern loaders):
 
 Each span carries its record in a span extension (``span._.refrain_funding`` ...). The
 statistical model (``nlp.parse``) runs only on the recommendation and funding sentences;
-the sentence embedder only on barrier candidates, in one batch per document.
+the sentence embedder only on barrier candidates (those the trained model's lexical gate
+passes), in one batch per document.
 """
 from __future__ import annotations
 
@@ -19,10 +20,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
+from nlp.barrier_model import cue_feature_names
+from nlp.barrier_model import load_model as load_barrier_model
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
                           theme_vectors)
 from nlp.layout import Layout, build_layout
@@ -33,6 +37,7 @@ from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find
                                  is_directive, load_recommendation_patterns, named_actor)
 from nlp.responses import ResponseCandidate, ResponsePatterns, find_responses, load_response_patterns
 from nlp.segment import SentSpan, sentence_spans, split_text
+from nlp.sentence_quality import is_prose
 
 log = logging.getLogger(__name__)
 
@@ -332,27 +337,38 @@ class RecommendationComponent:
 
 @Language.factory(
     "refrain_barriers",
-    default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None, "use_parser": True},
+    default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None, "use_parser": True,
+                    "model": "default"},
 )
 def make_barriers(nlp: Language, name: str, taxonomy: Taxonomy, threshold: float | None,
-                  use_parser: bool) -> "BarrierComponent":
-    return BarrierComponent(taxonomy, threshold, use_parser=use_parser)
+                  use_parser: bool, model: str | None) -> "BarrierComponent":
+    return BarrierComponent(taxonomy, threshold, use_parser=use_parser, model=model)
 
 
 class BarrierComponent:
-    """Barrier sentences with a theme and a score; embeds candidates in one batch."""
+    """Barrier sentences with a theme and a score; embeds candidates in one batch.
+
+    With a trained model (``model``: "default" for ``nlp/data/barrier_model.npz``, a path, or
+    None for the cue rules alone) every readable sentence is gated by the model's cheap
+    lexical part and the survivors classified from their embedding; otherwise the cue rules
+    and seed similarity of ``nlp.barriers`` decide. A model trained on other themes than the
+    taxonomy's is not used (retrain after editing the themes).
+    """
 
     def __init__(self, taxonomy: Taxonomy, threshold: float | None = None, embedder=None,
-                 use_parser: bool = True) -> None:
+                 use_parser: bool = True, model: str | None = "default") -> None:
         self.taxonomy = taxonomy
         self.use_parser = use_parser
-        self.threshold = threshold if threshold is not None else taxonomy.setting("threshold", 0.5)
+        self.model = _barrier_model(model, taxonomy)
+        default = self.model.threshold if self.model is not None else taxonomy.setting("threshold", 0.5)
+        self.threshold = threshold if threshold is not None else default
         self.embedder = embedder
 
-    def __call__(self, doc: Doc) -> Doc:
+    def _sentences(self, doc: Doc) -> list[SentSpan]:
+        """Sentences outside bibliographies and short unlabelled headings."""
         layout = doc_layout(doc)
         text = doc.text
-        cands: list[SentSpan] = []
+        out: list[SentSpan] = []
         skip = skipped_blocks(layout, self.taxonomy)
         for s in doc_sents(doc):
             if skip[s.block]:
@@ -360,15 +376,24 @@ class BarrierComponent:
             if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
                     and len(text[s.start:s.end].split()) < 8:
                 continue
-            if is_candidate(text[s.start:s.end], self.taxonomy):
-                cands.append(s)
+            out.append(s)
+        return out
+
+    def _embedder(self):
+        if self.embedder is None:
+            from nlp.embed import shared_embedder
+
+            return shared_embedder()
+        return self.embedder
+
+    def __call__(self, doc: Doc) -> Doc:
+        if self.model is not None:
+            return self._classify(doc)
+        text = doc.text
+        cands = [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)]
         spans = []
         if cands:
-            embedder = self.embedder
-            if embedder is None:
-                from nlp.embed import shared_embedder
-
-                embedder = shared_embedder()
+            embedder = self._embedder()
             sentences = [text[s.start:s.end] for s in cands]
             vectors = embedder.encode(sentences)
             scores = score_sentences(sentences, vectors, self.taxonomy, theme_vectors(self.taxonomy, embedder))
@@ -378,6 +403,25 @@ class BarrierComponent:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
                 if span is not None:
                     span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score)
+                    spans.append(span)
+        doc.spans[SPANS_BARRIERS] = spans
+        return doc
+
+    def _classify(self, doc: Doc) -> Doc:
+        """The trained model: quality filter, lexical gate, then the embedding heads."""
+        model, text = self.model, doc.text
+        sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
+        sentences = [text[s.start:s.end] for s in sents]
+        passed = [i for i in np.flatnonzero(model.gate(sentences) >= model.gate_threshold)] if sentences else []
+        spans = []
+        if passed:
+            chosen = [sentences[i] for i in passed]
+            preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy))
+            kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
+            for s, p in kept:
+                span = _char_span(doc, s.start, s.end, "BARRIER")
+                if span is not None:
+                    span._.refrain_barrier = BarrierRecord(p.themes[0], p.themes[:3], round(p.probability, 4))
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc
@@ -400,6 +444,20 @@ class BarrierComponent:
             if first is not None and first.tag_ == "VB" and first.dep_ not in ("nsubj", "nsubjpass", "csubj"):
                 drop.add(i)
         return [k for i, k in enumerate(kept) if i not in drop]
+
+
+def _barrier_model(model: str | None, taxonomy: Taxonomy):
+    """The trained barrier model to use with ``taxonomy``, or None (cue rules)."""
+    if not model:
+        return None
+    loaded = load_barrier_model(None if model == "default" else model)
+    if loaded is None:
+        return None
+    if loaded.themes != taxonomy.ids or len(loaded.cue_mean) != len(cue_feature_names(taxonomy)):
+        log.warning("barrier model was trained on themes %s, the taxonomy has %s: using the cue rules "
+                    "(run `kb train-barriers` after editing the themes)", loaded.themes, taxonomy.ids)
+        return None
+    return loaded
 
 
 # --- pipeline ------------------------------------------------------------------------------

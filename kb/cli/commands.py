@@ -313,6 +313,16 @@ def eval_recurrence(run: Run, judged: str, root: str | None) -> int:
     return 0
 
 
+@command("train-barriers", help="train the barrier classifier from the labelled sentences")
+@click.option("--data", help="labelled data folder (default nlp/data/barrier_training)")
+@click.option("--out", help="model file to write (default nlp/data/barrier_model.npz)")
+def train_barriers(run: Run, data: str | None, out: str | None) -> int:
+    from nlp.barrier_training import DATA_DIR, MODEL_PATH, train
+
+    train(Path(data) if data else DATA_DIR, Path(out) if out else MODEL_PATH)
+    return 0
+
+
 @command("demo", help="build the demo site, crawl it, ingest it, serve the app")
 @click.option("--no-serve", is_flag=True, help="stop after ingesting")
 @click.option("--host")
