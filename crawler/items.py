@@ -45,6 +45,7 @@ class FetchFailure(scrapy.Item):
     source = scrapy.Field()
     reason = scrapy.Field()
     referrer = scrapy.Field()
+    refused = scrapy.Field()  # True: we chose not to fetch it (robots.txt), not a publisher's failure
 
 
 # The sidecar's keys (crawler.records.CrawledDocument), and the fields that never reach it.

@@ -122,8 +122,21 @@ class ConditionalRequestMiddleware:
                    flags=[*response.flags, "not-modified"])
 
 
-class OffsiteRedirect(IgnoreRequest):
+class RedirectFailure(IgnoreRequest):
+    """A redirect we refuse to follow, recorded as a failure with this message as its reason."""
+
+
+class OffsiteRedirect(RedirectFailure):
     """A redirect to a host the spider may not visit."""
+
+
+class RedirectLoop(RedirectFailure):
+    """A redirect back to a URL of its own chain: Scrapy's duplicate filter would drop it
+    silently, and the document would vanish from the crawl without a line in the log."""
+
+
+class TooManyRedirects(RedirectFailure):
+    """A chain longer than ``REDIRECT_MAX_TIMES``: an endless chain of fresh URLs."""
 
 
 class OffsiteRedirectMiddleware:
@@ -145,6 +158,14 @@ class OffsiteRedirectMiddleware:
         if not (300 <= response.status < 400 and location) or request.meta.get("dont_redirect"):
             return response
         target = urljoin(response.url, location.decode("latin-1"))
+        chain = [*request.meta.get("redirect_urls", []), request.url]
+        if target in chain:
+            self.crawler.stats.inc_value("refrain/redirect_loop")
+            raise RedirectLoop(f"redirect loop: {' → '.join(chain[chain.index(target):])} → {target}")
+        limit = self.crawler.settings.getint("REDIRECT_MAX_TIMES", 20)
+        if len(chain) > limit:
+            self.crawler.stats.inc_value("refrain/too_many_redirects")
+            raise TooManyRedirects(f"too many redirects: more than {limit}, from {chain[0]}")
         allowed = getattr(self.crawler.spider, "allowed_domains", None) or []
         if not allowed or allowed_host(urlsplit(target).hostname, allowed):
             return response

@@ -20,7 +20,8 @@ from crawler.checks import body_problem
 from crawler.items import DocumentItem, FetchFailure
 from crawler.records import CrawledDocument
 from crawler.state import CrawlState, Fetched, state_path
-from crawler.store import ItemsLog, RawStore, extension_for
+from crawler.rawstore import RawStore
+from crawler.store import ItemsLog, extension_for
 
 log = logging.getLogger(__name__)
 # One line per document as the crawl goes: the live progress `kb crawl` shows on stderr.
@@ -35,9 +36,10 @@ def kb_home(settings) -> Path:
 
 class RawStorePipeline:
     def __init__(self, home: Path, items_log: Path | None = None, source: str | None = None):
-        self.store = RawStore(home)
+        self.home = Path(home).resolve()
+        self.store = RawStore.under(self.home)
         self.log = ItemsLog(items_log)
-        self.state = CrawlState(state_path(self.store.home))
+        self.state = CrawlState(state_path(self.home))
         self.counts: Counter = Counter({outcome: 0 for outcome in OUTCOMES})
         self.source = source
 
@@ -58,9 +60,16 @@ class RawStorePipeline:
             progress.info("%s done: %s", self.source or "crawl", self.summary())
 
     def summary(self) -> str:
-        return ", ".join(f"{self.counts[o]} {o}" for o in OUTCOMES)
+        shown = [*OUTCOMES, "refused"] if self.counts["refused"] else OUTCOMES
+        return ", ".join(f"{self.counts[o]} {o}" for o in shown)
 
     def process_item(self, item):
+        if isinstance(item, FetchFailure) and item.get("refused"):
+            self.counts["refused"] += 1
+            log.warning("refused: %s (%s)", item["url"], item["reason"])
+            self.log.write({"status": "refused", "url": item["url"], "source": item["source"],
+                            "reason": item["reason"], "referrer": item.get("referrer")})
+            raise DropItem(f"refused: {item['reason']} <{item['url']}>", log_level="DEBUG")
         if isinstance(item, FetchFailure):
             self._failed(item["url"], item["source"], item["reason"], item.get("referrer"))
             raise DropItem(f"fetch failed: {item['reason']} <{item['url']}>", log_level="DEBUG")

@@ -1,7 +1,8 @@
 """What the crawler hands to the knowledge base: the names of its sources and, beside every
-raw file it stores, a ``CrawledDocument`` sidecar (``<sha>.meta.json``). The only crawler
-module other stages may import (see ``.importlinter``): kb reads sidecars through this record,
-never as loose dicts, and a local file may carry a sidecar of the same shape.
+raw file it stores, a ``CrawledDocument`` sidecar (``<sha>.meta.json``). With the raw store
+itself (``crawler.rawstore``), the only crawler module other stages may import (see
+``.importlinter``): kb reads sidecars through this record, never as loose dicts, and a local
+file may carry a sidecar of the same shape.
 """
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Mapping
 
+from crawler.rawstore import SIDECAR_SUFFIX
+
 # One spider each (crawler/spiders/); also the ``source`` of every stored document.
 SOURCES = ("nao", "govuk", "nhs-digital", "parliament")
-SIDECAR_SUFFIX = ".meta.json"
 
 
 @dataclass(frozen=True)

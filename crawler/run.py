@@ -51,6 +51,7 @@ class CrawlResult:
 
     stored: list[dict] = field(default_factory=list)
     failed: list[dict] = field(default_factory=list)
+    refused: list[dict] = field(default_factory=list)  # disallowed by robots.txt: not fetched, on purpose
     log: str | None = None  # the items log this result was read from
     # Documents by how they compare with the last crawl ("new", "changed", "unchanged"),
     # and failures; stored = new + changed + unchanged.
@@ -186,6 +187,9 @@ def read_result(items_log: Path) -> CrawlResult:
         elif status == "failed":
             result.failed.append(record)
             result.counts["failed"] += 1
+        elif status == "refused":
+            result.refused.append(record)
+            result.counts["refused"] = result.counts.get("refused", 0) + 1
     return result
 
 

@@ -35,7 +35,7 @@ from twisted.web._newclient import ResponseFailed
 
 from crawler.checks import GENERIC_TYPES, PDF_TYPE, media_type
 from crawler.items import DocumentItem, FetchFailure
-from crawler.middlewares import NOT_MODIFIED, OffsiteRedirect
+from crawler.middlewares import NOT_MODIFIED, RedirectFailure
 from crawler.scope import Scope
 from crawler.topic import Topic, load_topic
 
@@ -192,16 +192,35 @@ class SourceSpider(scrapy.Spider):
     def fetch_failed(self, failure):
         """Errback of every request: turn the failure into a record the pipeline logs.
 
-        Requests Scrapy refuses on purpose (offsite, disallowed by robots.txt) are not
-        failures of the publisher, so they are only counted in Scrapy's stats.
+        Every request that ends without a document is recorded: redirect loops and chains, size
+        caps met while decompressing, anything a middleware dropped. A URL disallowed by
+        robots.txt is recorded as refused (counted apart: our choice, not the publisher's
+        failure); only links to other sites, filtered before any request, are not recorded.
         """
         request = failure.request
         if failure.check(HttpError):
             reason = f"HTTP {failure.value.response.status}"
-        elif failure.check(OffsiteRedirect):
-            reason = str(failure.value)
-        elif failure.check(IgnoreRequest):
+        elif failure.check(RedirectFailure):  # recorded under the URL the link named
+            yield self.failure((request.meta.get("redirect_urls") or [request.url])[0], str(failure.value),
+                               request.meta.get(REFERRER))
             return
+        elif failure.check(IgnoreRequest):
+            message = str(failure.value)
+            if message.startswith("Filtered offsite request"):
+                return
+            if "robots.txt" in message:
+                yield FetchFailure(url=request.url, source=self.source, reason="disallowed by robots.txt",
+                                   referrer=request.meta.get(REFERRER), refused=True)
+                return
+            if "during decompression" in message:
+                cap = request.meta.get("download_maxsize") or self.crawler.settings.getint("DOWNLOAD_MAXSIZE")
+                reason = f"too large after decompression: over the {cap}-byte size cap"
+            elif "max redirections" in message:
+                yield self.failure((request.meta.get("redirect_urls") or [request.url])[0], "too many redirects",
+                                   request.meta.get(REFERRER))
+                return
+            else:
+                reason = f"dropped: {message}"
         elif failure.check(TimeoutError, TCPTimedOutError, DownloadTimeoutError):
             limit = request.meta.get("download_timeout")
             reason = f"timeout: no complete answer within {limit:g} s" if limit else "timeout"

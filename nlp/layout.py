@@ -369,6 +369,63 @@ def _is_division(line: _Line) -> bool:
         and not SENTENCE_END.search(line.text)
 
 
+@dataclass
+class _Counters:
+    """The last label of each numbering style seen, to tell the next item from a stray match."""
+    letter: str | None = None  # the last NAO 'a', 'b', ... item
+    number: int | None = None  # the last NAO '1', '2', ... paragraph
+    num: int | None = None  # the last '7.'-style number
+
+
+def _implicit_item(text: str, prev: _Line | None, counters: _Counters, paged: bool) -> tuple | None:
+    """An NAO lettered item ('a', 'b' ...) or numbered paragraph ('4 The Department ...') that
+    carries no punctuation: only when it continues the letters or numbers seen so far."""
+    m = NAO_LETTER.match(text)
+    if m is None and prev is not None and re.search(r"(?::|;|;\s+(?:and|or))$", prev.text):
+        m = re.match(r"^([a-z])\s+(?=[a-z])", text)  # 'should:' / 'a set out ...;' / 'b publish'
+    if m and (m.group(1) == "a" or (counters.letter and ord(m.group(1)) == ord(counters.letter) + 1)):
+        return (m.group(1), "letter", m.group(0))
+    if paged:
+        m = NAO_NUMBER.match(text)
+        if m and ((counters.number is not None and 0 < int(m.group(1)) - counters.number <= 2)
+                  or (counters.number is None and m.group(1) == "1")):
+            return (m.group(1), "nao_num", m.group(0))
+    return None
+
+
+def _wrapped_number(item: tuple, prev: _Line | None, line: _Line, nxt: _Line | None, counters: _Counters,
+                    width: float, paged: bool) -> bool:
+    """After an unfinished line, '2. something' is a wrapped number, unless it is the next
+    heading of a numbered list whose last item had no full stop (or an unambiguous marker)."""
+    label, style, marker = item
+    return marker.strip() not in ("Recommendation:",) \
+        and style not in ("bullet", "rec", "pac", "dotted", "paren", "roman", "compound", "letter") \
+        and not (style == "num" and label and re.fullmatch(r"\d{1,2}[a-z]", label)) \
+        and not (prev and prev.text.endswith((":", ";"))) \
+        and not (style == "num" and label and label.isdigit() and counters.num is not None
+                 and int(label) == counters.num + 1 and _heading_like(line, nxt, width, paged))
+
+
+def _count(item: tuple, counters: _Counters) -> None:
+    label, style, _ = item
+    if style == "letter":
+        counters.letter = label
+    elif style == "nao_num":
+        counters.number = int(label)
+    elif style == "num" and label and label.isdigit():
+        counters.num = int(label)
+
+
+def _item_kind(item: tuple, line: _Line, nxt: _Line | None, width: float, paged: bool) -> str:
+    """A numbered line is a heading when it looks like one, a paragraph when NAO-numbered or
+    dotted ('2.3'), else a list item."""
+    label, style, _ = item
+    if style in ("dotted", "num", "nao_num", "paren") and _heading_like(line, nxt, width, paged) \
+            and not (style == "paren" and not label[:1].isdigit()):
+        return "heading"
+    return "para" if style in ("dotted", "nao_num") else "item"
+
+
 def build_layout(doc: SourceDocument) -> Layout:
     """Clean, block-structured text of ``doc`` (see the module docstring)."""
     lines = _clean_pages(doc)
@@ -376,9 +433,7 @@ def build_layout(doc: SourceDocument) -> Layout:
     b = _Builder()
     prev: _Line | None = None
     prev_ended = True  # the previous line ended a sentence or a heading (or there was none)
-    last_letter: str | None = None
-    last_number: int | None = None
-    last_num: int | None = None  # the last '7.'-style number
+    counters = _Counters()
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else None
         text = line.text
@@ -388,42 +443,15 @@ def build_layout(doc: SourceDocument) -> Layout:
             prev_ended = True  # a cover or a title page ends short, without a full stop
         listy = prev is not None and re.search(r";\s+(?:and|or)$", prev.text) is not None
         if item is None and (prev_ended or listy):
-            m = NAO_LETTER.match(text)
-            if m is None and prev is not None and re.search(r"(?::|;|;\s+(?:and|or))$", prev.text):
-                m = re.match(r"^([a-z])\s+(?=[a-z])", text)  # 'should:' / 'a set out ...;' / 'b publish'
-            if m and (m.group(1) == "a" or (last_letter and ord(m.group(1)) == ord(last_letter) + 1)):
-                item = (m.group(1), "letter", m.group(0))
-            elif doc.paged:
-                m = NAO_NUMBER.match(text)
-                if m and ((last_number is not None and 0 < int(m.group(1)) - last_number <= 2)
-                          or (last_number is None and m.group(1) == "1")):
-                    item = (m.group(1), "nao_num", m.group(0))
-        if item is not None and not prev_ended and item[2].strip() not in ("Recommendation:",) \
-                and item[1] not in ("bullet", "rec", "pac", "dotted", "paren", "roman", "compound", "letter") \
-                and not (item[1] == "num" and item[0] and re.fullmatch(r"\d{1,2}[a-z]", item[0])) and not (prev and prev.text.endswith((":", ";"))) \
-                and not (item[1] == "num" and item[0] and item[0].isdigit() and last_num is not None
-                         and int(item[0]) == last_num + 1 and _heading_like(line, nxt, width, doc.paged)):
-            # '2. something' after an unfinished line is a wrapped number, unless it is the
-            # next heading of a numbered list whose last item had no full stop
+            item = _implicit_item(text, prev, counters, doc.paged)
+        if item is not None and not prev_ended and _wrapped_number(item, prev, line, nxt, counters, width, doc.paged):
             item = None
         if b.blocks and TAG_START.match(text):
             _append_continuation(b, line)  # '(Conclusion, Paragraph 3)' on a line of its own
         elif item is not None:
+            _count(item, counters)
             label, style, marker = item
-            if style == "letter":
-                last_letter = label
-            elif style == "nao_num":
-                last_number = int(label)
-            elif style == "num" and label and label.isdigit():
-                last_num = int(label)
-            if style in ("dotted", "num", "nao_num", "paren") and _heading_like(line, nxt, width, doc.paged) \
-                    and not (style == "paren" and not label[:1].isdigit()):
-                kind = "heading"
-            elif style in ("dotted", "nao_num"):
-                kind = "para"
-            else:
-                kind = "item"
-            b.open_block(kind, line.page, label, marker.strip(), style)
+            b.open_block(_item_kind(item, line, nxt, width, doc.paged), line.page, label, marker.strip(), style)
             b.add(text, line)
         elif not b.blocks or (prev_ended and (_heading_like(line, nxt, width, doc.paged) or _is_division(line))) \
                 or (prev is not None and line.page != prev.page and _is_division(line)):

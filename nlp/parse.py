@@ -242,6 +242,59 @@ def _good(tokens) -> bool:
     return not heads <= GENERIC_HEADS and not all(TIME_WORDS.match(t.text) for t in content)
 
 
+def _on_what(tok, span) -> str | None:
+    """What money hanging off ``tok`` went on or to: '£1.3 billion on agency doctors',
+    'invest £1.3bn a year in training medical students'."""
+    inside = {t.i for t in span}
+    for child in tok.children:
+        if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
+                and child.i not in inside:
+            objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
+            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num:
+                continue
+            if child.lower_ in ("to", "in") and objs[0].pos_ not in ("NOUN", "PROPN", "VERB"):
+                continue
+            if child.lower_ == "in" and objs[0].pos_ != "VERB" and tok.lemma_ not in ("invest", "spend"):
+                continue
+            tokens = list(objs[0].subtree) if objs[0].pos_ == "VERB" else _np(objs[0])
+            if _good(tokens) and len(tokens) <= 12:
+                return _text(tokens)
+    return None
+
+
+def _clause_subject(verb, span):
+    """The tokens of who or what spent, saved or received the money (the subject of ``verb``
+    before the amount, or of the clause ``verb`` depends on), or None."""
+    subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
+    if not subj and verb.dep_ in ("xcomp", "ccomp", "conj", "advcl", "relcl", "acl") and verb.head.pos_ in ("VERB", "AUX"):
+        subj = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
+    if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
+        return _np(verb.head)  # 'efficiencies ... which have saved £171m'
+    if subj and subj[0].lower_ not in PRONOUNS:
+        tokens = _np(subj[0])
+        if _good(tokens) and len(tokens) <= 14:
+            return tokens
+    return None
+
+
+def _measured(noun, span) -> str | None:
+    """The noun phrase an amount measures ('a training budget of £4.8bn'), with the clause
+    subject in front when the noun only says what kind of money it is ('NHS App benefits')."""
+    tokens = _np(noun, stop_at=span.start)
+    while tokens and tokens[-1].i > noun.i and tokens[-1].pos_ == "ADJ":
+        tokens = tokens[:-1]  # 'benefits equivalent (to £249m)'
+    verb = noun.head if noun.dep_ in ("dobj", "attr", "pobj", "nsubj") else None
+    if verb is not None and verb.dep_ == "prep":
+        verb = verb.head
+    if verb is not None and verb.pos_ == "ADJ" and verb.dep_ == "acomp":
+        verb = verb.head  # 'HEE is responsible for a training budget of £4.8bn'
+    if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
+        owner = _clause_subject(verb, span)
+        if owner and not any(t.i in {x.i for x in tokens} for t in owner):
+            return f"{_text(owner)} {_text(tokens)}"
+    return _text(tokens) if _good(tokens) else None
+
+
 def funding_subject(doc, start: int, end: int) -> str | None:
     """What the amount at characters [start, end) of ``doc`` is for or of, read from the parse.
 
@@ -255,44 +308,13 @@ def funding_subject(doc, start: int, end: int) -> str | None:
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
         return None
-    inside = {t.i for t in span}
-
-    def on_what(tok) -> str | None:
-        for child in tok.children:
-            if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
-                    and child.i not in inside:
-                objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
-                if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num:
-                    continue
-                if child.lower_ in ("to", "in") and objs[0].pos_ not in ("NOUN", "PROPN", "VERB"):
-                    continue
-                if child.lower_ == "in" and objs[0].pos_ != "VERB" and tok.lemma_ not in ("invest", "spend"):
-                    continue
-                tokens = list(objs[0].subtree) if objs[0].pos_ == "VERB" else _np(objs[0])
-                if _good(tokens) and len(tokens) <= 12:
-                    return _text(tokens)
-        return None
-
-    def clause_subject(verb):
-        subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
-        if not subj and verb.dep_ in ("xcomp", "ccomp", "conj", "advcl", "relcl", "acl") and verb.head.pos_ in ("VERB", "AUX"):
-            subj = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
-        if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
-            return _np(verb.head)  # 'efficiencies ... which have saved £171m'
-        if subj and subj[0].lower_ not in PRONOUNS:
-            tokens = _np(subj[0])
-            if _good(tokens) and len(tokens) <= 14:
-                return tokens
-        return None
-
-    root = span.root
     for tok in span:
-        found = on_what(tok)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
+        found = _on_what(tok, span)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
         if found:
             return found
-    node = root
+    node = span.root
     seen: set[int] = set()
-    for _ in range(6):
+    for _ in range(6):  # up the parse from the amount, at most six steps
         head = node.head
         if head.i in seen or head == node:
             break
@@ -306,27 +328,16 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 and head.head.i < span.start:
             noun = head.head if head.head.pos_ != "ADJ" else head.head.head
             if noun.pos_ in ("NOUN", "PROPN"):
-                tokens = _np(noun, stop_at=span.start)
-                while tokens and tokens[-1].i > noun.i and tokens[-1].pos_ == "ADJ":
-                    tokens = tokens[:-1]  # 'benefits equivalent (to £249m)'
-                verb = noun.head if noun.dep_ in ("dobj", "attr", "pobj", "nsubj") else None
-                if verb is not None and verb.dep_ == "prep":
-                    verb = verb.head
-                if verb is not None and verb.pos_ == "ADJ" and verb.dep_ == "acomp":
-                    verb = verb.head  # 'HEE is responsible for a training budget of £4.8bn'
-                if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
-                    owner = clause_subject(verb)
-                    if owner and not any(t.i in {x.i for x in tokens} for t in owner):
-                        return f"{_text(owner)} {_text(tokens)}"
-                if _good(tokens):
-                    return _text(tokens)
+                found = _measured(noun, span)
+                if found:
+                    return found
                 node = noun
                 continue
         if head.pos_ in ("VERB", "AUX"):
-            found = on_what(head)
+            found = _on_what(head, span)
             if found:
                 return found
-            tokens = clause_subject(head)
+            tokens = _clause_subject(head, span)
             if tokens:
                 return _text(tokens)
             break

@@ -1,5 +1,6 @@
 """The import contract in .importlinter holds: webapp and the demo site above kb above nlp,
-the crawler on its own, kb meeting it only through crawler.records, no cycles inside kb."""
+the crawler on its own, kb meeting it only through crawler.records and crawler.rawstore, no
+cycles inside kb."""
 import os
 import shutil
 import subprocess

@@ -532,6 +532,27 @@ def test_the_pipeline_stores_once_by_hash_and_logs_each_document(tmp_path):
     assert not list(path.parent.glob("*.tmp"))
 
 
+def test_a_local_file_is_kept_in_the_same_raw_store_as_crawled_ones(tmp_path):
+    """kb ingest keeps a copy of every local file it reads: the same store, the same layout,
+    so the same bytes crawled and ingested from disk are one file."""
+    from kb.index.ingest import keep_raw_copy
+
+    body = render_pdf("title: A\n---\nHello.\n")
+    pipeline = RawStorePipeline(tmp_path, None)
+    crawled = Path(pipeline.process_item(document(body))["path"])
+    pipeline.close_spider()
+    local = tmp_path / "downloads" / "My Report.PDF"
+    local.parent.mkdir()
+    local.write_bytes(body)
+    sha = hashlib.sha256(body).hexdigest()
+    assert keep_raw_copy(tmp_path.resolve() / "raw", local, sha, body) == crawled
+    other = b"%PDF-1.4 another report"
+    other_sha = hashlib.sha256(other).hexdigest()
+    kept = keep_raw_copy(tmp_path.resolve() / "raw", local, other_sha, other)
+    assert kept == tmp_path.resolve() / "raw" / other_sha[:2] / f"{other_sha}.pdf" and kept.read_bytes() == other
+    assert not list((tmp_path / "raw").rglob("*.tmp"))
+
+
 def test_the_pipeline_refuses_bad_bodies_and_records_fetch_failures(tmp_path):
     pipeline = RawStorePipeline(tmp_path, tmp_path / "log.jsonl")
     pipeline.open_spider()

@@ -309,3 +309,54 @@ def test_an_interrupted_crawl_resumes_without_fetching_again_what_it_stored(publ
 
     third = crawl(tmp_path, publisher, topic)  # a fresh crawl: everything asked, nothing downloaded
     assert third["resumed"] == [] and third["counts"]["unchanged"] == len(names)
+
+
+# -- failures no middleware may swallow ----------------------------------------------------------
+
+
+def gzip_bomb(size: int) -> bytes:
+    import gzip
+
+    return gzip.compress(b"\0" * size, compresslevel=9)
+
+
+def test_redirect_loops_chains_bombs_and_robots_refusals_are_each_recorded(publisher, topic, tmp_path):
+    publisher.add_report("tricks", "Tricky care", "2020-01-15", {
+        "/up/Good.pdf": Route(pdf("Good")),
+        "/up/Loop.pdf": Route(b"", statuses=[302] * 5, headers={"Location": "/up/Loop2.pdf"}),
+        "/up/Chain.pdf": Route(b"", statuses=[302], headers={"Location": "/up/chain/1.pdf"}),
+        "/up/Bomb.pdf": Route(gzip_bomb(5_000_000), headers={"Content-Encoding": "gzip"}),
+        "/up/private/Closed.pdf": Route(pdf("Closed")),
+    })
+    # A → B → A, B linked from nowhere (a CMS's trailing-slash dance gone wrong).
+    publisher.routes["/up/Loop2.pdf"] = Route(b"", statuses=[302] * 5, headers={"Location": "/up/Loop.pdf"})
+    for n in range(1, 30):  # an endless chain of fresh URLs, each redirecting to the next
+        publisher.routes[f"/up/chain/{n}.pdf"] = Route(b"", statuses=[302], headers={"Location": f"/up/chain/{n + 1}.pdf"})
+    publisher.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /up/private/\n", "text/plain",
+                                            validators=False)
+    result = crawl(tmp_path, publisher, topic, "DOWNLOAD_MAXSIZE=1000000", "REDIRECT_MAX_TIMES=10")
+    got = reasons(result)
+    assert got["Loop.pdf"].startswith("redirect loop: ") and got["Loop.pdf"].endswith("/up/Loop.pdf")
+    assert got["Chain.pdf"].startswith("too many redirects")
+    assert got["Bomb.pdf"] == "too large after decompression: over the 1000000-byte size cap"
+    assert len(got) == 3 and result["counts"]["failed"] == 3
+    assert [(r["url"].rsplit("/", 1)[-1], r["reason"]) for r in result["refused"]] == [
+        ("Closed.pdf", "disallowed by robots.txt")]
+    assert result["counts"]["refused"] == 1 and not publisher.served("/up/private/Closed.pdf")
+    assert [s["url"].rsplit("/", 1)[-1] for s in result["stored"]] == ["Good.pdf"]
+    logged = [json.loads(line) for line in Path(result["log"]).read_text().splitlines()]
+    assert sorted(r["status"] for r in logged) == ["failed"] * 3 + ["refused", "stored"]
+    assert all(r.get("reason") for r in logged if r["status"] != "stored")
+
+
+def test_kb_crawl_exits_1_when_robots_txt_refuses_everything(publisher, topic, tmp_path):
+    publisher.add_report("closed", "Closed care", "2020-01-15", {"/up/A.pdf": Route(pdf("A"))})
+    publisher.routes["/robots.txt"] = Route(b"User-agent: *\nDisallow: /\n", "text/plain", validators=False)
+    env = dict(__import__("os").environ, KB_HOME=str(tmp_path / "kb"), HF_HUB_OFFLINE="1")
+    done = subprocess.run([sys.executable, "-m", "kb.cli", "crawl", "--source", "nao", "--base-url",
+                           publisher.base_url, "--topic", str(topic), "--no-ingest", "--json"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr[-2000:]
+    report = json.loads(done.stdout)
+    assert report["stored"] == 0 and report["counts"]["refused"] >= 1
+    assert all(r["reason"] == "disallowed by robots.txt" for r in report["refused"])

@@ -192,7 +192,8 @@ def test_doctor_reports_drift_with_check_and_repairs_it_without(kb_home):
     assert report["healthy"] is True
     assert report["collections"][PASSAGES]["repaired"] is True
     assert report["collections"][PASSAGES]["after"] == {
-        "chroma": report["collections"][PASSAGES]["sqlite"], "missing": 0, "orphans": 0}
+        "chroma": report["collections"][PASSAGES]["sqlite"], "missing": 0, "orphans": 0, "unreadable": 0,
+        "mismatched": 0}
     assert report["collections"][RECOMMENDATIONS]["repaired"] is True
 
     proc = run_kb(home, "doctor", "--check", "--json")

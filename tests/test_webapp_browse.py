@@ -99,7 +99,7 @@ def test_every_page_and_api_route_answers(app, client, doc_ids, store):
 # --- barriers ----------------------------------------------------------------------------------
 
 def test_the_barriers_page_compares_every_theme_year_by_year(client, store):
-    overview = barrier_overview(store)
+    overview = barrier_overview(store).to_json()
     text = get(client, "/barriers")
     assert overview["years"][0] == 2014 and overview["years"][-1] == 2022
     table = text[text.index('id="compare"'):text.index("</table>", text.index('id="compare"'))]
@@ -124,7 +124,7 @@ def test_the_barriers_page_compares_every_theme_year_by_year(client, store):
 
 
 def test_a_theme_page_shows_its_years_strongest_sentences_and_documents(client, store):
-    detail = barrier_theme(store, "information_sharing")
+    detail = barrier_theme(store, "information_sharing").to_json()
     text = get(client, "/barriers/information_sharing")
     assert '<h1 class="page-title">Information sharing</h1>' in text
     assert bars(text[text.index("<svg"):text.index("</svg>")]) == {
@@ -150,7 +150,7 @@ def test_an_unknown_theme_is_a_404_that_lists_the_themes(client, theme):
 
 
 def test_a_theme_with_no_barriers_yet_says_so(client):
-    empty = next(t for t in THEMES if not barrier_theme(client.application.extensions[EXTENSION].store, t)["total"])
+    empty = next(t for t in THEMES if not barrier_theme(client.application.extensions[EXTENSION].store, t).total)
     text = get(client, f"/barriers/{empty}")
     assert "No sentence has been filed under this theme yet." in text and "Nothing to chart yet." in text
 
@@ -332,8 +332,8 @@ def hostile_urls(store, doc_id) -> list[str]:
 
 def test_the_hostile_document_was_ingested_with_its_payloads(store, doc_ids):
     doc_id = doc_ids[HOSTILE_TITLE]
-    assert any("<img src=x onerror=alert(7)>" in b["sentence"] for b in barrier_theme(store, "information_sharing")["sentences"])
-    assert any("<script>alert(8)</script>" in f["sentence"] for f in funding_figures(store, FundingQuery(doc_id=doc_id)))
+    assert any("<img src=x onerror=alert(7)>" in b.sentence for b in barrier_theme(store, "information_sharing").sentences)
+    assert any("<script>alert(8)</script>" in f.sentence for f in funding_figures(store, FundingQuery(doc_id=doc_id)))
 
 
 def test_hostile_text_is_escaped_in_every_page(client, store, doc_ids):
@@ -396,6 +396,42 @@ def test_openapi_limits_are_the_enforced_ones(client):
     assert client.get("/api/search?" + urlencode({"q": "x" * params["q"]["maxLength"]})).status_code == 200
     assert client.get(f"/api/search?q=care&k={params['k']['maximum'] + 1}").status_code == 400
     assert client.get(f"/api/search?q=care&k={params['k']['maximum']}").status_code == 200
+
+
+def test_openapi_response_schemas_name_the_fields_the_api_sends(client, store):
+    """Each typed response's schema is generated from its read model: the fields a client is
+    promised are the fields it gets, in the same order."""
+    spec = api(client, "/api/openapi.json")
+    schemas = spec["components"]["schemas"]
+
+    def check(value, schema):
+        if "$ref" in schema:
+            schema = schemas[schema["$ref"].rsplit("/", 1)[1]]
+        if value is None:
+            assert schema.get("nullable") or not schema, schema
+        elif schema.get("type") == "array":
+            for item in value:
+                check(item, schema["items"])
+        elif "properties" in schema:
+            assert set(schema.get("required", [])) <= set(value), (schema.get("required"), list(value))
+            if schema.get("required") == list(schema["properties"]):  # a read model's to_json(): in order
+                assert list(value) == schema["required"]
+            for key, item in value.items():
+                if key in schema["properties"]:
+                    check(item, schema["properties"][key])
+
+    doc_id = funding_figures(store)[0].doc_id
+    group_id = recurrences(store, kind="recommendation")[0]["id"]
+    for path, url in (("/api/barriers", "/api/barriers"), ("/api/barriers/{theme}", "/api/barriers/workforce"),
+                      ("/api/funding", "/api/funding"), ("/api/documents/{doc_id}", f"/api/documents/{doc_id}"),
+                      ("/api/recurrences", "/api/recurrences"), ("/api/lifecycle", "/api/lifecycle"),
+                      ("/api/recurrences/{group_id}", f"/api/recurrences/{group_id}"),
+                      ("/api/search", "/api/search?q=care")):
+        schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+        assert schema != {"type": "object"}, path
+        check(api(client, url), schema)
+    assert set(schemas["DocumentDetail"]["properties"]) >= {"barriers", "recommendations", "funding", "responses"}
+    assert "page_texts" not in schemas["DocumentDetail"]["properties"]
 
 
 # --- read-only, headers, traversal ----------------------------------------------------------------------

@@ -10,6 +10,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app, jsonify, render_template, request
+from flask.globals import request_ctx
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
 
@@ -90,6 +91,10 @@ def get_kb() -> KnowledgeBase:
         raise NoKnowledgeBase(
             f"There is no knowledge base in {kbase.settings.home.name!r} yet. "
             "Build one with `kb demo --no-serve` or `kb ingest PATH`, then reload this page.")
+    try:  # another process (kb ingest, kb crawl) may have finished writing: see its vectors
+        kbase.follow_writers()
+    except Exception:  # never a 500 for this: the previous view keeps answering; logged, retried next request
+        log.warning("could not reopen the vector store after another process wrote", exc_info=True)
     return kbase
 
 
@@ -104,7 +109,10 @@ def _security_headers(response):
 
 
 def _http_error(exc: HTTPException):
-    if wants_json():
+    if request_ctx.url_adapter is None:  # a Host no URL can be built for (e.g. a 64-character label)
+        response = current_app.response_class(f"{exc.code} {exc.name}: {exc.description}\n", status=exc.code or 500,
+                                              mimetype="text/plain")
+    elif wants_json():
         body = {"error": exc.description or exc.name}
         errors = getattr(exc, "errors", None)
         if errors:

@@ -6,23 +6,19 @@ Every route here is described in ``webapp.openapi`` (a test checks none is missi
 """
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, abort, jsonify, request
 
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_slice, iter_funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
-from webapp.params import (ParamError, paginate, parse_format, parse_funding, parse_kind, parse_min_years,
-                           parse_search, parse_theme)
+from webapp.params import Page, check_page, check_part, parse_part
+from webapp.params import (is_group_id, parse_format, parse_funding, parse_kind, parse_lifecycle,
+                           parse_min_years, parse_search, parse_theme)
 
 bp = Blueprint("api", __name__)
-
-GROUP_ID = re.compile(r"^[0-9a-f]{1,64}$")
-
 
 @bp.get("/search")
 def search():
@@ -47,12 +43,12 @@ def search():
 
 @bp.get("/barriers")
 def barriers():
-    return jsonify(barrier_overview(get_kb().store))
+    return jsonify(barrier_overview(get_kb().store).to_json())
 
 
 @bp.get("/barriers/<theme>")
 def barrier(theme: str):
-    return jsonify(barrier_theme(get_kb().store, parse_theme(theme)))
+    return jsonify(barrier_theme(get_kb().store, parse_theme(theme)).to_json())
 
 
 @bp.get("/recurrences")
@@ -68,7 +64,7 @@ def recurrences():
 
 @bp.get("/recurrences/<group_id>")
 def recurrence(group_id: str):
-    group = recurrence_group(get_kb().store, group_id) if GROUP_ID.match(group_id) else None
+    group = recurrence_group(get_kb().store, group_id) if is_group_id(group_id) else None
     if group is None:
         abort(404, description=f"no recurrence group with id {group_id[:64]!r}")
     return jsonify(group)
@@ -78,15 +74,7 @@ def recurrence(group_id: str):
 def lifecycle():
     """The ``kb lifecycle --json`` list, optionally narrowed to one group or to answered (or
     unanswered) recommendations."""
-    group_id = (request.args.get("group_id") or "").strip() or None
-    answered = (request.args.get("answered") or "").strip().lower() or None
-    errors = []
-    if group_id is not None and not GROUP_ID.match(group_id):
-        errors.append(("group_id", "group_id must be a recurrence group id: up to 64 hex digits."))
-    if answered is not None and answered not in ("yes", "no"):
-        errors.append(("answered", "answered must be yes or no."))
-    if errors:
-        raise ParamError(errors)
+    group_id, answered = parse_lifecycle(request.args)
     entries = all_lifecycle(get_kb().store)
     if group_id:
         entries = [e for e in entries if e["group_id"] == group_id]
@@ -99,10 +87,12 @@ def lifecycle():
 def funding():
     fmt = parse_format(request.args)
     query, page, k = parse_funding(request.args)
-    figures = funding_figures(get_kb().store, query)
-    if fmt == "csv":
-        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS, csvout.funding_rows(figures))
-    shown = paginate(figures, page, k)
+    if fmt == "csv":  # streamed from the cursor: any number of figures, one chunk in memory
+        return csvout.csv_response("refrain-funding.csv", csvout.FUNDING_COLUMNS,
+                                   csvout.funding_rows(iter_funding_figures(get_kb().store, query)))
+    total, items, by_year = funding_slice(get_kb().store, query, (page - 1) * k, k)
+    shown = Page(items, page, -(-total // k), total, k)
+    check_page(page, shown.pages)
     return jsonify({
         "total": shown.total,
         "page": page,
@@ -112,17 +102,19 @@ def funding():
         "order": query.order,
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
-        "by_year": funding_by_year(figures),
-        "results": shown.items,
+        "by_year": [y.to_json() for y in by_year],
+        "results": [f.to_json() for f in shown.items],
     })
 
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = documents.document_detail(get_kb().store, doc_id)
+    part = parse_part(request.args)
+    detail = documents.document_detail(get_kb().store, doc_id, part=part)
     if detail is None:
         abort(404, description=f"no document with id {doc_id[:64]!r}")
-    return jsonify(detail["document"])
+    check_part(part, detail.parts)
+    return jsonify(detail.to_json())
 
 
 @bp.get("/stats")

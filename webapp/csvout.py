@@ -12,6 +12,8 @@ from typing import Iterable
 
 from flask import Response
 
+from kb.analysis.models import FundingFigure
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -35,10 +37,23 @@ def to_csv(header: list[str], rows: Iterable[Iterable]) -> str:
     return out.getvalue()
 
 
-def csv_response(filename: str, header: list[str], rows: Iterable[Iterable]) -> Response:
-    """A download: ``text/csv`` with a UTF-8 BOM so spreadsheets read '£' right."""
-    body = "\ufeff" + to_csv(header, rows)
-    response = Response(body, mimetype="text/csv")
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable], chunk: int = 500) -> Response:
+    """A download: ``text/csv`` with a UTF-8 BOM so spreadsheets read '£' right, streamed
+    ``chunk`` rows at a time, so a download of any size holds only one chunk in memory."""
+    def body():
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        out.write("\ufeff")
+        writer.writerow(header)
+        for n, row in enumerate(rows, 1):
+            writer.writerow([safe_cell(v) for v in row])
+            if n % chunk == 0:
+                yield out.getvalue()
+                out.seek(0)
+                out.truncate()
+        yield out.getvalue()
+
+    response = Response(body(), mimetype="text/csv")
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -57,10 +72,10 @@ FUNDING_COLUMNS = ["amount_gbp", "mention", "per_unit", "subject", "period", "ki
                    "page", "source", "sentence", "url", "doc_id"]
 
 
-def funding_rows(figures):
+def funding_rows(figures: Iterable[FundingFigure]):
+    """One row per figure: the ``FUNDING_COLUMNS`` fields of each ``FundingFigure``."""
     for f in figures:
-        yield [f["amount_gbp"], f["mention"], f["per_unit"], f["subject"], f["period"], f["kind"], f["title"],
-               f["published"], f["year"], f["page"], f["source"], f["sentence"], f["url"], f["doc_id"]]
+        yield [getattr(f, column) for column in FUNDING_COLUMNS]
 
 
 RECURRENCE_COLUMNS = ["group_id", "kind", "label", "first_seen", "last_seen", "years", "occurrences",

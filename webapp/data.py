@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from kb.analysis.models import DocumentDetail
 from kb.search.facets import FacetValue, facet_counts
 from kb.store.knowledge import KnowledgeBase
 from kb.search.engine import Filters, Hit, search
@@ -56,10 +57,9 @@ def search_window(kbase: KnowledgeBase, params: SearchParams) -> list[Hit]:
     return search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters) if params.q else []
 
 
-def by_page(detail: dict) -> list[dict]:
+def by_page(doc: DocumentDetail) -> list[dict]:
     """Extractions grouped by page for the document page: items with no page come first, then
     every page of a paged document (its text included), in order."""
-    doc = detail["document"]
     sections: dict[int | None, dict] = {}
 
     def section(page: int | None) -> dict:
@@ -68,13 +68,14 @@ def by_page(detail: dict) -> list[dict]:
                               "funding": [], "responses": []}
         return sections[page]
 
-    paged = bool(doc["pages"])
+    paged = bool(doc.pages)
     for kind in ("barriers", "recommendations", "funding", "responses"):
-        for item in doc[kind]:
-            section(item["page"] if paged else None)[kind].append(item)
-    for row in detail["page_texts"]:
-        section(row["page"] if paged else None)["text"] = row["text"] if paged else (
-            "\n\n".join(r["text"] for r in detail["page_texts"]))
+        for item in getattr(doc, kind):
+            section(item.page if paged else None)[kind].append(item)
+    for row in doc.page_texts:
+        target = section(row.page if paged else None)
+        target["text"] = row.text if paged else "\n\n".join(r.text for r in doc.page_texts)
+        target["truncated"] = target.get("truncated", False) or row.truncated
     return sorted(sections.values(), key=lambda s: (s["page"] is not None, s["page"] or 0))
 
 

@@ -33,7 +33,7 @@ def ledger() -> tuple[list[RecommendationStatus], Actors]:
 
 
 def _query(actors: Actors):
-    return parse_status_query(request.args, STATUSES, tuple(actors.by_id))
+    return parse_status_query(request.args, tuple(actors.by_id))
 
 
 def timeline_href(s: RecommendationStatus) -> str:
@@ -110,7 +110,8 @@ def api_recommendations():
     statuses, actors = ledger()
     shown = select(statuses, _query(actors))
     if fmt == "csv":
-        return csvout.csv_response("refrain-recommendations.csv", CSV_COLUMNS, (_csv_row(s) for s in shown))
+        # Rows built now, inside the request: each carries a url_for link, and the CSV is streamed.
+        return csvout.csv_response("refrain-recommendations.csv", CSV_COLUMNS, [_csv_row(s) for s in shown])
     return jsonify([s.to_json() for s in shown])
 
 

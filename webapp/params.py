@@ -1,4 +1,8 @@
-"""Reading and checking query-string parameters, shared by the pages and the JSON API.
+"""The query-string parameters of the pages and the JSON API, declared once and checked here.
+
+Each parameter is one ``Param``: its name, what it means, its type and limits. The checks below
+read their limits from it, and ``webapp.openapi`` describes the API from the same objects, so
+the OpenAPI document states exactly what is enforced. Choices come from ``kb.vocabulary``.
 
 Every problem becomes a ``ParamError`` (a 400) naming the parameter and saying what would be
 accepted; all problems of one request are reported together, so a user fixes them in one go.
@@ -8,11 +12,14 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 from werkzeug.exceptions import BadRequest
 
-from kb.vocabulary import ALL_SOURCES, THEMES
+from kb.analysis.browse import FUNDING_SORTS, FundingQuery
+from kb.analysis.status import STATUSES, StatusQuery
+from kb.vocabulary import (ALL_SOURCES, DOC_TYPE_EXAMPLES, DOC_TYPE_PATTERN, FUNDING_KINDS, RECURRENCE_KINDS,
+                           THEMES)
 from kb.search.query import MAX_QUERY_CHARS
 from kb.search.engine import Filters
 
@@ -20,10 +27,89 @@ YEAR_MIN, YEAR_MAX = 1800, 2200
 K_DEFAULT, K_MAX = 10, 100
 MAX_PAGE = 10_000
 MIN_YEARS_MAX = 100
-DOC_TYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 _\-]{0,63}$")
+DOC_TYPE = re.compile(DOC_TYPE_PATTERN)
+FORMATS = ("json", "csv")
+SORT_ORDERS = ("asc", "desc")
+FUNDING_Q_MAX = 100
+FUNDING_PER_PAGE_DEFAULT, FUNDING_PER_PAGE_MAX = 50, 500
+GROUP_ID_PATTERN = "^[0-9a-f]{1,64}$"
 
-FIELD_LABELS = {"q": "Search", "theme": "Theme", "source": "Source", "from": "From year", "to": "To year",
-                "type": "Document type", "page": "Page", "k": "Results per page", "min_years": "Minimum years"}
+
+@dataclass(frozen=True)
+class Param:
+    """One parameter: what the checks enforce and what the OpenAPI document says of it."""
+
+    name: str
+    description: str
+    type: str = "string"  # "string" or "integer"
+    label: str = ""  # how an error message names it
+    enum: tuple[str, ...] | None = None
+    minimum: int | None = None
+    maximum: int | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    pattern: str | None = None
+    default: Any = None
+    required: bool = False
+    where: str = "query"  # or "path"
+
+    def schema(self) -> dict:
+        pairs = {"type": self.type, "enum": list(self.enum) if self.enum is not None else None,
+                 "minimum": self.minimum, "maximum": self.maximum, "minLength": self.min_length,
+                 "maxLength": self.max_length, "pattern": self.pattern, "default": self.default}
+        return {key: value for key, value in pairs.items() if value is not None}
+
+    def openapi(self) -> dict:
+        return {"name": self.name, "in": self.where, "required": self.required or self.where == "path",
+                "description": self.description, "schema": self.schema()}
+
+    def but(self, **changes: Any) -> "Param":
+        """The same parameter as another endpoint has it (another description, default or limit)."""
+        return replace(self, **changes)
+
+
+def _year_param(name: str, label: str, description: str) -> Param:
+    return Param(name, description, type="integer", label=label, minimum=YEAR_MIN, maximum=YEAR_MAX)
+
+
+Q = Param("q", "What to search for: words, \"exact phrases\", -excluded words.", label="Search",
+          min_length=1, max_length=MAX_QUERY_CHARS, required=True)
+K = Param("k", "Results per page.", type="integer", label="Results per page (k)", minimum=1, maximum=K_MAX,
+          default=K_DEFAULT)
+THEME = Param("theme", "Only passages stating a barrier of this theme.", label="Theme", enum=THEMES)
+SOURCE = Param("source", "Only documents from this source.", label="Source", enum=ALL_SOURCES)
+YEAR_FROM = _year_param("from", "From year", "Only documents published in or after this year.")
+YEAR_TO = _year_param("to", "To year", "Only documents published in or before this year.")
+DOC_TYPE_PARAM = Param("type", f"Only documents of this type (e.g. {', '.join(DOC_TYPE_EXAMPLES)}).",
+                       label="Document type", pattern=DOC_TYPE_PATTERN)
+PAGE = Param("page", "Page of results, from 1; past the last page is a 400.", type="integer", label="Page",
+             minimum=1, maximum=MAX_PAGE, default=1)
+PART = Param("part", "Which part of a document's items (200 of each kind per part), from 1; past the last "
+             "is a 400.", type="integer", label="Part", minimum=1, maximum=10_000_000, default=1)
+FORMAT = Param("format", "`csv` downloads the data as CSV (cells that could run as a spreadsheet formula start "
+                         "with an apostrophe).", enum=FORMATS, default="json")
+MIN_YEARS = Param("min_years", "Only groups made in at least this many different years.", type="integer",
+                  label="min_years", minimum=1, maximum=MIN_YEARS_MAX, default=1)
+RECURRENCE_KIND = Param("kind", "Recommendations, findings (barrier sentences) or both.", enum=RECURRENCE_KINDS,
+                        default="all")
+FUNDING_KIND = Param("kind", "Only figures of this kind.", enum=FUNDING_KINDS)
+FUNDING_Q = Param("q", "Words that must all appear in the subject or the sentence.", max_length=FUNDING_Q_MAX)
+FUNDING_SORT = Param("sort", "Sort column.", enum=FUNDING_SORTS, default="amount")
+FUNDING_ORDER = Param("order", "Sort direction (default: desc for amount, asc otherwise).", enum=SORT_ORDERS)
+FUNDING_K = Param("k", "Rows per page.", type="integer", label="Rows per page (k)", minimum=1,
+                  maximum=FUNDING_PER_PAGE_MAX, default=FUNDING_PER_PAGE_DEFAULT)
+GROUP_FILTER = Param("group_id", "Only recommendations of this recurrence group.", pattern=GROUP_ID_PATTERN)
+ANSWERED = Param("answered", "Only recommendations with (yes) or without (no) a linked response.",
+                 enum=("yes", "no"))
+THEME_PATH = Param("theme", "A theme id.", enum=THEMES, where="path")
+GROUP_PATH = Param("group_id", "A group id.", pattern=GROUP_ID_PATTERN, where="path")
+DOC_PATH = Param("doc_id", "A document id.", where="path")
+
+# What each endpoint takes, in the order the OpenAPI document lists them.
+SEARCH = (Q, K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, PAGE, FORMAT)
+RECURRENCES = (MIN_YEARS, RECURRENCE_KIND, FORMAT)
+LIFECYCLE = (GROUP_FILTER, ANSWERED)
+FUNDING = (FUNDING_KIND, SOURCE, YEAR_FROM, YEAR_TO, FUNDING_Q, FUNDING_SORT, FUNDING_ORDER, PAGE, FUNDING_K, FORMAT)
 
 
 class ParamError(BadRequest):
@@ -73,8 +159,8 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
-def _int(args: Mapping[str, str], name: str, default: int, lo: int, hi: int,
-         errors: list[tuple[str, str]], what: str) -> int:
+def _int(args: Mapping[str, str], param: Param, errors: list[tuple[str, str]]) -> int:
+    name, default, lo, hi, what = param.name, param.default, param.minimum, param.maximum, param.label
     raw = _text(args, name)
     if raw is None:
         return default
@@ -88,24 +174,25 @@ def _int(args: Mapping[str, str], name: str, default: int, lo: int, hi: int,
     return value
 
 
-def _year(args: Mapping[str, str], name: str, errors: list[tuple[str, str]]) -> int | None:
+def _year(args: Mapping[str, str], param: Param, errors: list[tuple[str, str]]) -> int | None:
+    name, label = param.name, param.label
     raw = _text(args, name)
     if raw is None:
         return None
-    label = FIELD_LABELS[name]
     if not re.fullmatch(r"[0-9]{4}", raw):
         errors.append((name, f"{label} must be a four-digit year, like 2014, not {_show(raw)}."))
         return None
     value = int(raw)
-    if not YEAR_MIN <= value <= YEAR_MAX:
-        errors.append((name, f"{label} must be between {YEAR_MIN} and {YEAR_MAX}, not {value}."))
+    if not param.minimum <= value <= param.maximum:
+        errors.append((name, f"{label} must be between {param.minimum} and {param.maximum}, not {value}."))
         return None
     return value
 
 
-def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...], errors: list[tuple[str, str]]) -> str | None:
-    """One of ``allowed`` (case-insensitive), or None when empty; anything else is an error
-    that lists the choices."""
+def _choice(args: Mapping[str, str], param: Param, errors: list[tuple[str, str]]) -> str | None:
+    """One of the parameter's choices (case-insensitive), or None when empty; anything else is
+    an error that lists the choices."""
+    name, allowed = param.name, param.enum
     value = (_text(args, name) or "").lower() or None
     if value is not None and value not in allowed:
         errors.append((name, f"Unknown {name} {_show(value)}. Choose one of: {', '.join(allowed)}."))
@@ -115,8 +202,8 @@ def _choice(args: Mapping[str, str], name: str, allowed: tuple[str, ...], errors
 
 def _years(args: Mapping[str, str], errors: list[tuple[str, str]]) -> tuple[int | None, int | None]:
     """``from`` and ``to``, each a year, the first not after the second."""
-    year_from = _year(args, "from", errors)
-    year_to = _year(args, "to", errors)
+    year_from = _year(args, YEAR_FROM, errors)
+    year_to = _year(args, YEAR_TO, errors)
     if year_from is not None and year_to is not None and year_from > year_to:
         errors.append(("from", f"From year ({year_from}) must not be after To year ({year_to})."))
     return year_from, year_to
@@ -131,21 +218,21 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
     """Check a search's parameters (``q theme source from to type page k``)."""
     errors: list[tuple[str, str]] = []
     q = (args.get("q") or "").strip()
-    if len(q) > MAX_QUERY_CHARS:
-        errors.append(("q", f"Search must be {MAX_QUERY_CHARS} characters or fewer; yours is {len(q)}."))
+    if len(q) > Q.max_length:
+        errors.append(("q", f"Search must be {Q.max_length} characters or fewer; yours is {len(q)}."))
     elif require_query and not q:
         errors.append(("q", "Enter something to search for in the q parameter."))
-    theme = _choice(args, "theme", THEMES, errors)
-    source = _choice(args, "source", ALL_SOURCES, errors)
+    theme = _choice(args, THEME, errors)
+    source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
     doc_type = _text(args, "type")
     if doc_type is not None and not DOC_TYPE.match(doc_type):
         errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
-                               "spaces, '_' or '-' (up to 64), like policy_paper."))
+                               f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
         doc_type = None
-    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
-    k = _int(args, "k", K_DEFAULT, 1, K_MAX, errors, "Results per page (k)")
-    params = SearchParams(q=q[:MAX_QUERY_CHARS], theme=theme, source=source, year_from=year_from,
+    page = _int(args, PAGE, errors)
+    k = _int(args, K, errors)
+    params = SearchParams(q=q[:Q.max_length], theme=theme, source=source, year_from=year_from,
                           year_to=year_to, doc_type=doc_type, page=page, k=k)
     if errors:
         error = ParamError(errors)
@@ -156,7 +243,7 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
 
 def parse_page(args: Mapping[str, str]) -> int:
     errors: list[tuple[str, str]] = []
-    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
+    page = _int(args, PAGE, errors)
     if errors:
         raise ParamError(errors)
     return page
@@ -164,20 +251,17 @@ def parse_page(args: Mapping[str, str]) -> int:
 
 def parse_min_years(args: Mapping[str, str], default: int = 1) -> int:
     errors: list[tuple[str, str]] = []
-    value = _int(args, "min_years", default, 1, MIN_YEARS_MAX, errors, "min_years")
+    value = _int(args, MIN_YEARS.but(default=default), errors)
     if errors:
         raise ParamError(errors)
     return value
 
 
-RECURRENCE_KINDS = ("recommendation", "finding", "all")
-
-
 def parse_kind(args: Mapping[str, str], default: str) -> str | None:
     """Which recurring items: recommendations, findings (barrier sentences), or all (None)."""
     kind = args.get("kind", default)
-    if kind not in RECURRENCE_KINDS:
-        raise ParamError([("kind", f"kind must be one of {', '.join(RECURRENCE_KINDS)}.")])
+    if kind not in RECURRENCE_KIND.enum:
+        raise ParamError([("kind", f"kind must be one of {', '.join(RECURRENCE_KIND.enum)}.")])
     return None if kind == "all" else kind
 
 
@@ -214,54 +298,66 @@ def check_page(page: int, pages: int) -> None:
 
 # --- funding, barriers, formats ---------------------------------------------------------------
 
-FORMATS = ("json", "csv")
-SORT_ORDERS = ("asc", "desc")
-FUNDING_Q_MAX = 100
-FUNDING_PER_PAGE_DEFAULT, FUNDING_PER_PAGE_MAX = 50, 500
-
 
 def parse_format(args: Mapping[str, str]) -> str:
     """``?format=json`` (the default) or ``?format=csv``."""
-    value = (_text(args, "format") or "json").lower()
-    if value not in FORMATS:
-        raise ParamError([("format", f"format must be one of {', '.join(FORMATS)}, not {_show(value)}.")])
+    value = (_text(args, "format") or FORMAT.default).lower()
+    if value not in FORMAT.enum:
+        raise ParamError([("format", f"format must be one of {', '.join(FORMAT.enum)}, not {_show(value)}.")])
     return value
 
 
 def parse_theme(theme: str) -> str:
     """A theme id from a URL path: a 404 names the themes there are (not a 400: it is a page)."""
-    if theme not in THEMES:
+    if theme not in THEME_PATH.enum:
         from werkzeug.exceptions import NotFound
 
-        raise NotFound(f"There is no barrier theme “{theme[:60]}”. The themes are: {', '.join(THEMES)}.")
+        raise NotFound(f"There is no barrier theme “{theme[:60]}”. The themes are: {', '.join(THEME_PATH.enum)}.")
     return theme
+
+
+def is_group_id(value: str) -> bool:
+    """Whether ``value`` could be a recurrence group id (``GROUP_ID_PATTERN``)."""
+    return re.match(GROUP_ID_PATTERN, value) is not None
+
+
+def parse_lifecycle(args: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """The lifecycle list's narrowing (``group_id answered``): ``(group_id, "yes"|"no")``, each
+    None when not given."""
+    group_id = (args.get("group_id") or "").strip() or None
+    answered = (args.get("answered") or "").strip().lower() or None
+    errors = []
+    if group_id is not None and not is_group_id(group_id):
+        errors.append(("group_id", "group_id must be a recurrence group id: up to 64 hex digits."))
+    if answered is not None and answered not in ANSWERED.enum:
+        errors.append(("answered", "answered must be yes or no."))
+    if errors:
+        raise ParamError(errors)
+    return group_id, answered
 
 
 def parse_funding(args: Mapping[str, str]):
     """Check the funding table's parameters (``kind source from to q sort order page k``);
     returns ``(FundingQuery, page, k)``."""
-    from kb.analysis.browse import FUNDING_SORTS, FundingQuery
-    from kb.vocabulary import FUNDING_KINDS
-
     errors: list[tuple[str, str]] = []
-    kind = _choice(args, "kind", FUNDING_KINDS, errors)
-    source = _choice(args, "source", ALL_SOURCES, errors)
+    kind = _choice(args, FUNDING_KIND, errors)
+    source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
     q = _text(args, "q")
-    if q is not None and len(q) > FUNDING_Q_MAX:
-        errors.append(("q", f"Subject words must be {FUNDING_Q_MAX} characters or fewer; yours are {len(q)}."))
+    if q is not None and len(q) > FUNDING_Q.max_length:
+        errors.append(("q", f"Subject words must be {FUNDING_Q.max_length} characters or fewer; yours are {len(q)}."))
         q = None
-    sort = (_text(args, "sort") or "amount").lower()
-    if sort not in FUNDING_SORTS:
-        errors.append(("sort", f"sort must be one of {', '.join(FUNDING_SORTS)}, not {_show(sort)}."))
-        sort = "amount"
+    sort = (_text(args, "sort") or FUNDING_SORT.default).lower()
+    if sort not in FUNDING_SORT.enum:
+        errors.append(("sort", f"sort must be one of {', '.join(FUNDING_SORT.enum)}, not {_show(sort)}."))
+        sort = FUNDING_SORT.default
     default_order = "desc" if sort == "amount" else "asc"
     order = (_text(args, "order") or default_order).lower()
-    if order not in SORT_ORDERS:
+    if order not in FUNDING_ORDER.enum:
         errors.append(("order", f"order must be asc or desc, not {_show(order)}."))
         order = default_order
-    page = _int(args, "page", 1, 1, MAX_PAGE, errors, "Page")
-    k = _int(args, "k", FUNDING_PER_PAGE_DEFAULT, 1, FUNDING_PER_PAGE_MAX, errors, "Rows per page (k)")
+    page = _int(args, PAGE, errors)
+    k = _int(args, FUNDING_K, errors)
     query = FundingQuery(kind=kind, source=source, year_from=year_from, year_to=year_to, q=q, sort=sort, order=order)
     if errors:
         error = ParamError(errors)
@@ -280,16 +376,36 @@ def funding_args(query, page: int = 1, k: int = FUNDING_PER_PAGE_DEFAULT, **chan
     return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
 
 
+def parse_part(args: Mapping[str, str]) -> int:
+    """``?part=N`` of a document page: which ``ITEMS_PER_PART`` items of each kind to show."""
+    errors: list[tuple[str, str]] = []
+    part = _int(args, PART, errors)
+    if errors:
+        raise ParamError(errors)
+    return part
+
+
+def check_part(part: int, parts: int) -> None:
+    if part > parts:
+        raise ParamError([("part", f"There is no part {part}: this document has {parts} "
+                                   f"part{'' if parts == 1 else 's'}.")])
+
+
 # --- recommendation statuses (issue 19) ------------------------------------------------------
 
-def parse_status_query(args: Mapping[str, str], statuses: tuple[str, ...], actor_ids: tuple[str, ...]):
-    """``status``, ``actor``, ``source``, ``from``, ``to`` of /recommendations and its API."""
-    from kb.analysis.status import StatusQuery
+STATUS = Param("status", "Only recommendations with this status.", label="Status", enum=STATUSES)
+ACTOR = Param("actor", "Only recommendations addressed to this actor (an id of /api/actors).", label="Actor")
+RECOMMENDATIONS = (STATUS, ACTOR, SOURCE, YEAR_FROM.but(description="Only recommendations made in or after this year."),
+                   YEAR_TO.but(description="Only recommendations made in or before this year."), FORMAT)
 
+
+def parse_status_query(args: Mapping[str, str], actor_ids: tuple[str, ...]):
+    """``status``, ``actor``, ``source``, ``from``, ``to`` of /recommendations and its API; the
+    actors are those of the vocabulary in use (``$KB_HOME/actors.json`` may add some)."""
     errors: list[tuple[str, str]] = []
-    status = _choice(args, "status", statuses, errors)
-    actor = _choice(args, "actor", actor_ids, errors)
-    source = _choice(args, "source", ALL_SOURCES, errors)
+    status = _choice(args, STATUS, errors)
+    actor = _choice(args, ACTOR.but(enum=actor_ids), errors)
+    source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
     query = StatusQuery(status=status, actor=actor, source=source, year_from=year_from, year_to=year_to)
     if errors:

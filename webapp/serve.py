@@ -17,13 +17,42 @@ from kb.config import Settings
 log = logging.getLogger(__name__)
 
 THREADS = 8
+# Held-open sockets must not lock everyone out (110 idle sockets once answered 0 of 4 probes in
+# 60 s under waitress's defaults: 100 connections, 120 s idle timeout, checked every 30 s).
+# An idle connection costs waitress one socket and a few KB, no thread, so the limit is set far
+# above any real audience and the idle timeout short: 200 idle sockets at once leave every probe
+# answered (tests/test_server_available.py) and are closed within CHANNEL_TIMEOUT + CLEANUP s.
+# A public deployment still belongs behind a reverse proxy (README, "Reliability").
+LIMITS = {
+    "connection_limit": 2000,   # sockets open at once; each is one fd (poll, not select: no 1024 cap)
+    "channel_timeout": 15,      # seconds a connection may sit without sending or reading a byte
+    "cleanup_interval": 5,      # how often idle connections are looked for
+    "asyncore_use_poll": True,
+    "backlog": 1024,
+    "max_request_header_size": 64 * 1024,
+    "max_request_body_size": 64 * 1024,  # the app only reads: no route takes a body
+}
 
 
-def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = THREADS):
+def make_server(app: Flask, host: str = "127.0.0.1", port: int = 5000, threads: int = THREADS, **limits):
     """A bound, not yet running waitress server (``.run()`` serves, ``.close()`` stops)."""
     from waitress import create_server
 
-    return create_server(app, host=host, port=port, threads=threads, ident="Refrain")
+    _raise_open_files(LIMITS["connection_limit"] + 100)
+    return create_server(app, host=host, port=port, threads=threads, ident="Refrain", **{**LIMITS, **limits})
+
+
+def _raise_open_files(wanted: int) -> None:
+    """Room for ``connection_limit`` sockets: raise the soft fd limit towards the hard one."""
+    try:
+        import resource
+
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        if soft != resource.RLIM_INFINITY and soft < wanted:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard) if hard != resource.RLIM_INFINITY
+                                                        else wanted, hard))
+    except (ImportError, ValueError, OSError):  # not fatal: fewer sockets, same behaviour
+        log.warning("could not raise the open-file limit", exc_info=True)
 
 
 def server_url(server) -> str:

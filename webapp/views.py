@@ -10,12 +10,14 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template, request, send_file, url_for
 
 from kb.analysis.backrefs import back_references
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_year, funding_figures, funding_kinds
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_kinds, funding_slice
 from kb.analysis import documents
+from kb.analysis.models import GroupResponse
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from kb.store.renditions import renditions
 from webapp import data, get_kb
 from webapp.charts import bar_chart
+from webapp.params import Page, check_page, check_part, parse_part
 from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
                            parse_min_years, parse_page, parse_search, parse_theme)
 from webapp.present import human_date, money, type_name
@@ -50,12 +52,14 @@ bp.add_url_rule("/", "index", search)
 
 @bp.get("/documents/<doc_id>")
 def document(doc_id: str):
-    detail = documents.document_detail(get_kb().store, doc_id)
+    part = parse_part(request.args)
+    detail = documents.document_detail(get_kb().store, doc_id, part=part)
     if detail is None:
         abort(404, description=f"There is no document with id “{doc_id[:64]}”. It may have been replaced by a "
                                "newer version: search for its title.")
+    check_part(part, detail.parts)
     store = get_kb().store
-    return render_template("document.html", doc=detail["document"], sections=data.by_page(detail),
+    return render_template("document.html", doc=detail, sections=data.by_page(detail),
                            renditions=renditions(store, doc_id), backrefs=back_references(store, doc_id))
 
 
@@ -119,38 +123,37 @@ def _occurrence_href(o: dict) -> str:
     return url_for("pages.document", doc_id=o["doc_id"], _anchor=anchor)
 
 
-def response_events(responses: list[dict]) -> list[tuple[int, str, str, str]]:
+def response_events(responses: list[GroupResponse]) -> list[tuple[int, str, str, str]]:
     """Timeline events: each response in the year it was published, and the target date it
     set in that year (when the date names one)."""
     events = []
     for r in responses:
-        href = url_for("pages.document", doc_id=r["doc_id"], _anchor=f"response-{r['id']}")
-        stance = type_name(r["stance"]).lower()
-        year = year_in(r["published"])
+        href = url_for("pages.document", doc_id=r.doc_id, _anchor=f"response-{r.id}")
+        stance = type_name(r.stance).lower()
+        year = year_in(r.published)
         if year:
-            events.append((year, "response", href, f"Government response, {human_date(r['published'])}: "
-                                                   f"{stance} ({r['title'] or 'untitled'})"))
-        target = year_in(r["target_date"])
+            events.append((year, "response", href, f"Government response, {human_date(r.published)}: "
+                                                   f"{stance} ({r.title or 'untitled'})"))
+        target = year_in(r.target_date)
         if target:
-            events.append((target, "target", href, f"Target date set by the {human_date(r['published'])} "
-                                                   f"response: {r['target_date']}"))
+            events.append((target, "target", href, f"Target date set by the {human_date(r.published)} "
+                                                   f"response: {r.target_date}"))
     return events
 
 
 @bp.get("/barriers")
 def barriers():
     overview = barrier_overview(get_kb().store)
-    charts = {t["theme"]: bar_chart([(str(p["year"]), p["count"]) for p in t["by_year"]], width=380,
-                                     height=170)
-              for t in overview["themes"]}
-    top = max((p["count"] for t in overview["themes"] for p in t["by_year"]), default=0)
+    charts = {t.theme: bar_chart([(str(p.year), p.count) for p in t.by_year], width=380, height=170)
+              for t in overview.themes}
+    top = max((p.count for t in overview.themes for p in t.by_year), default=0)
     return render_template("barriers.html", overview=overview, charts=charts, top=top)
 
 
 @bp.get("/barriers/<theme>")
 def barrier(theme: str):
     detail = barrier_theme(get_kb().store, parse_theme(theme))
-    chart = bar_chart([(str(p["year"]), p["count"]) for p in detail["by_year"]])
+    chart = bar_chart([(str(p.year), p.count) for p in detail.by_year])
     return render_template("barrier.html", detail=detail, chart=chart)
 
 
@@ -159,15 +162,15 @@ def funding():
     store = get_kb().store
     try:
         query, page, k = parse_funding(request.args)
-        figures = funding_figures(store, query)
-        shown = paginate(figures, page, k)
+        total, items, by_year = funding_slice(store, query, (page - 1) * k, k)
+        shown = Page(items, page, -(-total // k), total, k)
+        check_page(page, shown.pages)
     except ParamError as exc:
         query, page, k = getattr(exc, "params", None) or parse_funding({})
         return render_template("funding.html", query=query, page=1, k=k, pages=0, figures=None, total=0,
                                chart=None, by_year=[], kinds=funding_kinds(store), errors=exc.errors,
                                raw=request.args, args=funding_args), 400
-    by_year = funding_by_year(figures)
-    chart = bar_chart([(str(y["year"]), y["total_gbp"]) for y in by_year], fmt=money, integer=False)
+    chart = bar_chart([(str(y.year), y.total_gbp) for y in by_year], fmt=money, integer=False)
     return render_template("funding.html", query=query, page=page, k=k, pages=shown.pages, figures=shown.items,
                            total=shown.total, first=shown.first, chart=chart, by_year=by_year,
                            kinds=funding_kinds(store), errors=None, raw=request.args, args=funding_args)
@@ -176,4 +179,6 @@ def funding():
 @bp.get("/about")
 def about():
     kbase = get_kb()
-    return render_template("about.html", about=documents.about(kbase.store, kbase.settings.crawl_dir))
+    keeper = kbase.__dict__.get("snapshots")  # kept only by a long-lived server (kb/store/snapshot.py)
+    return render_template("about.html", about=documents.about(kbase.store, kbase.settings.crawl_dir),
+                           search_index=keeper.status() if keeper is not None else None)

@@ -1,14 +1,17 @@
 """Read-only aggregates for browsing: barrier themes over the years, and funding figures.
 
-Plain SQL over the store's connection, returning plain data (dicts and lists) that the web
-app renders and serialises as it is. Nothing here writes; every function takes a ``Store``.
+Plain SQL over the store's connection, returning read models (``kb.analysis.models``) that the
+web app renders, exports and serialises with ``to_json()``. Nothing here writes; every function
+takes a ``Store``.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Iterable
+from typing import Iterable, Iterator, NamedTuple
 
+from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, FundingFigure, FundingYear, ThemeDocument,
+                                ThemeOverview, ThemeSentence, YearCount)
 from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.engine import Filters
 from kb.store.db import Store
@@ -45,7 +48,11 @@ def year_span(store: Store) -> list[int]:
     return list(range(lo, hi + 1)) if lo is not None else []
 
 
-def barrier_overview(store: Store) -> dict:
+def _per_year(counts: dict[int, int], years: list[int]) -> list[YearCount]:
+    return [YearCount(y, counts.get(y, 0)) for y in years]
+
+
+def barrier_overview(store: Store) -> BarrierOverview:
     """Every theme's barrier count per year (``years`` is the shared axis; undated sentences
     are counted in ``undated``), with totals and how many documents raise it."""
     years = year_span(store)
@@ -64,31 +71,26 @@ def barrier_overview(store: Store) -> dict:
                 entry["undated"] += 1
             else:
                 entry["by_year"][row["year"]] = entry["by_year"].get(row["year"], 0) + 1
-    out = []
-    for entry in themes.values():
-        out.append({"theme": entry["theme"], "total": entry["total"], "documents": len(entry["documents"]),
-                    "undated": entry["undated"],
-                    "by_year": [{"year": y, "count": entry["by_year"].get(y, 0)} for y in years]})
-    out.sort(key=lambda e: (-e["total"], e["theme"]))
-    return {"years": years, "themes": out}
+    out = [ThemeOverview(theme=e["theme"], total=e["total"], documents=len(e["documents"]), undated=e["undated"],
+                         by_year=_per_year(e["by_year"], years)) for e in themes.values()]
+    out.sort(key=lambda e: (-e.total, e.theme))
+    return BarrierOverview(years=years, themes=out)
 
 
-def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int = 10) -> dict:
+def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int = 10) -> BarrierThemeDetail:
     """One theme: its count per year, its strongest evidence sentences (highest extraction
     score first, one per sentence text) and the documents that raise it most often."""
     years = year_span(store)
     by_year = {y: 0 for y in years}
     undated = 0
     matching = [r for r in _barrier_rows(store) if theme in _themes_of(r)]
-    docs: dict[str, dict] = {}
+    docs: dict[str, list] = {}  # doc_id -> [its first row, count]
     for r in matching:
         if r["year"] is None:
             undated += 1
         else:
             by_year[r["year"]] = by_year.get(r["year"], 0) + 1
-        d = docs.setdefault(r["doc_id"], {"doc_id": r["doc_id"], "title": r["title"], "published": r["published"],
-                                          "source": r["source"], "url": r["url"], "count": 0})
-        d["count"] += 1
+        docs.setdefault(r["doc_id"], [r, 0])[1] += 1
     seen: set[str] = set()
     strongest = []
     for r in sorted(matching, key=lambda r: (-r["score"], r["published"] or "", r["id"])):
@@ -96,16 +98,17 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
         if key in seen:
             continue
         seen.add(key)
-        strongest.append({"barrier_id": r["id"], "sentence": r["sentence"], "score": round(r["score"], 4),
-                          "themes": _themes_of(r), "doc_id": r["doc_id"], "title": r["title"],
-                          "published": r["published"], "page": r["page"], "source": r["source"], "url": r["url"],
-                          "publisher": r["publisher"], "group_id": r["group_id"]})
+        strongest.append(ThemeSentence(
+            barrier_id=r["id"], sentence=r["sentence"], score=round(r["score"], 4), themes=_themes_of(r),
+            doc_id=r["doc_id"], title=r["title"], published=r["published"], page=r["page"], source=r["source"],
+            url=r["url"], publisher=r["publisher"], group_id=r["group_id"]))
         if len(strongest) >= sentences:
             break
-    top_docs = sorted(docs.values(), key=lambda d: (-d["count"], d["published"] or "", d["doc_id"]))[:documents]
-    return {"theme": theme, "total": len(matching), "documents": len(docs), "undated": undated,
-            "by_year": [{"year": y, "count": by_year.get(y, 0)} for y in years],
-            "sentences": strongest, "top_documents": top_docs}
+    top_docs = [ThemeDocument(doc_id=r["doc_id"], title=r["title"], published=r["published"], source=r["source"],
+                              url=r["url"], count=count) for r, count in docs.values()]
+    top_docs = sorted(top_docs, key=lambda d: (-d.count, d.published or "", d.doc_id))[:documents]
+    return BarrierThemeDetail(theme=theme, total=len(matching), documents=len(docs), undated=undated,
+                              by_year=_per_year(by_year, years), sentences=strongest, top_documents=top_docs)
 
 
 @dataclass(frozen=True)
@@ -137,36 +140,72 @@ class FundingQuery:
         return " AND ".join(clauses), args
 
 
-def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[dict]:
+def funding_figures(store: Store, query: FundingQuery = FundingQuery()) -> list[FundingFigure]:
     """Every funding figure matching ``query``, sorted (ties broken by year, then id)."""
+    return list(iter_funding_figures(store, query))
+
+
+def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery(), offset: int = 0,
+                         limit: int = -1) -> Iterator[FundingFigure]:
+    """``funding_figures`` one at a time (a streamed CSV holds one chunk, not 357,142 figures);
+    ``offset``/``limit`` for one page. The order is found on ids alone, then only the rows
+    wanted are read, so SQLite never sorts whole sentences."""
     if query.sort not in FUNDING_SORTS:
         raise ValueError(f"unknown sort {query.sort!r}; expected one of {', '.join(FUNDING_SORTS)}")
-    direction = "DESC" if query.order == "desc" else "ASC"
     where, args = query.where()
     rows = store.conn.execute(
-        f"""SELECT f.id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.per_unit, f.sentence, f.page,
+        f"""WITH chosen AS (SELECT f.id AS fid, ROW_NUMBER() OVER (ORDER BY {_funding_order(query)}) AS n
+                            FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}
+                            ORDER BY n LIMIT ? OFFSET ?)
+            SELECT f.id, f.amount_gbp, f.mention, f.subject, f.period, f.kind, f.per_unit, f.sentence, f.page,
                    f.doc_id, d.title, d.published, d.year, d.source, d.url, d.publisher
-            FROM funding f JOIN documents d ON d.id = f.doc_id
-            WHERE {where}
-            ORDER BY {_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id""", args)
-    return [dict(r, per_unit=bool(r["per_unit"])) for r in rows]
+            FROM chosen JOIN funding f ON f.id = chosen.fid JOIN documents d ON d.id = f.doc_id
+            ORDER BY chosen.n""", [*args, limit, offset])
+    for r in rows:
+        yield FundingFigure(**dict(r, per_unit=bool(r["per_unit"])))
 
 
-def funding_by_year(figures: Iterable[dict]) -> list[dict]:
+def _funding_order(query: FundingQuery) -> str:
+    direction = "DESC" if query.order == "desc" else "ASC"
+    return f"{_FUNDING_ORDER_SQL[query.sort]} {direction} NULLS LAST, d.year, f.id"
+
+
+class _YearAmount(NamedTuple):
+    year: int | None
+    per_unit: bool
+    amount_gbp: float
+
+
+def funding_slice(store: Store, query: FundingQuery, offset: int, limit: int
+                  ) -> tuple[int, list[FundingFigure], list[FundingYear]]:
+    """(how many figures match, ``limit`` of them from ``offset`` in ``query``'s order, totals
+    by year of all of them): one page without every figure in memory (357,142 figures of one
+    hostile document once took the server to 1.7 GB)."""
+    where, args = query.where()
+    total = store.conn.execute(
+        f"SELECT COUNT(*) FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}", args).fetchone()[0]
+    page = list(iter_funding_figures(store, query, offset, limit))
+    years = (_YearAmount(r[0], bool(r[1]), r[2]) for r in store.conn.execute(  # the same order: the same sums
+        f"""SELECT d.year, f.per_unit, f.amount_gbp FROM funding f JOIN documents d ON d.id = f.doc_id
+            WHERE {where} ORDER BY {_funding_order(query)}""", args))
+    return total, page, funding_by_year(years)
+
+
+def funding_by_year(figures: Iterable[FundingFigure]) -> list[FundingYear]:
     """Totals and counts per document year of ``figures`` (per-unit amounts, like '£3,000 per
     person', are counted but not added up); every year between the first and last appears."""
-    totals: dict[int, dict] = {}
+    totals: dict[int, list] = {}  # year -> [total_gbp, count]
     for f in figures:
-        if f["year"] is None:
+        if f.year is None:
             continue
-        t = totals.setdefault(f["year"], {"year": f["year"], "total_gbp": 0.0, "count": 0})
-        t["count"] += 1
-        if not f["per_unit"]:
-            t["total_gbp"] += f["amount_gbp"]
+        t = totals.setdefault(f.year, [0.0, 0])
+        t[1] += 1
+        if not f.per_unit:
+            t[0] += f.amount_gbp
     if not totals:
         return []
     lo, hi = min(totals), max(totals)
-    return [totals.get(y, {"year": y, "total_gbp": 0.0, "count": 0}) for y in range(lo, hi + 1)]
+    return [FundingYear(y, *totals.get(y, (0.0, 0))) for y in range(lo, hi + 1)]
 
 
 def funding_kinds(store: Store) -> list[str]:

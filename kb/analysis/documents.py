@@ -11,6 +11,8 @@ from pathlib import Path
 
 from kb.analysis.browse import known_gaps
 from kb.analysis.lifecycle import responses_for
+from kb.analysis.models import (BarrierItem, DocumentDetail, FundingItem, GroupResponse, LinkedResponse, PageText,
+                                RecommendationItem, ResponseItem)
 from kb.store.db import Store
 
 
@@ -21,53 +23,72 @@ def doc_types(store: Store) -> list[str]:
     return [r[0] for r in rows]
 
 
-def document_detail(store: Store, doc_id: str) -> dict | None:
-    """A document's metadata and every item extracted from it, or None if there is no such id."""
+# Items of each kind shown on one part of a document page (and its API): a hostile document
+# with 357,142 funding figures once made one page 532 MB of HTML. Page texts are capped too.
+ITEMS_PER_PART = 200
+PAGE_TEXT_MAX = 200_000
+_ORDER = {"barriers": "page, id", "recommendations": "seq", "funding": "page, id", "responses": "page, id"}
+
+
+def _part(table: str) -> str:
+    """The condition selecting one part of a document's ``table`` rows (bind doc_id, limit,
+    offset): ordered on ids through the (doc_id, page, id) indexes, never by sorting sentences."""
+    return (f"id IN (SELECT id FROM {table} WHERE doc_id = ? ORDER BY {_ORDER[table]} LIMIT ? OFFSET ?)")
+
+
+def document_detail(store: Store, doc_id: str, part: int = 1, per_part: int = ITEMS_PER_PART) -> DocumentDetail | None:
+    """A document's metadata and part ``part`` of what was extracted from it (``per_part`` items
+    of each kind; ``totals`` and ``parts`` say how much there is), or None if there is no such id.
+    Page texts come for the pages this part's items are on (all pages on part 1), each capped at
+    ``PAGE_TEXT_MAX`` characters: memory and response size are bounded whatever the document."""
     doc = store.document(doc_id)
     if doc is None:
         return None
     conn = store.conn
+    totals = {t: conn.execute(f"SELECT COUNT(*) FROM {t} WHERE doc_id = ?", (doc_id,)).fetchone()[0] for t in _ORDER}
+    parts = max(1, *(-(-n // per_part) for n in totals.values()))
+    window = (doc_id, per_part, (max(part, 1) - 1) * per_part)
     barriers = []
-    for r in conn.execute("SELECT id, theme, themes, sentence, page, score FROM barriers WHERE doc_id = ? "
-                          "ORDER BY page, id", (doc_id,)):
+    for r in conn.execute(f"SELECT id, theme, themes, sentence, page, score FROM barriers WHERE {_part('barriers')} "
+                          "ORDER BY page, id", window):
         item = dict(r)
         try:
             item["themes"] = json.loads(item["themes"] or "[]")
         except json.JSONDecodeError:
             item["themes"] = []
         item["themes"] = item["themes"] or [item["theme"]]
-        barriers.append(item)
-    recommendations = [dict(r) for r in conn.execute(
-        "SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations WHERE doc_id = ? "
-        "ORDER BY seq", (doc_id,))]
-    funding = [dict(r, per_unit=bool(r["per_unit"])) for r in conn.execute(
+        barriers.append(BarrierItem(**item))
+    recs = conn.execute("SELECT id, seq, label, text, actor, deadline, page, group_id FROM recommendations "
+                        f"WHERE {_part('recommendations')} ORDER BY seq", window).fetchall()
+    answers = responses_for(store, [r["id"] for r in recs])
+    recommendations = [RecommendationItem(**r, responses=[LinkedResponse(**a) for a in answers.get(r["id"], [])])
+                       for r in recs]  # the government's answers beside each recommendation
+    funding = [FundingItem(**dict(r, per_unit=bool(r["per_unit"]))) for r in conn.execute(
         "SELECT id, amount_gbp, mention, subject, period, kind, sentence, page, per_unit FROM funding "
-        "WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
-    answers = responses_for(store, [r["id"] for r in recommendations])
-    for r in recommendations:  # the government's answers beside each recommendation
-        r["responses"] = answers.get(r["id"], [])
-    responses = [dict(r) for r in conn.execute(
+        f"WHERE {_part('funding')} ORDER BY page, id", window)]
+    responses = [ResponseItem(**r) for r in conn.execute(
         "SELECT id, responds_to, stance, text, target_date, page, responder, stance_evidence, implementation "
-        "FROM responses WHERE doc_id = ? ORDER BY page, id", (doc_id,))]
-    pages = [dict(r) for r in conn.execute("SELECT page, text FROM pages WHERE doc_id = ? ORDER BY page",
-                                           (doc_id,))]
-    data = {
-        "id": doc.id, "title": doc.title, "url": doc.url, "source": doc.source, "published": doc.published,
-        "year": doc.year, "doc_type": doc.doc_type, "publisher": doc.publisher, "format": doc.format,
-        "pages": doc.pages, "identifiers": doc.identifiers, "ingested_at": doc.ingested_at,
-        "barriers": barriers, "recommendations": recommendations, "funding": funding, "responses": responses,
-    }
-    return {"document": data, "page_texts": pages}
+        f"FROM responses WHERE {_part('responses')} ORDER BY page, id", window)]
+    wanted = {i.page for items in (barriers, recommendations, funding, responses) for i in items}
+    pages = [PageText(page=r["page"], text=r["text"], truncated=bool(r["truncated"])) for r in conn.execute(
+        "SELECT page, substr(text, 1, ?) AS text, length(text) > ? AS truncated FROM pages WHERE doc_id = ? "
+        "ORDER BY page", (PAGE_TEXT_MAX, PAGE_TEXT_MAX, doc_id)) if part == 1 or r["page"] in wanted]
+    return DocumentDetail(
+        id=doc.id, title=doc.title, url=doc.url, source=doc.source, published=doc.published, year=doc.year,
+        doc_type=doc.doc_type, publisher=doc.publisher, format=doc.format, pages=doc.pages,
+        identifiers=doc.identifiers, ingested_at=doc.ingested_at, barriers=barriers,
+        recommendations=recommendations, funding=funding, responses=responses, totals=totals, part=part,
+        parts=parts, per_part=per_part, page_texts=pages)
 
 
-def group_responses(store: Store, group: dict) -> list[dict]:
+def group_responses(store: Store, group: dict) -> list[GroupResponse]:
     """The government responses linked to a group's recommendations, with their own ids (for
     links to ``#response-<id>``), in date order."""
     ids = [o["recommendation_id"] for o in group["occurrences"] if o.get("recommendation_id")]
     if not ids:
         return []
     marks = ",".join("?" * len(ids))
-    return [dict(r) for r in store.conn.execute(
+    return [GroupResponse(**r) for r in store.conn.execute(
         f"""SELECT s.id, l.recommendation_id, s.doc_id, d.title, d.published, s.stance, s.target_date, s.page
             FROM response_links l JOIN responses s ON s.id = l.response_id JOIN documents d ON d.id = s.doc_id
             WHERE l.recommendation_id IN ({marks}) ORDER BY d.published, s.id""", ids)]

@@ -118,8 +118,14 @@ def group(name: str, help: str) -> click.Group:
     return cli.group(name, help=help, short_help=help)(lambda: None)
 
 
-def command(name: str, help: str, json_output: bool = True, parent: click.Group | None = None) -> Callable:
-    """Declare a ``kb`` command: ``--json`` (unless ``json_output=False``), a ``Run``, one-line errors."""
+def command(name: str, help: str, json_output: bool = True, writes: bool = False,
+            parent: click.Group | None = None) -> Callable:
+    """Declare a ``kb`` command: ``--json`` (unless ``json_output=False``), a ``Run``, one-line errors.
+
+    ``writes=True``: the command holds the knowledge base's write lock (``kb/store/lock.py``)
+    for its whole run, so two writers on one knowledge base take turns instead of corrupting it.
+    ``parent``: a command group (``kb watch``) instead of ``kb`` itself.
+    """
 
     def decorate(fn: Callable[..., int | None]) -> click.Command:
         @wraps(fn)
@@ -127,7 +133,12 @@ def command(name: str, help: str, json_output: bool = True, parent: click.Group 
             settings = click.get_current_context().obj
             run = Run(settings, json=bool(options.pop("json", False)))
             try:
-                return fn(run, **options) or 0
+                if not writes:
+                    return fn(run, **options) or 0
+                from kb.store.lock import write_lock
+
+                with write_lock(settings.home, f"kb {name}", say=lambda line: err(f"kb {name}: {line}")):
+                    return fn(run, **options) or 0
             except (KeyboardInterrupt, click.exceptions.Exit, click.ClickException, click.Abort):
                 raise
             except Exception as exc:  # the contract: one line, never a traceback

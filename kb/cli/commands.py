@@ -16,7 +16,7 @@ from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err, group
 from kb.analysis.status import STATUSES
 from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
-from kb.vocabulary import ALL_SOURCES, SOURCES, THEMES
+from kb.vocabulary import ALL_SOURCES, DOC_TYPE_EXAMPLES, RECURRENCE_KINDS, SOURCES, THEMES
 
 
 def _progress(result, n, total) -> None:
@@ -26,7 +26,7 @@ def _progress(result, n, total) -> None:
     err(line)
 
 
-@command("crawl", help="crawl the publishers' sites and ingest what is new")
+@command("crawl", help="crawl the publishers' sites and ingest what is new", writes=True)
 @click.option("--source", type=click.Choice([*SOURCES, "all"]), default="all")
 @click.option("--base-url", help="replace every publisher's host with this URL (fixtures, the demo site)")
 @click.option("--since", type=IsoDate(), help="only documents published on or after YYYY-MM-DD")
@@ -51,7 +51,7 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
         overrides["REFRAIN_TOPIC"] = str(Path(topic).resolve())
     result = run_crawl(run.settings.home, list(SOURCES) if source == "all" else [source], base_url=base_url,
                        since=since, overrides=overrides, resume=not restart)
-    report = {"stored": len(result.stored), "failed": result.failed, "counts": result.counts,
+    report = {"stored": len(result.stored), "failed": result.failed, "refused": result.refused, "counts": result.counts,
               "resumed": result.resumed, "interrupted": result.interrupted, "log": result.log}
     if not no_ingest:
         report.update(ingest_crawled(KnowledgeBase(run.settings), result.stored_paths(), progress=_progress))
@@ -59,6 +59,8 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
     def human() -> None:
         for failure in result.failed:
             err(f"failed: {failure['url']}: {failure['reason']}")
+        for refusal in result.refused:
+            err(f"refused: {refusal['url']}: {refusal['reason']}")
         err("crawl: " + ", ".join(f"{n} {outcome}" for outcome, n in result.counts.items()))
         if "ingest" in report:
             err("ingest: " + ", ".join(f"{n} {status}" for status, n in report["ingest"].items()))
@@ -67,10 +69,12 @@ def crawl(run: Run, source: str, base_url: str | None, since: str | None, no_ing
     if result.interrupted:
         err(f"kb crawl: interrupted ({', '.join(result.interrupted)}); run the same command again to continue")
         return 130
-    return 1 if result.failed else 0
+    # Refusals alone (robots.txt keeping us out of a folder) are the publisher's wish, not an
+    # error; a crawl that robots.txt kept from storing anything at all is one.
+    return 1 if result.failed or (result.refused and not result.stored) else 0
 
 
-@command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)")
+@command("ingest", help="ingest files or folders (PDF, HTML, Markdown, text, GOV.UK JSON)", writes=True)
 @click.argument("paths", nargs=-1, required=True, metavar="PATH...")
 def ingest(run: Run, paths: tuple[str, ...]) -> int:
     from kb.index.ingest import IngestResult, ingest_paths, now_iso, summarise
@@ -119,7 +123,7 @@ def extract(run: Run, path: str) -> int:
 @click.option("--source")
 @click.option("--from", "year_from", type=Year())
 @click.option("--to", "year_to", type=Year())
-@click.option("--type", "doc_type", help="document type, e.g. policy_paper")
+@click.option("--type", "doc_type", help=f"document type, e.g. {DOC_TYPE_EXAMPLES[-1]}")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
 def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
@@ -163,7 +167,7 @@ def _print_hits(hits) -> None:
 @command("recurrences", help="findings and recommendations that make the same point again, across documents and years")
 @click.option("--min-years", type=int, default=1,
               help="only groups made in at least N different years (default 1: every group, as /recurrences shows)")
-@click.option("--kind", type=click.Choice(["recommendation", "finding", "all"]), default="all",
+@click.option("--kind", type=click.Choice(RECURRENCE_KINDS), default="all",
               help="recommendations, findings (barrier sentences) or both")
 def recurrences(run: Run, min_years: int, kind: str) -> int:
     from kb.analysis.recurrence import recurrences as recurrence_groups
@@ -207,7 +211,7 @@ def failures(run: Run) -> int:
     return 0
 
 
-@command("reindex", help="rebuild Chroma and the recurrence groups from SQLite")
+@command("reindex", help="rebuild Chroma and the recurrence groups from SQLite", writes=True)
 def reindex(run: Run) -> int:
     from kb.index.maintenance import reindex as rebuild
 
@@ -216,7 +220,7 @@ def reindex(run: Run) -> int:
     return 0
 
 
-@command("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors")
+@command("doctor", help="compare SQLite with Chroma and repair missing or orphan vectors", writes=True)
 @click.option("--check", is_flag=True, help="report only, repair nothing")
 def doctor(run: Run, check: bool) -> int:
     from kb.index.maintenance import doctor as examine

@@ -112,7 +112,10 @@ def _safe_name(name: str) -> str:
 
 
 def _home_contents(home: Path) -> list[str]:
-    return sorted(p.name for p in home.iterdir()) if home.is_dir() else []
+    """What is in the home, less the write lock (``kb import`` itself holds it: not content)."""
+    from kb.store.lock import LOCK_NAME
+
+    return sorted(p.name for p in home.iterdir() if p.name != LOCK_NAME) if home.is_dir() else []
 
 
 def import_kb(settings: Settings, src: str | os.PathLike, rebuild: bool = True) -> dict:

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from kb.store.knowledge import KnowledgeBase
+from crawler.rawstore import RawStore
 from crawler.records import SIDECAR_SUFFIX, CrawledDocument, read_sidecar as crawled_sidecar
 from kb.index.passages import Passage, split_passages
 from kb.index.projection import write_documents
@@ -225,21 +226,18 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
-    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are, so the
-    knowledge base holds its own sources (the web app serves them; nothing points outside)."""
-    target = raw_dir / sha[:2] / (sha + (path.suffix.lower() if path.suffix.lower() in SUFFIXES else ""))
-    if target.exists() or path.resolve() == target.resolve():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(target.name + ".tmp")
-    tmp.write_bytes(data)
-    os.replace(tmp, target)
-    return target
+    """Every ingested file is kept under ``raw/`` by hash, as crawled ones already are (the
+    same ``RawStore``), so the knowledge base holds its own sources (the web app serves them;
+    nothing points outside)."""
+    return RawStore(raw_dir).keep(data, path.suffix.lower() if path.suffix.lower() in SUFFIXES else "", sha)
 
 
 def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
     log.warning("%s: %s", path, reason)
-    kbase.store.record_failure(str(path), reason, now_iso())
+    try:
+        kbase.store.record_failure(str(path), reason, now_iso())
+    except Exception as exc:  # disk full: the failure is still reported on stderr and in --json
+        log.warning("%s: could not record the failure in kb failures: %s", path, exc)
     return IngestResult(str(path), "failed", reason=reason)
 
 
@@ -290,14 +288,21 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
         conn.execute("INSERT OR IGNORE INTO vectors_pending(doc_id) VALUES (?)", (doc_id,))
         store.set_flag(LINKS_STALE, "1")
 
-    for name in (PASSAGES, RECOMMENDATIONS, FINDINGS):
-        if ids := [i for n, i in stale if n == name]:
-            kbase.vectors.delete(name, ids)
-    write_documents(kbase, [doc_id])  # from the rows just committed; their vectors are cached
-    with store.transaction() as conn:  # Chroma has it all now: the notes can go
-        conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
-        conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?", stale)
     status = "updated" if replaced else "new"
+    try:
+        for name in (PASSAGES, RECOMMENDATIONS, FINDINGS):
+            if ids := [i for n, i in stale if n == name]:
+                kbase.vectors.delete(name, ids)
+        write_documents(kbase, [doc_id])  # from the rows just committed; their vectors are cached
+        with store.transaction() as conn:  # Chroma has it all now: the notes can go
+            conn.execute("DELETE FROM vectors_pending WHERE doc_id = ?", (doc_id,))
+            conn.executemany("DELETE FROM vectors_stale WHERE collection = ? AND vector_id = ?", stale)
+    except Exception as exc:  # e.g. disk full: the document IS stored (committed above), so it is
+        # never reported failed; what it owes Chroma stays noted and the next run settles it.
+        reason = (f"stored, but its vectors are still owed ({type(exc).__name__}: {_one_line(str(exc), 200)}); "
+                  "the next `kb ingest` or `kb doctor` writes them")
+        log.warning("%s: %s", path, reason)
+        return IngestResult(str(path), status, doc_id, title, reason=reason)
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))
     return IngestResult(str(path), status, doc_id, title)

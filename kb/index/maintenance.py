@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 
+import numpy as np
+
 from kb.store.knowledge import KnowledgeBase
 from kb.index.ingest import LINKS_STALE, settle
 from kb.index.projection import TABLE_FOR, write_rows
@@ -49,8 +51,10 @@ def doctor(kbase: KnowledgeBase, repair: bool = True) -> dict:
     """Compare SQLite with Chroma collection by collection and check SQLite itself.
 
     Returns ``{"healthy", "sqlite": {"integrity", "fts"}, "pending", "collections": {name: {"sqlite",
-    "chroma", "missing", "orphans", "repaired"}}}``. ``missing`` (rows without a vector) and
-    ``orphans`` (vectors without a row) are what was found; with ``repair`` the missing
+    "chroma", "missing", "orphans", "unreadable", "mismatched", "compared", "damaged_documents",
+    "repaired"}}}``. ``missing`` (rows without a vector) and
+    ``orphans`` (vectors without a row), ``unreadable`` (listed but not readable) and ``mismatched``
+    (not the cached embedding of the row's text, of ``compared`` vectors) are what was found; with ``repair`` the missing
     vectors are upserted, the orphans deleted, the full-text index rebuilt if it is
     inconsistent, and everything checked again: ``after`` holds that second look and
     ``healthy`` describes the state the knowledge base is left in. ``pending`` counts the
@@ -95,30 +99,96 @@ def _chroma_ids(kbase: KnowledgeBase, name: str, create: bool) -> set[str]:
 
 
 def _check_collection(kbase: KnowledgeBase, name: str, repair: bool) -> dict:
+    """Ids first (missing, orphans), then content: every vector read back and compared with
+    the embedding cache (``unreadable``: Chroma lists the id but cannot return its vector, as
+    after two processes wrote one embedded store; ``mismatched``: a vector that is not the
+    embedding of its row's text). Ids in any of the three damaged sets are rewritten."""
     wanted = _sqlite_ids(kbase, name)
     wanted_set = set(wanted)
     present = _chroma_ids(kbase, name, create=repair)
     missing = wanted_set - present
     orphans = present - wanted_set
+    content = _check_content(kbase, name, present & wanted_set)
+    damaged = missing | content["unreadable"] | content["mismatched"]
     entry = {"sqlite": len(wanted), "chroma": len(present), "missing": len(missing),
-             "orphans": len(orphans), "repaired": False}
-    if (missing or orphans) and repair:
-        if missing:
-            rows = [r for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in missing]
-            log.info("%s: upserting %d missing vectors", name, len(rows))
+             "orphans": len(orphans), "unreadable": len(content["unreadable"]),
+             "mismatched": len(content["mismatched"]), "compared": content["compared"],
+             "damaged_documents": _documents_of(kbase, name, damaged), "repaired": False}
+    if (damaged or orphans) and repair:
+        if damaged:
+            rows = [r for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in damaged]
+            log.info("%s: rewriting %d missing or damaged vectors", name, len(rows))
+            if content["unreadable"]:  # an unreadable id may not be overwritten in place: drop it first
+                kbase.vectors.delete(name, sorted(content["unreadable"]))
             write_rows(kbase, name, rows)
         if orphans:
             log.info("%s: deleting %d orphan vectors", name, len(orphans))
             kbase.vectors.delete(name, sorted(orphans))
         after_ids = kbase.vectors.all_ids(name)
+        after_content = _check_content(kbase, name, after_ids & wanted_set)
         after = {"chroma": len(after_ids), "missing": len(wanted_set - after_ids),
-                 "orphans": len(after_ids - wanted_set)}
+                 "orphans": len(after_ids - wanted_set), "unreadable": len(after_content["unreadable"]),
+                 "mismatched": len(after_content["mismatched"])}
         entry["after"] = after
-        entry["repaired"] = after["missing"] == 0 and after["orphans"] == 0
+        entry["repaired"] = not any(after[k] for k in ("missing", "orphans", "unreadable", "mismatched"))
         entry["healthy"] = entry["repaired"]
     else:
-        entry["healthy"] = not missing and not orphans
+        entry["healthy"] = not damaged and not orphans
     return entry
+
+
+def _check_content(kbase: KnowledgeBase, name: str, ids: set[str], batch: int = 500,
+                   tolerance: float = 1e-3) -> dict:
+    """Read every vector back from Chroma and compare it with the SQLite embedding cache of its
+    row's text (only cached texts are compared: a check never embeds). A batch Chroma fails to
+    read is split until the unreadable ids are found one by one."""
+    texts = {r[0]: (r[1], r[2]) for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in ids}
+    unreadable: set[str] = set()
+    mismatched: set[str] = set()
+    compared = 0
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), batch):
+        got = _read_vectors(kbase, name, ordered[start:start + batch], unreadable)
+        keys = {i: kbase.key(texts[i][0]) for i in got}
+        cached = kbase.store.cached_vectors(sorted(set(keys.values())))
+        for i, vector in got.items():
+            reference = cached.get(keys[i])
+            if reference is None:
+                continue
+            compared += 1
+            if vector.shape != reference.shape or float(np.max(np.abs(vector - reference))) > tolerance:
+                mismatched.add(i)
+    return {"unreadable": unreadable, "mismatched": mismatched, "compared": compared}
+
+
+def _documents_of(kbase: KnowledgeBase, name: str, ids: set[str]) -> list[str]:
+    """The documents these vector ids belong to: what a user re-checks after a repair."""
+    if not ids:
+        return []
+    return sorted({r[2] for r in kbase.store.conn.execute(TABLE_FOR[name]) if r[0] in ids})
+
+
+def _read_vectors(kbase: KnowledgeBase, name: str, ids: list[str], unreadable: set[str]) -> dict:
+    col = kbase.vectors.collection(name)
+    try:
+        res = col.get(ids=ids, include=["embeddings"])
+    except Exception as exc:  # Chroma's "Error finding id" and kin: find which ids, one half at a time
+        if len(ids) == 1:
+            log.warning("%s: vector %s unreadable: %s", name, ids[0], exc)
+            unreadable.add(ids[0])
+            return {}
+        half = len(ids) // 2
+        return {**_read_vectors(kbase, name, ids[:half], unreadable),
+                **_read_vectors(kbase, name, ids[half:], unreadable)}
+    got = {}
+    embeddings = res.get("embeddings")
+    for i, vector in zip(res["ids"], embeddings if embeddings is not None else []):
+        if vector is None:
+            unreadable.add(i)
+        else:
+            got[i] = np.asarray(vector, dtype=np.float32)
+    unreadable.update(set(ids) - set(res["ids"]))
+    return got
 
 
 def _check_sqlite(conn: sqlite3.Connection, repair: bool) -> dict:

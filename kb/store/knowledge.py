@@ -4,6 +4,7 @@ Heavy parts (Chroma, the model) open on first use, so ``kb stats`` stays instant
 """
 from __future__ import annotations
 
+import threading
 from functools import cached_property
 
 from kb.config import Settings
@@ -15,6 +16,8 @@ class KnowledgeBase:
         self.settings = settings
         self.readonly = readonly
         self._embedder = embedder
+        self._seen_stamp = None
+        self._follow_lock = threading.Lock()
         if not readonly:
             settings.home.mkdir(parents=True, exist_ok=True)
 
@@ -31,6 +34,38 @@ class KnowledgeBase:
         from kb.store.vectors import connect
 
         return connect(self.settings)
+
+    def follow_writers(self) -> bool:
+        """For a long-lived reader (the web server): when another process has finished writing
+        since the last look, reopen embedded Chroma so its vectors are seen; True when it did.
+        While a writer still holds the write lock nothing changes (its half-written state is
+        never read); the next look after it finishes picks everything up. Costs one ``PRAGMA
+        data_version`` and one ``stat`` while nothing changed."""
+        from kb.store.lock import LOCK_NAME, writer_active
+
+        def mtime(path) -> int | None:
+            try:
+                return path.stat().st_mtime_ns
+            except OSError:
+                return None
+
+        # Every writer's release touches the lock file; Chroma's own files catch a writer that
+        # took no lock (a script, a Chroma restored by hand).
+        stamp = (self.store.conn.execute("PRAGMA data_version").fetchone()[0],
+                 mtime(self.settings.home / LOCK_NAME), mtime(self.settings.chroma_path / "chroma.sqlite3"),
+                 mtime(self.settings.chroma_path / "chroma.sqlite3-wal"))
+        if stamp == self._seen_stamp:
+            return False
+        with self._follow_lock:
+            if stamp == self._seen_stamp or writer_active(self.settings.home):
+                return False
+            self._seen_stamp = stamp
+            if "vectors" not in self.__dict__:
+                return False  # nothing opened yet: the first open reads the files
+            from kb.store.vectors import reopen
+
+            self.__dict__["vectors"] = reopen(self.settings)
+            return True
 
     @property
     def embedder(self):

@@ -291,6 +291,9 @@ class SnapshotKeeper:
         self._lock = threading.Lock()
         self._building: threading.Thread | None = None
         self._seen_version = None
+        self.failures = 0              # consecutive failed builds (reset by a good one)
+        self.last_error: str | None = None
+        self.built_at: float | None = None
 
     def _connect(self) -> sqlite3.Connection:
         path = self.kbase.settings.sqlite_path
@@ -311,6 +314,7 @@ class SnapshotKeeper:
         with self._lock:
             self.snapshot = snap
             self._seen_version = None
+            self.built_at = time.time()
         return snap
 
     def start(self) -> None:
@@ -326,11 +330,35 @@ class SnapshotKeeper:
         if thread is not None:
             thread.join(timeout)
 
-    def _run(self) -> None:
-        try:
-            self.build_now()
-        except Exception:  # the SQL path still answers; a later change retries
-            log.warning("search snapshot build failed; searches use SQLite directly", exc_info=True)
+    def _run(self, retry_s: float = 2.0, max_wait_s: float = 60.0) -> None:
+        """Wait for any writer to finish (a snapshot of a half-written state is never built),
+        look at what it wrote, build; on failure log it, show it in ``status()`` and retry
+        with a growing pause. Searches take the SQL path all the while."""
+        from kb.store.lock import writer_active
+
+        while True:
+            while writer_active(self.kbase.settings.home):
+                time.sleep(1.0)
+            try:
+                self.kbase.follow_writers()
+                self.build_now()
+                self.failures, self.last_error = 0, None
+                return
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                pause = min(retry_s * 2 ** (self.failures - 1), max_wait_s)
+                log.warning("search snapshot build failed (%d in a row: %s); searches use SQLite "
+                            "directly; retrying in %.0f s", self.failures, self.last_error, pause)
+                time.sleep(pause)
+
+    def status(self) -> dict:
+        """For /about: is the snapshot in use, being built, or failing (and why)."""
+        building = self._building is not None and self._building.is_alive()
+        snap = self.snapshot
+        state = "failing" if self.failures else "building" if building else "ready" if snap else "not kept"
+        return {"state": state, "passages": len(snap) if snap else 0, "built_s": snap.built_s if snap else None,
+                "built_at": self.built_at, "failures": self.failures, "last_error": self.last_error}
 
     def current(self) -> Snapshot | None:
         snap = self.snapshot

@@ -20,6 +20,19 @@ COLLECTIONS = (PASSAGES, RECOMMENDATIONS, FINDINGS)
 BATCH = 2000
 
 
+def reopen(settings) -> "VectorIndex":
+    """A fresh view of the vectors for a long-lived reader. Embedded Chroma keeps one index per
+    path and process and never sees what another process wrote to it (queries miss the new
+    vectors and reading them fails with "Error finding id"); dropping the process's cached
+    system makes the next client read the files again. Clients already handed out keep
+    working on their old view, so requests in flight are not disturbed."""
+    if not settings.chroma_url:
+        from chromadb.api.client import SharedSystemClient
+
+        SharedSystemClient.clear_system_cache()
+    return connect(settings)
+
+
 def connect(settings) -> "VectorIndex":
     import chromadb
     from chromadb.config import Settings as ChromaSettings
