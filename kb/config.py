@@ -36,6 +36,9 @@ class Settings:
     # whose whole text is read and segmented at once (everything but PDF, read page by page).
     max_file_bytes: int = 500 * 1000 * 1000
     max_text_bytes: int = 20 * 1000 * 1000
+    # The day statuses are judged on (``overdue``: a target date before it); None is the real
+    # today. Fixed by tests and by anyone reproducing a report as of a date.
+    today: str | None = None
 
     @property
     def sqlite_path(self) -> Path:
@@ -53,6 +56,16 @@ class Settings:
     def crawl_dir(self) -> Path:
         return self.home / "crawl"
 
+    @property
+    def actors_path(self) -> Path:
+        """Users' additions to the actor vocabulary (aliases, new bodies); optional."""
+        return self.home / "actors.json"
+
+    def today_date(self):
+        from datetime import date
+
+        return date.fromisoformat(self.today) if self.today else date.today()
+
     @classmethod
     def from_env(cls, home: str | os.PathLike | None = None) -> "Settings":
         env = os.environ
@@ -68,7 +81,19 @@ class Settings:
             port=int(env.get("KB_PORT", "5000")),
             max_file_bytes=int(float(env.get("KB_MAX_FILE_MB", "500")) * 1000 * 1000),
             max_text_bytes=int(float(env.get("KB_MAX_TEXT_MB", "20")) * 1000 * 1000),
+            today=_iso_day("KB_TODAY", env.get("KB_TODAY")),
         )
+
+
+def _iso_day(name: str, value: str | None) -> str | None:
+    from datetime import date
+
+    if not (value or "").strip():
+        return None
+    try:
+        return date.fromisoformat(value.strip()).isoformat()
+    except ValueError:
+        raise ValueError(f"{name} must be a date YYYY-MM-DD (got {value!r})") from None
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -42,3 +42,19 @@ def stances() -> tuple[str, ...]:
 THEMES = theme_ids()
 FUNDING_KINDS = funding_kinds()
 STANCES = stances()
+
+
+def actors(extra: Path | None = None) -> list[dict]:
+    """Actors of ``actors.json`` (id, name, names over the years, aliases), extended by ``extra``
+    (a file of the same shape, e.g. ``$KB_HOME/actors.json``): its aliases join the actor of the
+    same id, or it adds a new one. A missing ``extra`` is no error; a malformed one raises."""
+    base = {a["id"]: dict(a, aliases=list(a.get("aliases", [])), names=list(a.get("names", [])))
+            for a in _read("actors.json")["actors"]}
+    if extra is not None and Path(extra).is_file():
+        for a in json.loads(Path(extra).read_text(encoding="utf-8")).get("actors", []):
+            known = base.setdefault(a["id"], {"id": a["id"], "name": a.get("name", a["id"]), "aliases": [],
+                                              "names": []})
+            known["aliases"] = [*a.get("aliases", []), *known["aliases"]]
+            known["names"] = [*known["names"], *a.get("names", [])]
+            known["name"] = a.get("name", known["name"])
+    return list(base.values())

@@ -12,7 +12,10 @@ def subcommands() -> dict:
 
 
 def options_of(command) -> set[str]:
-    return {opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} | {"--help"}
+    """A command's options; a group's (``kb watch``) include its subcommands'."""
+    subs = getattr(command, "commands", {}).values()
+    return ({opt for p in command.params for opt in (*p.opts, *p.secondary_opts)} | {"--help"}
+            | {opt for sub in subs for opt in options_of(sub)})
 
 
 def test_readme_starts_with_the_two_commands():

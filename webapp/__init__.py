@@ -69,9 +69,12 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions[EXTENSION] = KnowledgeBase(settings, readonly=True)
 
-    from webapp import api, present, views
+    from webapp import api, feeds, ledger, present, views
 
     app.register_blueprint(views.bp)
+    app.register_blueprint(ledger.pages)
+    app.register_blueprint(ledger.api, url_prefix="/api")
+    app.register_blueprint(feeds.bp, url_prefix="/feeds")
     app.register_blueprint(api.bp, url_prefix="/api")
     present.register(app)
     app.after_request(_security_headers)

@@ -138,6 +138,18 @@ def openapi_document() -> dict:
                                         _ok("The document with `barriers`, `recommendations`, `funding`, "
                                             "`responses` (this part), `totals`, `part`, `parts`, `per_part`",
                                             model_schema(DocumentDetail, schemas)), not_found=True),
+        "/api/recommendations": _get("Every recommendation's status, derived from evidence and citing it",
+                                     _query(p.RECOMMENDATIONS, "one row per recommendation, with its evidence"),
+                                     _ok("The `kb status --json` list: `[{recommendation_id, doc_id, text, actor, "
+                                         "status, evidence, history}]`", {"type": "array", "items": OBJECT},
+                                         csv=True)),
+        "/api/actors": _get("The bodies recommendations are addressed to, with their aliases and status counts", [],
+                            _ok("`[{id, name, names, aliases, recommendations, first_year, last_year, statuses}]`",
+                                {"type": "array", "items": OBJECT})),
+        "/api/actors/{actor_id}": _get("One actor: its recommendations over the years, responses, counts",
+                                       [p.Param("actor_id", "An actor id.", where="path").openapi()],
+                                       _ok("`{id, name, names, aliases, statuses, by_year, responses, "
+                                           "recommendations}`", OBJECT), not_found=True),
         "/api/stats": _get("Counts of what the knowledge base holds", [], _ok("The `kb stats --json` object", OBJECT)),
         "/api/openapi.json": _get("This description", [], _ok("An OpenAPI 3 document", OBJECT)),
     }

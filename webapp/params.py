@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 from werkzeug.exceptions import BadRequest
 
 from kb.analysis.browse import FUNDING_SORTS, FundingQuery
+from kb.analysis.status import STATUSES, StatusQuery
 from kb.vocabulary import (ALL_SOURCES, DOC_TYPE_EXAMPLES, DOC_TYPE_PATTERN, FUNDING_KINDS, RECURRENCE_KINDS,
                            THEMES)
 from kb.search.query import MAX_QUERY_CHARS
@@ -388,3 +389,27 @@ def check_part(part: int, parts: int) -> None:
     if part > parts:
         raise ParamError([("part", f"There is no part {part}: this document has {parts} "
                                    f"part{'' if parts == 1 else 's'}.")])
+
+
+# --- recommendation statuses (issue 19) ------------------------------------------------------
+
+STATUS = Param("status", "Only recommendations with this status.", label="Status", enum=STATUSES)
+ACTOR = Param("actor", "Only recommendations addressed to this actor (an id of /api/actors).", label="Actor")
+RECOMMENDATIONS = (STATUS, ACTOR, SOURCE, YEAR_FROM.but(description="Only recommendations made in or after this year."),
+                   YEAR_TO.but(description="Only recommendations made in or before this year."), FORMAT)
+
+
+def parse_status_query(args: Mapping[str, str], actor_ids: tuple[str, ...]):
+    """``status``, ``actor``, ``source``, ``from``, ``to`` of /recommendations and its API; the
+    actors are those of the vocabulary in use (``$KB_HOME/actors.json`` may add some)."""
+    errors: list[tuple[str, str]] = []
+    status = _choice(args, STATUS, errors)
+    actor = _choice(args, ACTOR.but(enum=actor_ids), errors)
+    source = _choice(args, SOURCE, errors)
+    year_from, year_to = _years(args, errors)
+    query = StatusQuery(status=status, actor=actor, source=source, year_from=year_from, year_to=year_to)
+    if errors:
+        exc = ParamError(errors)
+        exc.params = StatusQuery()
+        raise exc
+    return query

@@ -112,11 +112,19 @@ def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
     ctx.obj = settings
 
 
-def command(name: str, help: str, json_output: bool = True, writes: bool = False) -> Callable:
+def group(name: str, help: str) -> click.Group:
+    """A ``kb`` command with subcommands (``kb watch add|list|remove``), declared with
+    ``command(..., parent=the_group)``."""
+    return cli.group(name, help=help, short_help=help)(lambda: None)
+
+
+def command(name: str, help: str, json_output: bool = True, writes: bool = False,
+            parent: click.Group | None = None) -> Callable:
     """Declare a ``kb`` command: ``--json`` (unless ``json_output=False``), a ``Run``, one-line errors.
 
     ``writes=True``: the command holds the knowledge base's write lock (``kb/store/lock.py``)
     for its whole run, so two writers on one knowledge base take turns instead of corrupting it.
+    ``parent``: a command group (``kb watch``) instead of ``kb`` itself.
     """
 
     def decorate(fn: Callable[..., int | None]) -> click.Command:
@@ -140,7 +148,7 @@ def command(name: str, help: str, json_output: bool = True, writes: bool = False
 
         if json_output:
             invoke = click.option("--json", "json", is_flag=True, help="JSON on stdout")(invoke)
-        return cli.command(name, help=help, short_help=help)(invoke)
+        return (parent or cli).command(name, help=help, short_help=help)(invoke)
 
     return decorate
 

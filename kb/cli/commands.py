@@ -12,10 +12,11 @@ from pathlib import Path
 
 import click
 
-from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err
+from kb.cli.app import IsoDate, Megabytes, Run, Year, command, err, group
+from kb.analysis.status import STATUSES
 from kb.search.engine import MODES
 from kb.store.knowledge import KnowledgeBase
-from kb.vocabulary import DOC_TYPE_EXAMPLES, RECURRENCE_KINDS, SOURCES, THEMES
+from kb.vocabulary import ALL_SOURCES, DOC_TYPE_EXAMPLES, RECURRENCE_KINDS, SOURCES, THEMES
 
 
 def _progress(result, n, total) -> None:
@@ -353,4 +354,92 @@ def evaluate(run: Run, gold: str, root: str | None) -> int:
         return 2
     report = score(path, Path(root) if root else path.resolve().parent.parent)
     run.emit(report, lambda: sys.stdout.write(format_report(report) + "\n"))
+    return 0
+
+
+@command("status", help="what happened to each recommendation: its status, the evidence and the history")
+@click.option("--status", "status", type=click.Choice(STATUSES), help="only recommendations with this status")
+@click.option("--actor", help="only recommendations addressed to this actor (an id from /actors, e.g. dhsc)")
+@click.option("--today", type=IsoDate(), help="judge target dates as of this day (default $KB_TODAY or today)")
+def status(run: Run, status: str | None, actor: str | None, today: str | None) -> int:
+    from datetime import date
+
+    from kb.analysis.actors import Actors
+    from kb.analysis.status import StatusQuery, recommendation_statuses, select
+
+    settings = run.settings
+    statuses = recommendation_statuses(KnowledgeBase(settings).store, Actors(settings.actors_path),
+                                       date.fromisoformat(today) if today else settings.today_date())
+    shown = select(statuses, StatusQuery(status=status, actor=actor))
+
+    def human() -> None:
+        for s in shown:
+            label = f"{s.label}. " if s.label else ""
+            print(f"{s.status:26} {s.published or '?'}  {s.title}: {label}{' '.join(s.text.split())[:120]}")
+            ev = s.evidence
+            if ev:
+                print(f"{'':26} ← {ev.date or '?'} {ev.title or ev.doc_id}"
+                      f"{f', p. {ev.page}' if ev.page else ''}: {' '.join(ev.sentence.split())[:120]}")
+
+    run.emit([s.to_json() for s in shown], human)
+    return 0
+
+
+watch = group("watch", help="follow a search: saved searches that `kb alerts` reports on")
+
+
+@command("add", help="save a search to follow", parent=watch)
+@click.argument("query", metavar="QUERY")
+@click.option("--theme", type=click.Choice(THEMES))
+@click.option("--source", type=click.Choice(ALL_SOURCES))
+def watch_add(run: Run, query: str, theme: str | None, source: str | None) -> int:
+    from kb.analysis.watches import add_watch
+    from kb.search.query import parse_query
+
+    if parse_query(query).empty:
+        err("kb watch add: the query has no words to search for")
+        return 2
+    w = add_watch(KnowledgeBase(run.settings).store, query, theme, source)
+    run.emit(w.to_json(), lambda: print(f"watch {w.id}: {w.query}"))
+    return 0
+
+
+@command("list", help="the saved searches", parent=watch)
+def watch_list(run: Run) -> int:
+    from kb.analysis.watches import list_watches
+
+    rows = list_watches(KnowledgeBase(run.settings).store)
+    run.emit([w.to_json() for w in rows], lambda: [print(
+        f"{w.id}  {w.query}" + (f"  theme={w.theme}" if w.theme else "") + (f"  source={w.source}" if w.source else "")
+        + f"  (checked {w.checked_at})") for w in rows])
+    return 0
+
+
+@command("remove", help="stop following a saved search", parent=watch)
+@click.argument("watch_id", metavar="ID", type=int)
+def watch_remove(run: Run, watch_id: int) -> int:
+    from kb.analysis.watches import remove_watch
+
+    if not remove_watch(KnowledgeBase(run.settings).store, watch_id):
+        err(f"kb watch remove: no watch with id {watch_id}")
+        return 1
+    run.emit({"removed": watch_id}, lambda: print(f"removed watch {watch_id}"))
+    return 0
+
+
+@command("alerts", help="what is new for each saved search since it was last checked (or --since)")
+@click.option("--since", type=IsoDate(), help="list what was ingested on or after YYYY-MM-DD (checks nothing off)")
+def alerts(run: Run, since: str | None) -> int:
+    from kb.analysis.watches import alerts as new_for_watches
+
+    report = new_for_watches(KnowledgeBase(run.settings), since=since)
+
+    def human() -> None:
+        for a in report:
+            print(f"watch {a['watch']['id']}: {a['watch']['query']} — {len(a['new'])} new since {a['since']}")
+            for h in a["new"]:
+                page = f", p. {h['page']}" if h["page"] else ""
+                print(f"   {h['published'] or '?'}  {h['title']}{page}")
+
+    run.emit(report, human)
     return 0

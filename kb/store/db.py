@@ -227,6 +227,18 @@ MIGRATIONS: dict[int, str] = {
     CREATE INDEX IF NOT EXISTS barriers_doc_page ON barriers(doc_id, page, id);
     CREATE INDEX IF NOT EXISTS responses_doc_page ON responses(doc_id, page, id);
     """,
+    # Saved searches followed without accounts (``kb watch``); written by the CLI only, the
+    # web app stays read-only. ``checked_at``: what ``kb alerts`` last reported up to.
+    9: """
+    CREATE TABLE watches (
+        id INTEGER PRIMARY KEY,
+        query TEXT NOT NULL,
+        theme TEXT,
+        source TEXT,
+        created_at TEXT NOT NULL,
+        checked_at TEXT NOT NULL
+    );
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # the newest migration: an archive from a newer Refrain is refused
 
