@@ -1,7 +1,6 @@
 """End to end: real shared-corpus documents through the real pipeline and models."""
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -29,9 +28,7 @@ def test_covid_inquiry_government_response_links_every_recommendation() -> None:
 @needs_shared
 def test_covid_inquiry_report_recommendations_have_labels_actors_and_pages() -> None:
     doc = load_document(SHARED / "corpus/public-inquiries/uk-covid-19-inquiry-module-1-recomm.pdf")
-    started = time.perf_counter()
-    result = extract(doc)
-    assert time.perf_counter() - started < 60
+    result = extract(doc)  # its speed is bench/run.py's extract_words_per_s, not a timed test
     labelled = [r for r in result.recommendations if r.label]
     assert {r.label for r in labelled} == {str(n) for n in range(1, 11)}
     first = next(r for r in labelled if r.label == "1")
