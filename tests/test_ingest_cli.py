@@ -59,7 +59,7 @@ def test_extract_prints_the_contract_without_storing(shared_corpus, tmp_path):
                   "--json")
     data = json.loads(proc.stdout)
     assert set(data) >= {"document", "barriers", "recommendations", "funding"}
-    assert set(data["document"]) == {"title", "published", "pages"}
+    assert set(data["document"]) == {"title", "published", "pages", "publisher", "identifiers", "doc_type"}
     assert data["funding"], "the NHSE productivity update states £ figures"
     f = data["funding"][0]
     assert set(f) >= {"amount_gbp", "mention", "subject", "period", "kind", "sentence", "page"}
