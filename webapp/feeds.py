@@ -7,13 +7,12 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape, quoteattr
 
-from flask import Blueprint, Response, abort, request, url_for
+from flask import Blueprint, Response, request, url_for
 
 from kb.analysis.recurrence import recurrences as all_recurrences
-from kb.analysis.status import actor_detail
 from kb.search.engine import Filters, search
 from webapp import get_kb
-from webapp.ledger import evidence_href, ledger
+from webapp.ledger import actor_or_404, evidence_href, ledger
 from webapp.params import parse_search
 
 bp = Blueprint("feeds", __name__)
@@ -104,10 +103,7 @@ def overdue_feed():
 
 @bp.get("/actors/<actor_id>.atom")
 def actor_feed(actor_id: str):
-    statuses, actors = ledger()
-    detail = actor_detail(statuses, actors, actor_id)
-    if detail is None:
-        abort(404, description=f"There is no actor “{actor_id[:64]}”.")
+    detail = actor_or_404(actor_id, f"There is no actor “{actor_id[:64]}”.")
     entries = [_status_entry(s) for s in detail["recommendations"]]
     return atom(f"Refrain: recommendations to {detail['name']}", url_for("ledger.actor", actor_id=actor_id,
                                                                          _external=True), entries)

@@ -32,6 +32,15 @@ def ledger() -> tuple[list[RecommendationStatus], Actors]:
     return recommendation_statuses(kbase.store, actors, kbase.settings.today_date()), actors
 
 
+def actor_or_404(actor_id: str, missing: str) -> dict:
+    """One actor's detail for a page, its API or its feed; ``missing`` is the 404's wording."""
+    statuses, actors = ledger()
+    detail = actor_detail(statuses, actors, actor_id)
+    if detail is None:
+        abort(404, description=missing)
+    return detail
+
+
 def _query(actors: Actors):
     return parse_status_query(request.args, tuple(actors.by_id))
 
@@ -96,10 +105,7 @@ def actors_page():
 
 @pages.get("/actors/<actor_id>")
 def actor(actor_id: str):
-    statuses, actors = ledger()
-    detail = actor_detail(statuses, actors, actor_id)
-    if detail is None:
-        abort(404, description=f"There is no actor “{actor_id[:64]}”. The actors are listed at /actors.")
+    detail = actor_or_404(actor_id, f"There is no actor “{actor_id[:64]}”. The actors are listed at /actors.")
     chart = bar_chart([(str(p["year"]), p["count"]) for p in detail["by_year"]])
     return render_template("actor.html", actor=detail, chart=chart, statuses=STATUSES, evidence_href=evidence_href)
 
@@ -130,8 +136,5 @@ def api_actors():
 
 @api.get("/actors/<actor_id>")
 def api_actor(actor_id: str):
-    statuses, actors = ledger()
-    detail = actor_detail(statuses, actors, actor_id)
-    if detail is None:
-        abort(404, description=f"no actor with id {actor_id[:64]!r}")
+    detail = actor_or_404(actor_id, f"no actor with id {actor_id[:64]!r}")
     return jsonify(detail)
