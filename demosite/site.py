@@ -106,6 +106,12 @@ class PdfSource:
     title: str = ""
     author: str = ""
     pages: list[list[str]] = field(default_factory=list)
+    # Printed page numbers, as a real report's running header or footer shows them:
+    # ``labels: , , i, ii, 1, 2`` (one per PDF page; empty: nothing printed, as on a cover),
+    # ``running_header: BEHAVIOUR CHANGE {label}`` / ``running_footer: {label}``.
+    labels: list[str] = field(default_factory=list)
+    running_header: str = ""
+    running_footer: str = ""
 
 
 def parse_pdf_source(text: str) -> PdfSource:
@@ -125,6 +131,10 @@ def parse_pdf_source(text: str) -> PdfSource:
                     source.title = value.strip()
                 elif key.strip().lower() == "author":
                     source.author = value.strip()
+                elif key.strip().lower() == "labels":
+                    source.labels = [v.strip() for v in value.split(",")]
+                elif key.strip().lower() in ("running_header", "running_footer"):
+                    setattr(source, key.strip().lower(), value.strip())
             lines = lines[end + 1 :]
     page: list[str] = []
     paragraph: list[str] = []
@@ -159,7 +169,7 @@ def render_pdf(text: str) -> bytes:
     output a pure function of the text.
     """
     source = parse_pdf_source(text)
-    pdf = FPDF(format="A4")
+    pdf = _LabelledPDF(source, format="A4")
     pdf.core_fonts_encoding = "windows-1252"
     pdf.set_creation_date(FIXED_CREATION_DATE)
     pdf.set_margins(20, 20, 20)
@@ -180,6 +190,33 @@ def render_pdf(text: str) -> bytes:
                 pdf.multi_cell(0, 5.5, _encodable(_flow(block)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
                 pdf.ln(3)
     return bytes(pdf.output())
+
+
+class _LabelledPDF(FPDF):
+    """fpdf2 with a running header and footer carrying each page's printed number."""
+
+    def __init__(self, source: PdfSource, **kwargs):
+        super().__init__(**kwargs)
+        self.source = source
+
+    def _label(self) -> str:
+        labels = self.source.labels
+        return labels[self.page_no() - 1] if self.page_no() <= len(labels) else ""
+
+    def _running(self, template: str, y: float) -> None:
+        label = self._label()
+        if not template or not label:
+            return
+        self.set_xy(self.l_margin, y)
+        self.set_font("helvetica", size=9)
+        self.cell(0, 5, _encodable(template.replace("{label}", label)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+
+    def header(self) -> None:
+        self._running(self.source.running_header, 8)
+        self.set_xy(self.l_margin, self.t_margin)
+
+    def footer(self) -> None:
+        self._running(self.source.running_footer, self.h - 12)
 
 
 _LIST_MARKER = re.compile(r"^\s*(?:[-*\u2022]|\(?\w{1,3}[.)])\s")

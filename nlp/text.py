@@ -91,8 +91,9 @@ def load_pdf(path: Path) -> SourceDocument:
             raise DocumentError("encrypted PDF (password required)") from None
         raise DocumentError(f"broken PDF: {reason}") from None
     try:
-        pages = []
+        pages, labels = [], []
         for index in range(len(pdf)):
+            labels.append(_page_label(pdf, index))
             page = pdf[index]
             textpage = page.get_textpage()
             text = textpage.get_text_range()
@@ -109,7 +110,16 @@ def load_pdf(path: Path) -> SourceDocument:
     finally:
         pdf.close()
     title = (meta.get("title") or "").strip() or None
-    return SourceDocument(str(path), "pdf", pages, True, title=title, meta={"pdf": meta})
+    extra = {"page_labels": labels} if any(labels) else {}
+    return SourceDocument(str(path), "pdf", pages, True, title=title, meta={"pdf": meta, **extra})
+
+
+def _page_label(pdf, index: int) -> str | None:
+    """The page's /PageLabels entry ('ix', '49'), None when the PDF has none (see nlp.page_labels)."""
+    try:
+        return pdf.get_page_label(index) or None
+    except Exception:  # a malformed label tree must not lose the text
+        return None
 
 
 def clean_pdf_text(text: str) -> str:

@@ -16,7 +16,7 @@ from webapp import csvout, data, get_kb
 from webapp.openapi import openapi_document
 from webapp.params import Page, check_page, check_part, parse_part
 from webapp.params import (is_group_id, parse_format, parse_funding, parse_kind, parse_lifecycle,
-                           parse_min_years, parse_search, parse_theme)
+                           parse_min_years, parse_search, parse_theme, parse_documents)
 
 bp = Blueprint("api", __name__)
 
@@ -105,6 +105,14 @@ def funding():
         "by_year": [y.to_json() for y in by_year],
         "results": [f.to_json() for f in shown.items],
     })
+
+
+@bp.get("/documents")
+def document_list():
+    query = parse_documents(request.args)
+    listing = documents.list_documents(get_kb().store, **query)
+    check_page(query["page"], listing.pages)
+    return jsonify(listing.to_json())
 
 
 @bp.get("/documents/<doc_id>")

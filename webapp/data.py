@@ -57,9 +57,10 @@ def search_window(kbase: KnowledgeBase, params: SearchParams) -> list[Hit]:
     return search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters) if params.q else []
 
 
-def by_page(doc: DocumentDetail) -> list[dict]:
+def by_page(doc: DocumentDetail, cited: dict | None = None) -> list[dict]:
     """Extractions grouped by page for the document page: items with no page come first, then
-    every page of a paged document (its text included), in order."""
+    every page of a paged document (its text included), in order. The ``cited`` passage's
+    page (``kb.analysis.documents.cited_passage``) is always there, marked ``cited``."""
     sections: dict[int | None, dict] = {}
 
     def section(page: int | None) -> dict:
@@ -76,6 +77,17 @@ def by_page(doc: DocumentDetail) -> list[dict]:
         target = section(row.page if paged else None)
         target["text"] = row.text if paged else "\n\n".join(r.text for r in doc.page_texts)
         target["truncated"] = target.get("truncated", False) or row.truncated
+    for s in sections.values():
+        s["label"] = doc.page_labels.get(str(s["page"])) if s["page"] else None
+        s["cite"] = doc.cite_page(s["page"])
+    if cited is not None:
+        page = cited["page"] if paged else None
+        target = section(page)
+        if target.get("text") is None:  # a later part shows only the pages its items are on
+            target["text"] = cited["page_text"] or ""
+            target["label"] = cited["label"]
+            target["cite"] = doc.cite_page(page)
+        target["cited"] = True
     return sorted(sections.values(), key=lambda s: (s["page"] is not None, s["page"] or 0))
 
 

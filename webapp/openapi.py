@@ -11,7 +11,7 @@ import types
 import typing
 from typing import Any
 
-from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, DocumentDetail, FundingFigure, FundingYear,
+from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, DocumentDetail, DocumentList, FundingFigure, FundingYear,
                                 LifecycleEntry, RecurrenceGroup)
 from kb.search.engine import Hit
 from webapp import params as p
@@ -133,6 +133,10 @@ def openapi_document() -> dict:
                              _query(p.FUNDING, "every matching figure (not one page)"),
                              _ok("`{total, page, pages, k, sort, order, filters, by_year, results}`",
                                  _ref("FundingResults"), csv=True)),
+        "/api/documents": _get("Every stored document, filtered by source, type and year, sorted by date or title",
+                               _query(p.DOCUMENTS),
+                               _ok("`{total, page, pages, k, sort, order, filters, results, sources, doc_types, "
+                                   "years}`", model_schema(DocumentList, schemas))),
         "/api/documents/{doc_id}": _get("A document's metadata and the items extracted from it, 200 of each "
                                         "kind per part", [p.DOC_PATH.openapi(), p.PART.openapi()],
                                         _ok("The document with `barriers`, `recommendations`, `funding`, "

@@ -385,6 +385,71 @@ def parse_part(args: Mapping[str, str]) -> int:
     return part
 
 
+# --- the document list (/documents, /api/documents) -------------------------------------------
+
+DOCUMENT_SORTS = ("date", "title")
+DOCUMENTS_PER_PAGE_DEFAULT, DOCUMENTS_PER_PAGE_MAX = 25, 200
+DOC_YEAR = _year_param("year", "Year", "Only documents published in this year.")
+DOC_SORT = Param("sort", "Sort by publication date or title (undated or untitled documents last).",
+                 enum=DOCUMENT_SORTS, default="date")
+DOC_ORDER = Param("order", "Sort direction (default: desc for date, asc for title).", enum=SORT_ORDERS)
+DOC_K = Param("k", "Documents per page.", type="integer", label="Documents per page (k)", minimum=1,
+              maximum=DOCUMENTS_PER_PAGE_MAX, default=DOCUMENTS_PER_PAGE_DEFAULT)
+DOCUMENTS = (SOURCE.but(description="Only documents from this source."), DOC_TYPE_PARAM, DOC_YEAR, DOC_SORT,
+             DOC_ORDER, PAGE, DOC_K)
+
+
+def parse_documents(args: Mapping[str, str]) -> dict:
+    """Check the document list's parameters (``source type year sort order page k``); the
+    keyword arguments of ``kb.analysis.documents.list_documents``."""
+    errors: list[tuple[str, str]] = []
+    source = _choice(args, SOURCE, errors)
+    doc_type = _text(args, "type")
+    if doc_type is not None and not DOC_TYPE.match(doc_type):
+        errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
+                               f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
+        doc_type = None
+    year = _year(args, DOC_YEAR, errors)
+    sort = _choice(args, DOC_SORT, errors) or DOC_SORT.default
+    order = _choice(args, DOC_ORDER, errors) or ("desc" if sort == "date" else "asc")
+    page = _int(args, PAGE, errors)
+    k = _int(args, DOC_K, errors)
+    if errors:
+        raise ParamError(errors)
+    return {"source": source, "doc_type": doc_type, "year": year, "sort": sort, "order": order, "page": page, "k": k}
+
+
+def documents_args(query: dict | None, **changes) -> dict:
+    """The query string of a document-list view (defaults left out): links keep the filters."""
+    pairs = {"source": None, "type": None, "year": None, "sort": "date", "order": None, "page": 1,
+             "k": DOCUMENTS_PER_PAGE_DEFAULT}
+    if query:
+        pairs.update(source=query["source"], type=query["doc_type"], year=query["year"], sort=query["sort"],
+                     order=query["order"], page=query["page"], k=query["k"])
+    pairs.update(changes)
+    defaults = {"sort": "date", "order": "desc" if pairs["sort"] == "date" else "asc", "page": 1,
+                "k": DOCUMENTS_PER_PAGE_DEFAULT}
+    return {key: value for key, value in pairs.items() if value not in (None, "") and value != defaults.get(key)}
+
+
+PASSAGE = Param("passage", "A passage to open the document at (a search hit's passage_id): its page is shown "
+                "expanded with the passage marked.", pattern="^[0-9a-f]{1,64}$")
+QUOTE = Param("quote", "The words of the passage to mark as the cited sentence (a search result's snippet).",
+              max_length=1000)
+
+
+def parse_cite(args: Mapping[str, str]) -> tuple[str | None, str | None]:
+    """``?passage=&quote=`` of a document page: where a citation lands. A malformed passage id
+    or an over-long quote is ignored, not an error: the document itself is still worth showing."""
+    passage = _text(args, PASSAGE.name)
+    quote = _text(args, QUOTE.name)
+    if passage is not None and not re.match(PASSAGE.pattern, passage):
+        passage = None
+    if quote is not None and len(quote) > QUOTE.max_length:
+        quote = None
+    return passage, quote
+
+
 def check_part(part: int, parts: int) -> None:
     if part > parts:
         raise ParamError([("part", f"There is no part {part}: this document has {parts} "

@@ -14,7 +14,7 @@ from urllib.parse import urlparse
 from flask import Flask
 
 from kb.vocabulary import ALL_SOURCES, THEMES
-from kb.search.engine import highlight
+from kb.search.engine import cite_page, highlight
 
 SOURCE_NAMES = {
     "nao": "National Audit Office",
@@ -63,6 +63,25 @@ def theme_description(value: str | None) -> str:
 
 def type_name(value: str | None) -> str:
     return _humanise(value) if value else "Unknown type"
+
+
+ID_LABELS = {"hc_number": "HC number", "hl_paper": "HL Paper number", "command_paper_number": "CP number",
+             "session": "Session", "departments": "Departments"}
+
+
+def id_label(key: str | None) -> str:
+    """A document identifier's name as printed: 'HC number', not 'Hc number'."""
+    return ID_LABELS.get(key or "", type_name(key))
+
+
+def paper_number(identifiers: dict | None) -> str | None:
+    """'HC 18', 'HL Paper 179' or 'CP 1240': the number a paper is cited by."""
+    ids = identifiers or {}
+    if ids.get("hc_number"):
+        return f"HC {ids['hc_number']}"
+    if ids.get("hl_paper"):
+        return f"HL Paper {ids['hl_paper']}"
+    return ids.get("command_paper_number") or None
 
 
 def human_date(value: str | None) -> str:
@@ -178,13 +197,59 @@ def _window(sentence: str, terms: list[str], limit: int, before: bool, after: bo
     return sentence[start:end].strip(), before or start > 0, after or end < len(sentence)
 
 
+def _find(text: str, needle: str, start: int = 0, end: int | None = None) -> tuple[int, int] | None:
+    """Where ``needle`` is in ``text[start:end]``, whatever the whitespace (a passage or a
+    snippet is the page's words with its line breaks normalised)."""
+    words = needle.replace("…", " ").split()
+    if not words:
+        return None
+    m = re.compile(r"\s+".join(re.escape(w) for w in words[:400])).search(text, start, len(text) if end is None else end)
+    return m.span() if m else None
+
+
+def cited_paragraphs(text: str, passage: str | None, quote: str | None = None) -> list[list[tuple[str, int]]]:
+    """A page's text as paragraphs of ``(segment, level)``: level 2 is the cited sentence
+    (``quote``, what the citation showed), 1 the rest of the cited passage, 0 the page. The
+    template escapes each segment and marks levels 1 and 2, so a citation lands on its words."""
+    spans: list[tuple[int, int, int]] = []
+    where = _find(text, passage) if passage else None
+    if where:
+        spans.append((*where, 1))
+    inner = _find(text, quote, *(where or (0, None))) if quote else None
+    if inner:
+        spans.append((*inner, 2))
+    levels = [0] * len(text)
+    for a, b, level in spans:
+        for i in range(a, b):
+            levels[i] = max(levels[i], level)
+    paragraphs: list[list[tuple[str, int]]] = []
+    at = 0
+    for para in re.split(r"(\n\s*\n)", text):
+        if para.strip() and not re.fullmatch(r"\n\s*\n", para):
+            segments: list[tuple[str, int]] = []
+            for i, ch in enumerate(para, at):
+                if segments and segments[-1][1] == levels[i]:
+                    segments[-1] = (segments[-1][0] + ch, levels[i])
+                else:
+                    segments.append((ch, levels[i]))
+            paragraphs.append(segments)
+        at += len(para)
+    return paragraphs
+
+
+def marks_level(paragraphs: list[list[tuple[str, int]]], level: int) -> bool:
+    """Whether ``cited_paragraphs`` found anything at ``level`` (2: the quoted sentence)."""
+    return any(lv == level for para in paragraphs for _, lv in para)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         source_name=source_name, theme_name=theme_name, type_name=type_name, human_date=human_date,
-        money=money, year_of=year_of, rec_label=rec_label)
+        money=money, year_of=year_of, rec_label=rec_label, id_label=id_label, paper_number=paper_number)
     app.jinja_env.globals.update(
         SOURCES=ALL_SOURCES, THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
         theme_description=theme_description,
-        snippet=snippet, plural=plural, is_web_url=is_web_url)
+        snippet=snippet, plural=plural, is_web_url=is_web_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level,
+        cite_page=cite_page)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

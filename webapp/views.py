@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, abort, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
 from kb.analysis.backrefs import back_references
 from kb.analysis.browse import barrier_overview, barrier_theme, funding_kinds, funding_slice
@@ -15,12 +15,13 @@ from kb.analysis import documents
 from kb.analysis.models import GroupResponse
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
 from kb.store.renditions import renditions
-from webapp import data, get_kb
+from webapp import citations, data, get_kb
 from webapp.charts import bar_chart
-from webapp.params import Page, check_page, check_part, parse_part
+from webapp.params import Page, check_page, check_part, parse_cite, parse_part
 from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
-                           parse_min_years, parse_page, parse_search, parse_theme)
-from webapp.present import human_date, money, type_name
+                           parse_min_years, parse_page, parse_search, parse_theme, parse_documents,
+                           documents_args)
+from webapp.present import human_date, is_web_url, money, source_name, type_name
 from webapp.timeline import layout, story, year_in
 
 bp = Blueprint("pages", __name__)
@@ -42,7 +43,7 @@ def search():
 
 def _search_form(kbase, params: SearchParams, result, errors):
     return render_template("search.html", params=params, raw=request.args, result=result, errors=errors,
-                           doc_types=documents.doc_types(kbase.store))
+                           doc_types=documents.doc_types(kbase.store), sources=documents.sources_present(kbase.store))
 
 
 # "/search" first, so url_for (permalinks, facet and page links) builds /search?...
@@ -59,8 +60,73 @@ def document(doc_id: str):
                                "newer version: search for its title.")
     check_part(part, detail.parts)
     store = get_kb().store
-    return render_template("document.html", doc=detail, sections=data.by_page(detail),
-                           renditions=renditions(store, doc_id), backrefs=back_references(store, doc_id))
+    passage_id, quote = parse_cite(request.args)
+    cited = documents.cited_passage(store, doc_id, passage_id) if passage_id else None
+    return render_template("document.html", doc=detail, sections=data.by_page(detail, cited),
+                           renditions=renditions(store, doc_id), backrefs=back_references(store, doc_id),
+                           cited=cited, quote=quote)
+
+
+CITATION_FORMATS = {"ris": ("application/x-research-info-systems", citations.ris),
+                    "bib": ("application/x-bibtex", citations.bibtex)}
+
+
+def _citation_response(items: list[citations.Cited], fmt: str, name: str) -> Response:
+    if fmt not in CITATION_FORMATS:
+        abort(404, description=f"Citations come as .ris or .bib, not “.{fmt[:20]}”.")
+    mimetype, write = CITATION_FORMATS[fmt]
+    return Response(write(items), mimetype=f"{mimetype}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}.{fmt}"'})
+
+
+def _cited(doc, page: int | None = None, label: str | None = None) -> citations.Cited:
+    """A citation of a stored document: the publisher's address, or for a local file the
+    stored copy Refrain serves (a file:// path means nothing to a reader)."""
+    url = doc.url if is_web_url(doc.url) else url_for("pages.raw_document", doc_id=doc.id, _external=True)
+    return citations.Cited(doc_id=doc.id, title=doc.title, publisher=doc.publisher or source_name(doc.source),
+                           published=doc.published, url=url, doc_type=doc.doc_type, identifiers=doc.identifiers,
+                           page=page, page_label=label)
+
+
+@bp.get("/documents/<doc_id>/cite.<fmt>")
+def document_citation(doc_id: str, fmt: str):
+    """One document as RIS or BibTeX (``.ris``, ``.bib``)."""
+    doc = get_kb().store.document(doc_id)
+    if doc is None:
+        abort(404, description=f"There is no document with id “{doc_id[:64]}”.")
+    return _citation_response([_cited(doc)], fmt, f"refrain-{doc_id}")
+
+
+@bp.get("/search/cite.<fmt>")
+def search_citations(fmt: str):
+    """The passages of a search's result window (the best 100, filters applied) as RIS or
+    BibTeX, one record per passage with its page: a result list for a reference manager."""
+    params = parse_search(request.args, require_query=True)
+    store = get_kb().store
+    docs: dict = {}
+    items = []
+    for hit in data.search_window(get_kb(), params):
+        if hit.doc_id not in docs:
+            docs[hit.doc_id] = store.document(hit.doc_id)
+        if docs[hit.doc_id] is not None:
+            items.append(_cited(docs[hit.doc_id], hit.page, hit.page_label))
+    return _citation_response(items, fmt, "refrain-search")
+
+
+@bp.get("/documents")
+def document_list():
+    """Every stored document, filtered by source, type and year, sorted by date or title."""
+    store = get_kb().store
+    try:
+        query = parse_documents(request.args)
+        listing = documents.list_documents(store, **query)
+        check_page(query["page"], listing.pages)
+    except ParamError as exc:
+        listing = documents.list_documents(store)
+        return render_template("documents.html", listing=listing, query=None, errors=exc.errors,
+                               raw=request.args, args=documents_args), 400
+    return render_template("documents.html", listing=listing, query=query, errors=None, raw=request.args,
+                           args=documents_args)
 
 
 @bp.get("/documents/<doc_id>/raw")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from kb.analysis.browse import known_gaps
 from kb.analysis.lifecycle import responses_for
-from kb.analysis.models import (BarrierItem, DocumentDetail, FundingItem, GroupResponse, LinkedResponse, PageText,
+from kb.analysis.models import (BarrierItem, DocumentDetail, DocumentList, DocumentSummary, FundingItem, GroupResponse, LinkedResponse, PageText,
                                 RecommendationItem, ResponseItem)
 from kb.store.db import Store
 
@@ -70,15 +70,85 @@ def document_detail(store: Store, doc_id: str, part: int = 1, per_part: int = IT
         "SELECT id, responds_to, stance, text, target_date, page, responder, stance_evidence, implementation "
         f"FROM responses WHERE {_part('responses')} ORDER BY page, id", window)]
     wanted = {i.page for items in (barriers, recommendations, funding, responses) for i in items}
-    pages = [PageText(page=r["page"], text=r["text"], truncated=bool(r["truncated"])) for r in conn.execute(
-        "SELECT page, substr(text, 1, ?) AS text, length(text) > ? AS truncated FROM pages WHERE doc_id = ? "
+    pages = [PageText(page=r["page"], text=r["text"], truncated=bool(r["truncated"]), label=r["label"])
+             for r in conn.execute(
+        "SELECT page, substr(text, 1, ?) AS text, length(text) > ? AS truncated, label FROM pages WHERE doc_id = ? "
         "ORDER BY page", (PAGE_TEXT_MAX, PAGE_TEXT_MAX, doc_id)) if part == 1 or r["page"] in wanted]
+    labels = {str(r[0]): r[1] for r in conn.execute(
+        "SELECT page, label FROM pages WHERE doc_id = ? AND label IS NOT NULL ORDER BY page", (doc_id,))}
     return DocumentDetail(
         id=doc.id, title=doc.title, url=doc.url, source=doc.source, published=doc.published, year=doc.year,
         doc_type=doc.doc_type, publisher=doc.publisher, format=doc.format, pages=doc.pages,
         identifiers=doc.identifiers, ingested_at=doc.ingested_at, barriers=barriers,
         recommendations=recommendations, funding=funding, responses=responses, totals=totals, part=part,
-        parts=parts, per_part=per_part, page_texts=pages)
+        parts=parts, per_part=per_part, page_texts=pages, page_labels=labels if doc.pages else {})
+
+
+def cited_passage(store: Store, doc_id: str, passage_id: str) -> dict | None:
+    """The passage a citation points at (a search hit's ``passage_id``), with the text of its
+    page, so the document page can open that page and mark the passage; None if not this
+    document's. ``{"page", "label", "passage", "page_text"}``."""
+    row = store.conn.execute(
+        "SELECT p.page, p.text, pg.label, substr(pg.text, 1, ?) AS page_text FROM passages p "
+        "LEFT JOIN pages pg ON pg.doc_id = p.doc_id AND pg.page = COALESCE(p.page, 1) WHERE p.id = ? AND p.doc_id = ?",
+        (PAGE_TEXT_MAX, passage_id, doc_id)).fetchone()
+    if row is None:
+        return None
+    return {"page": row["page"], "label": row["label"], "passage": row["text"], "page_text": row["page_text"]}
+
+
+# --- the document list (/documents, /api/documents) -------------------------------------------
+
+DOCUMENT_SORTS = ("date", "title")
+_SORT_SQL = {  # undated and untitled documents last, whichever the order
+    ("date", "asc"): "published IS NULL, published ASC, title COLLATE NOCASE",
+    ("date", "desc"): "published IS NULL, published DESC, title COLLATE NOCASE",
+    ("title", "asc"): "title IS NULL, title COLLATE NOCASE ASC, published DESC",
+    ("title", "desc"): "title IS NULL, title COLLATE NOCASE DESC, published DESC",
+}
+
+
+def list_documents(store: Store, source: str | None = None, doc_type: str | None = None,
+                   year: int | None = None, sort: str = "date", order: str = "desc",
+                   page: int = 1, k: int = 25) -> DocumentList:
+    """One page of the stored documents, filtered and sorted, with the sources, types and
+    years that have documents (the filters offer only those)."""
+    where, args = [], []
+    for column, value in (("source", source), ("doc_type", doc_type), ("year", year)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    cond = f"WHERE {' AND '.join(where)}" if where else ""
+    conn = store.conn
+    total = conn.execute(f"SELECT COUNT(*) FROM documents {cond}", args).fetchone()[0]
+    rows = conn.execute(
+        f"""SELECT id, title, publisher, source, doc_type, published, year, format, pages, url, identifiers,
+                   (SELECT COUNT(*) FROM barriers b WHERE b.doc_id = d.id) AS barriers,
+                   (SELECT COUNT(*) FROM recommendations r WHERE r.doc_id = d.id) AS recommendations,
+                   (SELECT COUNT(*) FROM funding f WHERE f.doc_id = d.id) AS funding,
+                   (SELECT COUNT(*) FROM responses s WHERE s.doc_id = d.id) AS responses
+            FROM documents d {cond} ORDER BY {_SORT_SQL[(sort, order)]}, id LIMIT ? OFFSET ?""",
+        [*args, k, (page - 1) * k]).fetchall()
+    results = [DocumentSummary(
+        id=r["id"], title=r["title"], publisher=r["publisher"], source=r["source"], doc_type=r["doc_type"],
+        published=r["published"], year=r["year"], format=r["format"], pages=r["pages"], url=r["url"],
+        identifiers=json.loads(r["identifiers"] or "{}"),
+        counts={key: r[key] for key in ("barriers", "recommendations", "funding", "responses")}) for r in rows]
+    return DocumentList(
+        total=total, page=page, pages=-(-total // k), k=k, sort=sort, order=order,
+        filters={"source": source, "type": doc_type, "year": year}, results=results,
+        sources=[{"source": r[0], "count": r[1]} for r in conn.execute(
+            "SELECT source, COUNT(*) FROM documents GROUP BY source ORDER BY source")],
+        doc_types=[{"doc_type": r[0], "count": r[1]} for r in conn.execute(
+            "SELECT doc_type, COUNT(*) FROM documents WHERE doc_type IS NOT NULL AND doc_type != '' "
+            "GROUP BY doc_type ORDER BY doc_type")],
+        years=[{"year": r[0], "count": r[1]} for r in conn.execute(
+            "SELECT year, COUNT(*) FROM documents WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC")])
+
+
+def sources_present(store: Store) -> list[str]:
+    """The sources that have documents, for the search form's source filter."""
+    return [r[0] for r in store.conn.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
 
 
 def group_responses(store: Store, group: dict) -> list[GroupResponse]:

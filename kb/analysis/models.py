@@ -202,6 +202,7 @@ class PageText(ReadModel):
     page: int
     text: str
     truncated: bool = False  # cut at kb.analysis.documents.PAGE_TEXT_MAX characters
+    label: str | None = None  # the number printed on the page (nlp.page_labels)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,47 @@ class DocumentDetail(ReadModel):
     parts: int = 1
     per_part: int = 0
     page_texts: list[PageText] = internal(default_factory=list)
+    # {"67": "49"}: the number printed on each PDF page that has one (nlp.page_labels)
+    page_labels: dict = field(default_factory=dict)
+
+    def cite_page(self, page: int | None) -> str:
+        """'p. 49 (PDF p. 67)' for one of this document's pages."""
+        from nlp.page_labels import cite_page
+
+        return cite_page(page, self.page_labels.get(str(page))) if page else ""
+
+
+@dataclass(frozen=True)
+class DocumentSummary(ReadModel):
+    """One row of the document list (``/documents``, ``/api/documents``)."""
+    id: str
+    title: str | None
+    publisher: str | None
+    source: str
+    doc_type: str | None
+    published: str | None
+    year: int | None
+    format: str | None
+    pages: int | None
+    url: str | None
+    identifiers: dict
+    counts: dict  # {"barriers", "recommendations", "funding", "responses"}
+
+
+@dataclass(frozen=True)
+class DocumentList(ReadModel):
+    """One page of the document list with the choices its filters offer."""
+    total: int
+    page: int
+    pages: int
+    k: int
+    sort: str
+    order: str
+    filters: dict
+    results: list[DocumentSummary]
+    sources: list[dict]  # [{"source", "count"}]: only sources that have documents
+    doc_types: list[dict]  # [{"doc_type", "count"}]
+    years: list[dict]  # [{"year", "count"}]
 
 
 @dataclass(frozen=True)

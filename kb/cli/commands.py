@@ -149,7 +149,7 @@ def _print_documents(docs: list[dict]) -> None:
         print(f"{n}. {d['title']} ({d['source']}, {d['published'] or 'undated'})  {d['hits']} passages")
         print(f"   {d['url']}")
         for p in d["passages"]:
-            page = f"p. {p['page']}: " if p["page"] else ""
+            page = f"{p['cite_page']}: " if p.get("cite_page") else ""
             print(f"   - {page}{' '.join(p['text'].split())[:200]}")
 
 
@@ -157,7 +157,7 @@ def _print_hits(hits) -> None:
     if not hits:
         print("no results")
     for n, h in enumerate(hits, 1):
-        page = f", p. {h.page}" if h.page else ""
+        page = f", {h.cite_page}" if h.cite_page else ""
         print(f"{n}. {h.title} ({h.source}, {h.published or 'undated'}{page})  score {h.score:.4f}")
         print(f"   {h.url}")
         snippet = " ".join(h.text.split())

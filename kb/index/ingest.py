@@ -37,6 +37,7 @@ from kb.index.projection import write_documents
 from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 from kb.vocabulary import LOCAL_SOURCE
 from nlp.models import ExtractedDocument, SourceDocument
+from nlp.page_labels import printed_labels
 from nlp.text import DocumentError, load_document
 
 log = logging.getLogger(__name__)
@@ -311,8 +312,9 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
 def _insert_extractions(conn, doc_id: str, src: SourceDocument, passages: list[Passage], ex: ExtractedDocument,
                         rec_ids: list[str], finding_ids: list[str]) -> None:
     """The document's pages, passages and every extracted item, inside the caller's transaction."""
-    conn.executemany("INSERT INTO pages(doc_id, page, text) VALUES (?,?,?)",
-                     [(doc_id, i + 1, t) for i, t in enumerate(src.pages)])
+    labels = printed_labels(src.pages, src.meta.get("page_labels")) if src.paged else [None] * len(src.pages)
+    conn.executemany("INSERT INTO pages(doc_id, page, text, label) VALUES (?,?,?,?)",
+                     [(doc_id, i + 1, t, label) for i, (t, label) in enumerate(zip(src.pages, labels))])
     conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)",
                      [(p.id, doc_id, p.seq, p.page, p.text, p.themes) for p in passages])
     conn.executemany(

@@ -22,6 +22,7 @@ from kb.store.knowledge import KnowledgeBase
 from kb.search.query import Query, parse_query, quote
 from kb.store.renditions import one_per_publication
 from kb.store.vectors import PASSAGES
+from nlp.page_labels import cite_page
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +87,8 @@ class Hit:
     themes: list[str] = field(default_factory=list)
     terms: list[str] = field(default_factory=list)
     renditions: list[dict] = field(default_factory=list)  # other formats of the same publication
+    page_label: str | None = None  # the number printed on the page ('49' on PDF page 67)
+    cite_page: str | None = None  # 'p. 49 (PDF p. 67)' (nlp.page_labels.cite_page)
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -145,7 +148,8 @@ def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> li
         group["hits"] += 1
         if len(group["passages"]) < per_document:
             group["passages"].append({"passage_id": hit.passage_id, "page": hit.page, "text": hit.text,
-                                      "score": hit.score, "themes": hit.themes})
+                                      "score": hit.score, "themes": hit.themes, "page_label": hit.page_label,
+                                      "cite_page": hit.cite_page})
     return list(groups.values())
 
 
@@ -320,8 +324,9 @@ def _hits(conn: sqlite3.Connection, top: list[tuple[str, float]], query: Query) 
     marks = ",".join("?" * len(top))
     rows = {r["id"]: r for r in conn.execute(
         f"""SELECT p.id, p.doc_id, p.page, p.text, p.themes, d.title, d.source, d.url, d.published,
-                   d.doc_type, d.publisher
-            FROM passages p JOIN documents d ON d.id = p.doc_id WHERE p.id IN ({marks})""",
+                   d.doc_type, d.publisher, pg.label AS page_label
+            FROM passages p JOIN documents d ON d.id = p.doc_id
+            LEFT JOIN pages pg ON pg.doc_id = p.doc_id AND pg.page = p.page WHERE p.id IN ({marks})""",
         [pid for pid, _ in top])}
     hits = []
     for pid, score in top:
@@ -331,7 +336,8 @@ def _hits(conn: sqlite3.Connection, top: list[tuple[str, float]], query: Query) 
         hits.append(Hit(doc_id=r["doc_id"], title=r["title"], source=r["source"], url=r["url"],
                         published=r["published"], page=r["page"], text=r["text"], score=round(score, 6),
                         passage_id=pid, doc_type=r["doc_type"], publisher=r["publisher"],
-                        themes=[t for t in r["themes"].split("|") if t], terms=query.highlight_terms()))
+                        themes=[t for t in r["themes"].split("|") if t], terms=query.highlight_terms(),
+                        page_label=r["page_label"], cite_page=cite_page(r["page"], r["page_label"]) or None))
     return hits
 
 

@@ -239,6 +239,10 @@ MIGRATIONS: dict[int, str] = {
         checked_at TEXT NOT NULL
     );
     """,
+    # The number printed on each page ('49', 'ix'; nlp.page_labels), cited beside the PDF index.
+    10: """
+    ALTER TABLE pages ADD COLUMN label TEXT;
+    """,
 }
 SCHEMA_VERSION = max(MIGRATIONS)  # the newest migration: an archive from a newer Refrain is refused
 
