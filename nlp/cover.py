@@ -181,3 +181,91 @@ def _inquiry(head: str) -> str | None:
     names = [re.sub(r"^(?:(?:The|Report|A|An|Final|Interim)\s+)+", "", n) for n in names]
     names = [n for n in names if not re.match(r"^inquiry$", n, re.I)]
     return max(names, key=len) if names else None
+
+
+def document_metadata(doc: SourceDocument) -> dict:
+    """Title, date, publisher, paper numbers and kind of a document, from the document itself:
+    what a file found without a publisher's page carries (``kb ingest FOLDER``)."""
+    from nlp.meta import plausible_title, recover_metadata
+
+    title, published = recover_metadata(doc)
+    cover = read_cover(doc)
+    if cover.get("publisher") == "National Audit Office":
+        if cover.get("title") and not plausible_title(doc.title, doc):
+            title = cover["title"]  # the cover's title line beats a guess from the first lines
+    elif cover.get("title") and cover["title"].lower() not in (doc.title or "").lower():
+        title = cover["title"]  # a committee report's cover beats a PDF's 'Committee Report 4.3'
+    published = doc.published or cover.get("published") or published
+    orgs = ", ".join(doc.meta.get("organisations") or [])
+    publisher = orgs or cover.get("publisher") or text_publisher(doc)
+    if doc.format == "govuk-json" and orgs and doc.title and _GENERIC_PAGE.match(doc.title.strip()):
+        title = f"{doc.title.strip()} – {orgs}"  # GOV.UK's 'About us' is the organisation's page
+    elif title and not plausible_title(title, doc) and _stem_like(title, doc):
+        title = None  # a file name is not a title
+    if title:
+        title = _TRAILING_DATE.sub("", title).strip() or title
+    if title and _FRAGMENT.search(title) and not _GENERIC_PAGE.match((doc.title or "").strip()):
+        title = doc.title if doc.title and not _FRAGMENT.search(doc.title) and plausible_title(doc.title, doc) else None
+    return {"title": title, "published": published, "publisher": publisher,
+            "identifiers": cover.get("identifiers", {}), "doc_type": cover.get("doc_type")}
+
+
+_TRAILING_DATE = re.compile(r"\s+(?:published|updated)\s+(?:end\s+|early\s+|mid\s+)?[A-Z][a-z]+\s+(?:19|20)\d{2}$", re.I)
+_GENERIC_PAGE = re.compile(r"^(?:about\s+us|contact\s+us|our\s+(?:work|responsibilities)|what\s+we\s+do|home)$", re.I)
+# 'Our responsibilities We are responsible for': the opening words of a sentence, not a title.
+_FRAGMENT = re.compile(r"\b(?:we|you|they|it)\s+(?:are|were|have|will|can|do)\b(?!.*[:?])|\b(?:for|of|to|the|and)$", re.I)
+ORG_WORDS = re.compile(r"\b(?:Inquiry|Office|Department|Ministry|Committee|Council|NHS|Foundation|Trust|Association|"
+                       r"Institute|Library|Government|Commission|Agency|Board|Fund|Authority|University|Partnership|"
+                       r"Research|Treasury|Parliament|House of (?:Commons|Lords)|Service|Network|Centre|Society|"
+                       r"College|Group|Public Health|BMJ|BMC|Care Quality|Ofsted|Limited|Ltd|Consulting)\b")
+_ACRONYM = re.compile(r"^[A-Z]{2,6}$")
+_SOFTWARE = re.compile(r"acrobat|microsoft|word|indesign|pdf|quartz|skia|latex|writer|office\s+\d", re.I)
+COPYRIGHT = re.compile(r"(?:©|\(c\)|copyright)\s*(?:©\s*)?(?:(?:19|20)\d{2}\s+)?([A-Z][\w’'&.,\- ]{1,80}?)\s*(?:,?\s*(?:19|20)\d{2})?\s*(?:[.;]|$)",
+                       re.M)
+PUBLISHED_BY = re.compile(r"\bpublished\s+by\s+(?:the\s+)?([A-Z][\w’'&\- ]{2,80}?)\s*(?:[.,;(]|\bin\b|\bon\b|$)", re.M)
+SELF_DESCRIBED = re.compile(r"^(?:\W*)((?:The\s+)?[A-Z][\w’'&\- ]{1,70}?)(?:,\s+[^,]{3,80},)?\s+is\s+(?:a|an|the\s+UK[’']s)\s+"
+                            r"(?:[\w\-]+\s+){0,5}(?:think\s+tank|charity|research|organisation|body|service|"
+                            r"department|institute|network|partnership)", re.M)
+JOURNAL = re.compile(r"\b(BMJ\s+Open|BMC\s+[A-Z]\w+(?:\s+[A-Z]\w+)?|The\s+Lancet|PLOS\s+\w+)\b")
+
+
+def _org(name: str | None) -> str | None:
+    """A publisher candidate that names an organisation ('IPPR', 'National Audit Office'), or None
+    ('The Author(s)', a person, a program that made the PDF)."""
+    name = " ".join((name or "").replace("\\", "").split()).strip(" .,;:*")
+    if not name or len(name) > 90 or _SOFTWARE.search(name) or re.search(r"author|rights\s+reserved", name, re.I):
+        return None
+    if name.lower().startswith("crown"):
+        return "HM Government"
+    name = re.sub(r"\s+(?:and\s+)?(?:(?:19|20)\d{2}|\d{1,3})$", "", name)  # a year, or a running head's page number
+    return name if ORG_WORDS.search(name) or _ACRONYM.match(name) else None
+
+
+def text_publisher(doc: SourceDocument) -> str | None:
+    """Who published a document with no cover read by ``read_cover``: the PDF's or page's
+    author when it names an organisation ('UK Covid-19 Inquiry', not 'coopersk'), 'Published
+    by …', a copyright line ('© IPPR 2020'; '© Crown copyright 2023' is HM Government), the
+    body describing itself ('The House of Commons Library is a research and information
+    service'), a journal's running head ('BMC Public Health (2025) 25:1374')."""
+    pdf = doc.meta.get("pdf") or {}
+    for name in (pdf.get("author"), doc.meta.get("publisher")):
+        if _org(name):
+            return _org(name)
+    text = doc.text
+    head = text[:6000]
+    tail = text[-8000:] if len(text) > 14000 else ""
+    for region in (head, tail):
+        for rx in (PUBLISHED_BY, COPYRIGHT, SELF_DESCRIBED):
+            for m in rx.finditer(region):
+                if _org(m.group(1)):
+                    return _org(m.group(1))
+    m = JOURNAL.search(head[:1500])
+    return " ".join(m.group(1).split()) if m else None
+
+
+def _stem_like(title: str, doc: SourceDocument) -> bool:
+    """Whether a title is the file's name ('system-metrics-reference-guide')."""
+    from pathlib import Path
+
+    stem = re.sub(r"[\W_]+", " ", Path(doc.path).stem).strip().lower()
+    return re.sub(r"[\W_]+", " ", title).strip().lower() == stem

@@ -18,8 +18,7 @@ from spacy.language import Language
 
 from nlp.embed import Embedder, shared_embedder
 from nlp.layout import build_layout
-from nlp.cover import read_cover
-from nlp.meta import plausible_title, recover_metadata
+from nlp.cover import document_metadata
 from nlp.models import Barrier, ExtractedDocument, Funding, Recommendation, Response, SourceDocument
 from nlp.pipeline import (SPANS_BARRIERS, SPANS_FUNDING, SPANS_RECOMMENDATIONS, SPANS_RESPONSES,
                           build_pipeline, run)
@@ -58,16 +57,10 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
     if "refrain_barriers" in nlp.pipe_names and embedder is None:
         embedder = shared_embedder()
     sdoc = run(nlp, layout, embedder)
-    title, published = recover_metadata(doc)
-    cover = read_cover(doc)
-    if cover.get("publisher") == "National Audit Office":
-        if cover.get("title") and not plausible_title(doc.title, doc):
-            title = cover["title"]  # the cover's title line beats a guess from the first lines
-    elif cover.get("title") and cover["title"].lower() not in (doc.title or "").lower():
-        title = cover["title"]  # a committee report's cover beats a PDF's 'Committee Report 4.3'
-    published = doc.published or cover.get("published") or published
-    out = ExtractedDocument(title=title, published=published, pages=len(doc.pages), publisher=cover.get("publisher"),
-                            identifiers=cover.get("identifiers", {}), doc_type=cover.get("doc_type"))
+    meta = document_metadata(doc)
+    out = ExtractedDocument(title=meta.get("title"), published=meta.get("published"), pages=len(doc.pages),
+                            publisher=meta.get("publisher"), identifiers=meta.get("identifiers", {}),
+                            doc_type=meta.get("doc_type"))
 
     def page(offset: int) -> int | None:
         return layout.page_at(offset) if doc.paged else None
