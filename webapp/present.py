@@ -116,6 +116,15 @@ def is_web_url(url: str | None) -> bool:
     return bool(url) and urlparse(url).scheme in ("http", "https")
 
 
+def is_reachable_url(url: str | None) -> bool:
+    """An http(s) address a reader can follow: not one on this machine's loopback (the demo
+    publisher site, served on 127.0.0.1 only while ``kb demo`` crawls it)."""
+    if not is_web_url(url):
+        return False
+    host = (urlparse(url).hostname or "").lower()
+    return not (host == "localhost" or host.startswith("127.") or host == "::1" or host.endswith(".localhost"))
+
+
 def money(amount: float | None) -> str:
     if amount is None:
         return ""
@@ -249,7 +258,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         SOURCES=ALL_SOURCES, THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
         theme_description=theme_description,
-        snippet=snippet, plural=plural, is_web_url=is_web_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level,
+        snippet=snippet, plural=plural, is_web_url=is_web_url, is_reachable_url=is_reachable_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level,
         cite_page=cite_page)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
