@@ -104,10 +104,12 @@ def test_a_hit_opens_its_document_at_the_cited_page(page, live_server):
 
     page.goto(live_server + "/search?q=information+governance+data+protection")
     page.locator("ol.results").get_by_role("link", name=PDF_TITLE, exact=True).first.click()
-    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}#page-2$"))
+    expect(page).to_have_url(re.compile(r"/documents/[0-9a-f]{16}\?passage=[0-9a-f]+&quote=.+#cited$"))
     expect(page.get_by_role("heading", level=1)).to_have_text(PDF_TITLE)
-    expect(page.locator("#page-2")).to_be_in_viewport()
-    expect(page.locator("#page-2")).to_contain_text("information governance")
+    # The cited words are marked, in the page's text opened for them, and scrolled into view.
+    expect(page.locator("#cited")).to_be_in_viewport()
+    expect(page.locator("#page-2 #cited")).to_contain_text(re.compile("information governance", re.I))
+    expect(page.locator("#page-2 details.page-text")).to_have_attribute("open", "")
     expect(page.get_by_role("link", name="https://www.example.org/nao/integrated-care-systems-first-year-2022")
            ).to_be_visible()
 

@@ -122,14 +122,17 @@ def test_a_researcher_finds_the_exact_sentence_with_document_page_and_year(clien
     text, page = get_page(client, "/search?q=information+governance")
     assert re.search(r"<mark>information</mark> <mark>governance</mark>", text, re.I)
     pdf = doc_ids[PDF_TITLE]
-    # The PDF hit cites its page and links to that page of the document, and to the original.
-    assert (f"/documents/{pdf}#page-2", PDF_TITLE) in page.links
-    assert "page 2" in text
+    # The PDF hit cites its page and links to the passage on that page of the document (opened
+    # there, marked), and to the original. This PDF prints no page numbers: the PDF's are cited.
+    assert any(re.fullmatch(rf"/documents/{pdf}\?passage=[0-9a-f]+&quote=.+#cited", href) and title == PDF_TITLE
+               for href, title in page.links)
+    assert "PDF p. 2" in text
     assert "12 October 2022" in text and "National Audit Office" in text
     assert any(href == "https://www.example.org/nao/integrated-care-systems-first-year-2022"
                for href, _ in page.links)
-    # Unpaged documents link to the document itself.
-    assert (f"/documents/{doc_ids[HTML_TITLE]}", HTML_TITLE) in page.links
+    # Unpaged documents link to the passage in the document's whole text.
+    assert any(href.startswith(f"/documents/{doc_ids[HTML_TITLE]}?passage=") and title == HTML_TITLE
+               for href, title in page.links)
     assert "30 March 2017" in text and "Department of Health" in text
 
 
