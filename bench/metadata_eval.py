@@ -54,6 +54,9 @@ def year_ok(got: str | None, truth: str) -> bool:
     return bool(got and m and got[:4] == m.group(0))
 
 
+SUFFIXES = {".pdf", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}  # kb.index.ingest.SUFFIXES
+
+
 def metadata(path: Path) -> dict:
     from nlp.text import load_document
     from nlp.cover import document_metadata
@@ -73,8 +76,8 @@ def main(argv: list[str] | None = None) -> int:
     out = []
     for row in rows:
         path = args.folder / row["local_path"]
-        if not path.is_file():
-            continue
+        if not path.is_file() or path.suffix.lower() not in SUFFIXES:
+            continue  # kb ingest does not take it (a CSV)
         try:
             got = metadata(path)
         except Exception as exc:  # a file the loaders refuse counts as wrong on every field

@@ -198,6 +198,9 @@ def document_metadata(doc: SourceDocument) -> dict:
     published = doc.published or cover.get("published") or published
     orgs = ", ".join(doc.meta.get("organisations") or [])
     publisher = orgs or cover.get("publisher") or text_publisher(doc)
+    if not published:  # a journal's running head: 'Iqbal et al. BMC Public Health (2025) 25:1374'
+        m = re.search(rf"{JOURNAL.pattern}\s*\(((?:19|20)\d{{2}})\)", doc.text[:1500])
+        published = m.group(2) if m else None
     if doc.format == "govuk-json" and orgs and doc.title and _GENERIC_PAGE.match(doc.title.strip()):
         title = f"{doc.title.strip()} – {orgs}"  # GOV.UK's 'About us' is the organisation's page
     elif title and not plausible_title(title, doc) and _stem_like(title, doc):
@@ -241,6 +244,15 @@ def _org(name: str | None) -> str | None:
     return name if ORG_WORDS.search(name) or _ACRONYM.match(name) else None
 
 
+def _self_named(name: str) -> str | None:
+    """A body that says what it is ('Reform is a registered charity'): its name needs no
+    organisation word, only to be a name (capitalised, up to six words, not 'It' or 'This')."""
+    name = " ".join(name.split()).strip(" .,;:")
+    if not name or len(name.split()) > 6 or re.match(r"^(?:it|this|that|he|she|there|which|the\s+(?:report|paper|plan))\b", name, re.I):
+        return None
+    return name
+
+
 def text_publisher(doc: SourceDocument) -> str | None:
     """Who published a document with no cover read by ``read_cover``: the PDF's or page's
     author when it names an organisation ('UK Covid-19 Inquiry', not 'coopersk'), 'Published
@@ -251,14 +263,15 @@ def text_publisher(doc: SourceDocument) -> str | None:
     for name in (pdf.get("author"), doc.meta.get("publisher")):
         if _org(name):
             return _org(name)
-    text = doc.text
+    text = re.sub(r"[*_]+", "", doc.text)  # Markdown emphasis around a name ('*Reform* is a …')
     head = text[:6000]
     tail = text[-8000:] if len(text) > 14000 else ""
     for region in (head, tail):
         for rx in (PUBLISHED_BY, COPYRIGHT, SELF_DESCRIBED):
             for m in rx.finditer(region):
-                if _org(m.group(1)):
-                    return _org(m.group(1))
+                name = _org(m.group(1)) or (_self_named(m.group(1)) if rx is SELF_DESCRIBED else None)
+                if name:
+                    return name
     m = JOURNAL.search(head[:1500])
     return " ".join(m.group(1).split()) if m else None
 
