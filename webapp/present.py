@@ -251,6 +251,15 @@ def marks_level(paragraphs: list[list[tuple[str, int]]], level: int) -> bool:
     return any(lv == level for para in paragraphs for _, lv in para)
 
 
+def sources_present(selected: str | None = None) -> list[str]:
+    """The sources that have documents (a filter offers only those), and the one chosen."""
+    from kb.analysis.documents import sources_present as present
+    from webapp import get_kb
+
+    sources = present(get_kb().store)
+    return sources + [selected] if selected and selected not in sources else sources
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         source_name=source_name, theme_name=theme_name, type_name=type_name, human_date=human_date,
@@ -258,7 +267,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         SOURCES=ALL_SOURCES, THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
         theme_description=theme_description,
-        snippet=snippet, plural=plural, is_web_url=is_web_url, is_reachable_url=is_reachable_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level,
+        snippet=snippet, plural=plural, is_web_url=is_web_url, is_reachable_url=is_reachable_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level, sources_present=sources_present,
         cite_page=cite_page)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -43,7 +43,7 @@ def search():
 
 def _search_form(kbase, params: SearchParams, result, errors):
     return render_template("search.html", params=params, raw=request.args, result=result, errors=errors,
-                           doc_types=documents.doc_types(kbase.store), sources=documents.sources_present(kbase.store))
+                           doc_types=documents.doc_types(kbase.store))
 
 
 # "/search" first, so url_for (permalinks, facet and page links) builds /search?...
