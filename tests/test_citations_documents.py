@@ -129,6 +129,18 @@ def test_search_hits_cite_the_printed_page_beside_the_pdf_page(client):
     assert "p. 2 (PDF p. 6)" in page
 
 
+def test_kb_search_prints_the_printed_page_beside_the_pdf_page(kb_settings):
+    from click.testing import CliRunner
+
+    from kb.cli import cli
+
+    env = {"KB_HOME": str(kb_settings.home)}
+    out = CliRunner().invoke(cli, ["search", "care homes emergency exercises", "-k", "3"], env=env)
+    assert out.exit_code == 0 and "p. 2 (PDF p. 6)" in out.output
+    grouped = CliRunner().invoke(cli, ["search", "care homes emergency exercises", "--by-document"], env=env)
+    assert "- p. 2 (PDF p. 6): " in grouped.output
+
+
 def test_a_citation_opens_its_page_expanded_with_the_sentence_marked(client, ids):
     hits = client.get("/api/search?q=care+homes+emergency+exercises").get_json()["results"]
     hit = next(h for h in hits if h["title"] == REPORT and h["page"] == 6)
