@@ -216,7 +216,7 @@ def document_metadata(doc: SourceDocument) -> dict:
 _TRAILING_DATE = re.compile(r"\s+(?:published|updated)\s+(?:end\s+|early\s+|mid\s+)?[A-Z][a-z]+\s+(?:19|20)\d{2}$", re.I)
 _GENERIC_PAGE = re.compile(r"^(?:about\s+us|contact\s+us|our\s+(?:work|responsibilities)|what\s+we\s+do|home)$", re.I)
 # 'Our responsibilities We are responsible for': the opening words of a sentence, not a title.
-_FRAGMENT = re.compile(r"\b(?:we|you|they|it)\s+(?:are|were|have|will|can|do)\b(?!.*[:?])|\b(?:for|of|to|the|and)$", re.I)
+_FRAGMENT = re.compile(r"\b(?:we|you|they|it)\s+(?:are|were|have|will|can|do)\b(?!.*[:?])", re.I)
 ORG_WORDS = re.compile(r"\b(?:Inquiry|Office|Department|Ministry|Committee|Council|NHS|Foundation|Trust|Association|"
                        r"Institute|Library|Government|Commission|Agency|Board|Fund|Authority|University|Partnership|"
                        r"Research|Treasury|Parliament|House of (?:Commons|Lords)|Service|Network|Centre|Society|"

@@ -249,7 +249,7 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
     store = kbase.store
     doc_id = sha[:16]
     url = meta.url or path.resolve().as_uri()
-    title = meta.title or ex.title or src.title or path.stem
+    title = meta.title or ex.title or path.stem  # ex.title is src.title when that reads as a title
     published = meta.published or ex.published or src.published
     passages = split_passages(sha, src.pages, src.paged)
     _tag_themes(passages, ex)
