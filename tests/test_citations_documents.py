@@ -264,3 +264,17 @@ def test_a_reader_browses_documents_by_year(browser, live_server, width):
     page.get_by_role("link", name=REPORT).click()
     expect(page.get_by_role("link", name="BibTeX")).to_be_visible()
     context.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+@pytest.mark.parametrize("path", ["/search?q=care", "/funding", "/recommendations", "/documents"])
+def test_source_filters_offer_only_sources_with_documents(browser, live_server, width, path):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    page.goto(live_server + path)
+    select = page.locator("select#source")
+    values = [v for v in select.locator("option").evaluate_all("options => options.map(o => o.value)") if v]
+    assert values == ["local"], (path, values)
+    assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+    context.close()
