@@ -260,6 +260,16 @@ def sources_present(selected: str | None = None) -> list[str]:
     return sources + [selected] if selected and selected not in sources else sources
 
 
+def page_cite(doc_id: str | None, page: int | None) -> str:
+    """'p. 49 (PDF p. 67)' for a page of a stored document, for any template that cites one."""
+    from kb.analysis.documents import page_label
+    from webapp import get_kb
+
+    if not page:
+        return ""
+    return cite_page(page, page_label(get_kb().store, doc_id, page) if doc_id else None)
+
+
 def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         source_name=source_name, theme_name=theme_name, type_name=type_name, human_date=human_date,
@@ -267,7 +277,7 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         SOURCES=ALL_SOURCES, THEMES=THEMES, FACET_NAMES=FACET_NAMES, highlight=highlight,
         theme_description=theme_description,
-        snippet=snippet, plural=plural, is_web_url=is_web_url, is_reachable_url=is_reachable_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level, sources_present=sources_present,
+        snippet=snippet, plural=plural, is_web_url=is_web_url, is_reachable_url=is_reachable_url, cited_paragraphs=cited_paragraphs, marks_level=marks_level, sources_present=sources_present, page_cite=page_cite,
         cite_page=cite_page)
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True

@@ -146,6 +146,14 @@ def list_documents(store: Store, source: str | None = None, doc_type: str | None
             "SELECT year, COUNT(*) FROM documents WHERE year IS NOT NULL GROUP BY year ORDER BY year DESC")])
 
 
+def page_label(store: Store, doc_id: str, page: int | None) -> str | None:
+    """The number printed on one page of a document (``nlp.page_labels``), None if unknown."""
+    if not page:
+        return None
+    row = store.conn.execute("SELECT label FROM pages WHERE doc_id = ? AND page = ?", (doc_id, page)).fetchone()
+    return row[0] if row else None
+
+
 def sources_present(store: Store) -> list[str]:
     """The sources that have documents, for the search form's source filter."""
     return [r[0] for r in store.conn.execute("SELECT DISTINCT source FROM documents ORDER BY source")]
