@@ -8,7 +8,8 @@ contents and front matter in roman numerals come first. Two sources, in order of
    '© LGA and Revolution Consulting Limited 11', '64 Overview', a line '49' or 'ix').
 
 A number on one page proves nothing (a footnote '220 Katharine Hammond …', a paragraph
-number), so text-layer candidates vote for an *offset* (PDF index − printed number); only
+number), and footnotes numbered one a page (5, 6, 7 on consecutive pages) sit above the last
+line, so only the first two lines and the last one are read, and text-layer candidates vote for an *offset* (PDF index − printed number); only
 offsets that at least three pages (two for roman numerals) agree on are believed. Pages between two believed pages
 with the same offset (a chapter opener printed without a number) get the number they must
 have; nothing is extrapolated past the first or last believed page.
@@ -22,7 +23,7 @@ _ROMAN = re.compile(r"^(?=[ivxlc]{1,7}$)c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3
 _ALONE = re.compile(r"^(?:page\s+)?(\d{1,4})$", re.I)
 _TAIL = re.compile(r"^(?!.*\bof\s+\d+$).{3,80}?[\s|–—\-]\s*(\d{1,4})$")  # 'BEHAVIOUR CHANGE 67', not '1 of 7'
 _HEAD = re.compile(r"^(\d{1,4})\s+(?:[|–—\-]\s*)?[A-Z][^\d]{2,80}$")  # '64 Overview', '8 List of Chapters'
-EDGE_LINES = 3  # lines read at the top and at the bottom of a page
+TOP_LINES = 2  # lines read at the top of a page (and its last line)
 MIN_VOTES = 3
 
 
@@ -41,7 +42,9 @@ def _candidates(page: str) -> list[tuple[str, int, str]]:
     """(kind, value, printed) numbers found in a page's top and bottom lines."""
     lines = [" ".join(line.replace("\xa0", " ").split()) for line in page.splitlines()]
     lines = [line for line in lines if line]
-    edge = lines[:EDGE_LINES] + lines[-EDGE_LINES:] if len(lines) > 2 * EDGE_LINES else lines
+    # The first two lines (a running head, then perhaps 'number section-title') and the last
+    # one: a footnote's number sits a line or two above the page's end, never on its last line.
+    edge = lines[:TOP_LINES] + lines[-1:] if len(lines) > TOP_LINES else lines
     out: list[tuple[str, int, str]] = []
     for line in edge:
         if len(line.split()) > 12:
