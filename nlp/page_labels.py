@@ -21,10 +21,12 @@ from collections import Counter
 
 _ROMAN = re.compile(r"^(?=[ivxlc]{1,7}$)c{0,3}(?:xc|xl|l?x{0,3})(?:ix|iv|v?i{0,3})$")
 _ALONE = re.compile(r"^(?:page\s+)?(\d{1,4})$", re.I)
-_TAIL = re.compile(r"^(?!.*\bof\s+\d+$).{3,80}?[\s|–—\-]\s*(\d{1,4})$")  # 'BEHAVIOUR CHANGE 67', not '1 of 7'
+_TAIL = re.compile(r"^(?!.*\bof\s+\d+$)(?!.*(?:https?://|www\.)).{3,80}?(?:\s|[|–—]\s*)(\d{1,4})$")  # 'BEHAVIOUR CHANGE 67', not '1 of 7'
 _HEAD = re.compile(r"^(\d{1,4})\s+(?:[|–—\-]\s*)?[A-Z][^\d]{2,80}$")  # '64 Overview', '8 List of Chapters'
 TOP_LINES = 2  # lines read at the top of a page (and its last line)
 MIN_VOTES = 3
+_NUMBERED_THING = re.compile(r"\b(?:recommendations?|chapter|section|paragraph|part|annex|appendix|figure|table|box|"
+                             r"step|phase|volume|module|item|question|no\.?|number|page\s+\d+\s+of)\s+\d{1,4}\b", re.I)
 
 
 def _roman_value(text: str) -> int | None:
@@ -53,6 +55,8 @@ def _candidates(page: str) -> list[tuple[str, int, str]]:
         if roman and line in (line.lower(), line.upper()):
             out.append(("roman", roman, line.lower()))
             continue
+        if _NUMBERED_THING.search(line):
+            continue  # 'Recommendation 4', 'Chapter 2': a heading's number, whatever page it is on
         for rx in (_ALONE, _TAIL, _HEAD):
             m = rx.match(line)
             if m and int(m.group(1)) > 0:

@@ -92,6 +92,31 @@ def test_a_lone_number_on_one_page_is_not_believed():
     assert printed_labels(pages) == [None] * 6
 
 
+def test_footnotes_numbered_one_a_page_are_not_page_numbers():
+    """A government response with one footnote a page: '5', '6', '7' above a URL at the foot."""
+    from nlp.page_labels import printed_labels
+
+    pages = [f"Response to recommendation {n}\nThe Government agrees with the Committee.\n{n + 4}\n"
+             f"http://www.example.gov.uk/publications/transport-{n}" for n in range(1, 7)]
+    assert printed_labels(pages) == [None] * 6
+
+
+def test_a_publisher_is_a_body_not_a_person_a_program_or_the_authors(tmp_path):
+    from nlp.cover import text_publisher
+    from nlp.models import SourceDocument
+
+    def publisher(text: str, author: str | None = None) -> str | None:
+        return text_publisher(SourceDocument("x.pdf", "pdf", [text], True, meta={"pdf": {"author": author}}))
+
+    assert publisher("Findings", author="coopersk") is None
+    assert publisher("Findings", author="Acrobat Pro 24.2.20736") is None
+    assert publisher("Findings", author="Northshire Care Inquiry") == "Northshire Care Inquiry"
+    assert publisher("© The Author(s) 2025. Open Access under CC BY 4.0.") is None
+    assert publisher("Text\n© Crown copyright 2023\nMore") == "HM Government"
+    assert publisher("About us\nThe Northshire Policy Unit is an independent think tank based in Leeds.") == \
+        "The Northshire Policy Unit"
+
+
 @pytest.mark.skipif(not (CORPUS / "public-inquiries").is_dir(), reason="shared corpus not present")
 def test_the_covid_inquiry_report_page_67_is_printed_49():
     from nlp.page_labels import printed_labels
