@@ -17,6 +17,7 @@ from typing import Any, Mapping, Sequence
 from werkzeug.exceptions import BadRequest
 
 from kb.analysis.browse import FUNDING_SORTS, FundingQuery
+from kb.analysis.documents import DOCUMENT_SORTS
 from kb.analysis.status import STATUSES, StatusQuery
 from kb.vocabulary import (ALL_SOURCES, DOC_TYPE_EXAMPLES, DOC_TYPE_PATTERN, FUNDING_KINDS, RECURRENCE_KINDS,
                            THEMES)
@@ -387,7 +388,6 @@ def parse_part(args: Mapping[str, str]) -> int:
 
 # --- the document list (/documents, /api/documents) -------------------------------------------
 
-DOCUMENT_SORTS = ("date", "title")
 DOCUMENTS_PER_PAGE_DEFAULT, DOCUMENTS_PER_PAGE_MAX = 25, 200
 DOC_YEAR = _year_param("year", "Year", "Only documents published in this year.")
 DOC_SORT = Param("sort", "Sort by publication date or title (undated or untitled documents last).",
