@@ -373,13 +373,18 @@ def status(run: Run, status: str | None, actor: str | None, today: str | None) -
     shown = select(statuses, StatusQuery(status=status, actor=actor))
 
     def human() -> None:
+        from kb.analysis.documents import page_label
+        from nlp.page_labels import cite_page
+
+        store = KnowledgeBase(settings).store
         for s in shown:
             label = f"{s.label}. " if s.label else ""
             print(f"{s.status:26} {s.published or '?'}  {s.title}: {label}{' '.join(s.text.split())[:120]}")
             ev = s.evidence
             if ev:
+                page = f", {cite_page(ev.page, page_label(store, ev.doc_id, ev.page))}" if ev.page else ""
                 print(f"{'':26} ← {ev.date or '?'} {ev.title or ev.doc_id}"
-                      f"{f', p. {ev.page}' if ev.page else ''}: {' '.join(ev.sentence.split())[:120]}")
+                      f"{page}: {' '.join(ev.sentence.split())[:120]}")
 
     run.emit([s.to_json() for s in shown], human)
     return 0
