@@ -33,6 +33,21 @@ _NOISE = re.compile(r"\(?\s*(?:https?://|www\.)[^\s)]+\)?|\((?:[A-Z]{2,}[\w/]*\d
 MIN_WORDS = 5
 MAX_WORDS = 120
 
+# Notes every report carries that are about the document, not its subject: rounding notes,
+# copyright and licence lines, links "[Accessed ...]", declarations of interest, newsletter
+# sign-ups, witness-list keys. They use the words of obstacles ("may not sum", "not intended")
+# and were read as barriers.
+_BOILERPLATE = re.compile(
+    r"\b(?:may|might|do|does|will) not (?:sum|add(?: up)?) to\b|\bdue to rounding\b|"
+    r"\b(?:figures?|totals?|numbers?) (?:are|have been|may be|were) rounded\b|\bnot intended to convey\b|"
+    r"\bwitnesses marked with\b|\bget our latest\b|\bsign up (?:to|for) our\b|\bprotected by copyright\b|"
+    r"\[accessed\b|\baccessed (?:on )?\d|^\W*available(?: at| from)?\s*:|\ball rights reserved\b|"
+    r"\bcrown copyright\b|\bopen government licen[cs]e\b|\btarget implementation date\b|"
+    r"\b(?:declare|declared|have) no (?:competing|conflicts? of) interests?\b|\bethical approval\b",
+    re.I)
+_BULLET = re.compile(r"^\W*(?:[•●▪■◦‣▶►✓➢→·*+–-]|\(?[a-z0-9]{1,4}[).]\s)")
+_ENDS = re.compile(r"[.!?:;…][\"'”’)\]*]*\s*[\d,\s*]*$")
+
 
 def junk_reason(sentence: str) -> str | None:
     """Why ``sentence`` is not running prose (``None`` when it is)."""
@@ -61,6 +76,13 @@ def junk_reason(sentence: str) -> str | None:
         return "citation"
     if not any(w.islower() for w in words):
         return "header"
+    if _BOILERPLATE.search(text):
+        return "boilerplate"
+    if not _ENDS.search(text) and not _BULLET.match(text):
+        # No sentence end: a heading, a title line, or a piece cut off by the layout. A
+        # lower-case start means the head of the sentence is on another line or column.
+        if len(tokens) < 12 or text[:1].islower():
+            return "fragment"
     return None
 
 
