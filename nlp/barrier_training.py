@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DATA_DIR = Path(__file__).resolve().parent / "data" / "barrier_training"
 SEED = 14
+THRESHOLD_TOLERANCE = 0.01  # F1 this close to the best counts as as good (see best_threshold)
 GATE_RECALL = 0.93  # the gate may lose this little of what the barrier head would find (measured: see README)
 
 
@@ -208,7 +209,7 @@ def nested_barrier_f1(docs: list[str], x: np.ndarray, y: np.ndarray, k: int, c: 
         for itr, ite in folds(sub, y[tr], k - 1, True):
             inner[tr[ite]] = _logreg(x[tr[itr]], y[tr[itr]], c).predict_proba(x[tr[ite]])[:, 1]
             inner_tested[tr[ite]] = True
-        t = best_threshold(y[inner_tested], inner[inner_tested])
+        t = best_threshold(y[inner_tested], inner[inner_tested], THRESHOLD_TOLERANCE)
         pred[te] = _logreg(x[tr], y[tr], c).predict_proba(x[te])[:, 1] >= t
         tested[te] = True
     yt, pt = y[tested], pred[tested]
@@ -225,15 +226,20 @@ def out_of_fold(split, vectors, cues, texts, y, theme_y, seed_x, seed_y, **kw):
     return p, pt, g
 
 
-def best_threshold(y, p) -> float:
-    """The barrier threshold with the best out-of-fold F1 (ties: the lower one)."""
-    best, best_f = 0.5, -1.0
-    for t in np.arange(0.2, 0.91, 0.025):
+def best_threshold(y, p, tolerance: float = 0.0) -> float:
+    """The barrier threshold from out-of-fold scores: the lowest one whose F1 is within
+    ``tolerance`` of the best (``tolerance=0``: the best F1, ties to the lower threshold).
+
+    ``train`` uses THRESHOLD_TOLERANCE: the targets are recall at a precision floor, the F1
+    curve is flat near its top, and a difference of 0.01 in F1 is noise, so among thresholds
+    that are as good it takes the one that finds the most (the rule ``best_gate_weight`` uses)."""
+    grid = [round(float(t), 3) for t in np.arange(0.2, 0.91, 0.025)]
+    scores = []
+    for t in grid:
         pred = p >= t
-        f = prf(np.sum(pred & (y == 1)), np.sum(pred & (y == 0)), np.sum(~pred & (y == 1)))["f1"]
-        if f > best_f + 1e-9:
-            best, best_f = round(float(t), 3), f
-    return best
+        scores.append(prf(np.sum(pred & (y == 1)), np.sum(pred & (y == 0)), np.sum(~pred & (y == 1)))["f1"])
+    top = max(scores)
+    return next(t for t, f in zip(grid, scores) if f >= top - tolerance - 1e-9)
 
 
 def best_theme_threshold(y, theme_y, pt) -> float:
@@ -317,7 +323,7 @@ def train(data_dir: Path = DATA_DIR, out: Path = MODEL_PATH, embedder=None, k: i
                                          seed_y, **kw)]
     gate_weight = best_gate_weight(ry, grouped[0], grouped[2], gate_weights)
     p_grouped = blend(grouped[0], grouped[2], gate_weight)
-    threshold = best_threshold(ry, p_grouped)
+    threshold = best_threshold(ry, p_grouped, THRESHOLD_TOLERANCE)
     theme_threshold = best_theme_threshold(ry, rt, grouped[1])
     # The gate decides what is embedded, so it must keep what the embedding head finds on its
     # own (the blend leans on the gate's own score, and would let the gate vouch for itself).

@@ -36,8 +36,7 @@ from nlp.sentence_quality import is_prose, junk_reason  # noqa: F401  (junk_reas
     ("Witnesses marked with * gave oral evidence only and did not send a written submission.", "boilerplate"),
     ("The authors declare no competing interests and received no specific funding for this work.", "boilerplate"),
     ("Available at: https://www.example.gov.uk/publications/winter-plan [Accessed 3 May 2024].", "boilerplate"),
-    # a title line and the tail of a sentence whose head is in another column
-    ("Funding pressures in adult social care", "fragment"),
+    # the middle of a sentence whose head and tail are in other columns
     ("and the waiting list for assessments which the council has been unable to", "fragment"),
 ])
 def test_text_that_is_not_a_sentence_is_set_aside(text: str, reason: str) -> None:
@@ -48,8 +47,9 @@ def test_text_that_is_not_a_sentence_is_set_aside(text: str, reason: str) -> Non
     "• The turnaround time of three days for test results was far too long (INQ000123456_0007).",
     "Table 2 shows that waiting lists grew in every region, which the board found hard to explain.",
     "87,000 more people waited over a year for treatment than in the previous year.",
-    # a bullet stating a full obstacle keeps its place without a full stop
+    # a bullet stating a full obstacle keeps its place without a full stop, and so does a headline
     "• too few social workers to assess people promptly after discharge",
+    "Uncertainty over data sharing ‘is holding back joint care’",
     # a caveat that is a finding about national data, not a note about rounding
     "National figures on delayed discharges are not comparable across years because the definition changed.",
 ])
