@@ -9,6 +9,11 @@ label can be traced. ``labelled/`` holds the final labels that ``kb train-barrie
     python -m bench.barrier_adjudicate pending [--limit N]   # disagreements still to decide
     python -m bench.barrier_adjudicate decide < decisions.tsv  # id, B|N|J, themes, reason
     python -m bench.barrier_adjudicate build                 # kappa, counts, writes labelled/
+
+``corrections.jsonl`` holds the few labels changed *after* adjudication, where a later reading
+(error analysis of cross-validated mistakes) found a label against a rule of the guide that
+the two readings had agreed on: id, before, after, rule, reason. It is applied last, so each
+change is logged and can be undone. Labels are never changed to agree with the model.
 """
 from __future__ import annotations
 
@@ -53,6 +58,12 @@ def kappa(pairs: list[tuple[bool, bool]]) -> float:
 
 def adjudicated(data: Path = DATA) -> dict[str, dict]:
     path = data / "adjudicated.jsonl"
+    return {r["id"]: r for r in _read(path)} if path.is_file() else {}
+
+
+def corrections(data: Path = DATA) -> dict[str, dict]:
+    """Post-adjudication corrections by id (see the module docstring)."""
+    path = data / "corrections.jsonl"
     return {r["id"]: r for r in _read(path)} if path.is_file() else {}
 
 
@@ -114,6 +125,7 @@ def cmd_build(data: Path = DATA, quiet: bool = False) -> dict:
              "no common theme": sum(r1[i]["barrier"] and r2[i]["barrier"] and r1[i]["quality"] == r2[i]["quality"]
                                     for i in dis)}
     missing = [i for i in dis if i not in done]
+    fixes = corrections(data)
     for f in sorted((data / "labelled1").glob("shard-*.jsonl")):
         lines = []
         for r in _read(f):
@@ -122,6 +134,10 @@ def cmd_build(data: Path = DATA, quiet: bool = False) -> dict:
                 continue
             lab = final_label(r1[r["id"]], r2.get(r["id"]),
                               done.get(r["id"]) if r["id"] in dis else None)
+            if r["id"] in fixes:
+                if fixes[r["id"]]["before"] != lab:
+                    raise SystemExit(f"{r['id']}: correction was made against another label")
+                lab = fixes[r["id"]]["after"]
             lines.append({"id": r["id"], **lab})
         (data / "labelled" / f.name).write_text(
             "".join(json.dumps(x, ensure_ascii=False) + "\n" for x in lines), encoding="utf-8")
@@ -130,7 +146,8 @@ def cmd_build(data: Path = DATA, quiet: bool = False) -> dict:
                "raw_agreement_barrier": round(sum(r1[i]["barrier"] == r2[i]["barrier"] for i in both) / len(both), 3),
                "disagreements": len(dis), "by_kind": kinds, "adjudicated": len([i for i in dis if i in done]),
                "final_differs_from_reading1": changed, "not_yet_adjudicated": len(missing),
-               "final_barrier_from_adjudication": sum(done[i]["final"]["barrier"] for i in dis if i in done)}
+               "final_barrier_from_adjudication": sum(done[i]["final"]["barrier"] for i in dis if i in done),
+               "corrected_after_adjudication": len(fixes)}
     (data / "agreement.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     if not quiet:
         print(json.dumps(summary, indent=2))

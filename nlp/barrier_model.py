@@ -29,7 +29,7 @@ from typing import Sequence
 
 import numpy as np
 
-from nlp.barriers import Taxonomy, action_start, keyword_hits
+from nlp.barriers import Taxonomy, action_start
 
 MODEL_PATH = Path(__file__).resolve().parent / "data" / "barrier_model.npz"
 HASH_BITS = 14
@@ -54,16 +54,35 @@ _FUNCTION = {k: re.compile(v, re.I) for k, v in _FUNCTION_CUES.items()}
 _TOKEN = re.compile(r"[a-z]+(?:['’][a-z]+)?|\d+")
 
 
+@lru_cache(maxsize=64)
+def _any_of(patterns: tuple[re.Pattern, ...]) -> re.Pattern | None:
+    """One regex that matches wherever any of ``patterns`` would: a sentence it misses has
+    none of them, so the patterns are searched one by one only where it hits (most sentences
+    carry no cue, and this keeps the ~180 searches per sentence down to a handful)."""
+    if not patterns:
+        return None
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns), re.I)
+
+
+def _count(patterns: Sequence[re.Pattern], sentence: str) -> int:
+    """How many of ``patterns`` occur in ``sentence`` (same as searching each)."""
+    pats = tuple(patterns)
+    any_of = _any_of(pats)
+    if any_of is None or not any_of.search(sentence):
+        return 0
+    return sum(1 for p in pats if p.search(sentence))
+
+
 def cue_features(sentence: str, taxonomy: Taxonomy) -> np.ndarray:
     """Small dense features: cue strength, theme keywords, and what the sentence does."""
     words = sentence.split()
     numbers = sum(1 for w in words if any(c.isdigit() for c in w))
-    strong = sum(1 for p in taxonomy.strong if p.search(sentence))
+    strong = _count(taxonomy.strong, sentence)
     feats = [
         min(1.0, 0.8 + 0.1 * strong) if strong else 0.0,
         float(strong >= 2),
-        float(any(p.search(sentence) for p in taxonomy.weak)),
-        float(any(p.search(sentence) for p in taxonomy.exclude)),
+        float(_count(taxonomy.weak, sentence) > 0),
+        float(_count(taxonomy.exclude, sentence) > 0),
         float(bool(taxonomy.modal and taxonomy.modal.search(sentence))),
         float(action_start(sentence, taxonomy)),
         float(np.log1p(len(words)) / 5.0),
@@ -71,7 +90,7 @@ def cue_features(sentence: str, taxonomy: Taxonomy) -> np.ndarray:
         float(sentence.lstrip()[:1] in "•●▪■-–*"),
     ]
     feats += [float(bool(p.search(sentence))) for p in _FUNCTION.values()]
-    feats += list(np.minimum(keyword_hits(sentence, taxonomy), 2.0) / 2.0)
+    feats += [min(_count(t.keywords, sentence), 2) / 2.0 for t in taxonomy.themes]
     return np.asarray(feats, dtype=np.float32)
 
 

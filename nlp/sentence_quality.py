@@ -33,6 +33,26 @@ _NOISE = re.compile(r"\(?\s*(?:https?://|www\.)[^\s)]+\)?|\((?:[A-Z]{2,}[\w/]*\d
 MIN_WORDS = 5
 MAX_WORDS = 120
 
+# Notes every report carries that are about the document, not its subject: rounding notes,
+# copyright and licence lines, links "[Accessed ...]", declarations of interest, newsletter
+# sign-ups, witness-list keys. They use the words of obstacles ("may not sum", "not intended")
+# and were read as barriers.
+_BOILERPLATE = re.compile(
+    r"\b(?:may|might|do|does|will) not (?:sum|add(?: up)?) to\b|\bdue to rounding\b|"
+    r"\b(?:figures?|totals?|numbers?) (?:are|have been|may be|were) rounded\b|\bnot intended to convey\b|"
+    r"\bwitnesses marked with\b|\bget our latest\b|\bsign up (?:to|for) our\b|\bprotected by copyright\b|"
+    r"\[accessed\b|\baccessed (?:on )?\d|^\W*available(?: at| from)?\s*:|\ball rights reserved\b|"
+    r"\bcrown copyright\b|\bopen government licen[cs]e\b|\btarget implementation date\b|"
+    r"\b(?:declare|declared|have) no (?:competing|conflicts? of) interests?\b|\bethical approval\b",
+    re.I)
+# Words one of those notes must contain: a substring test on them is ten times cheaper than
+# the regex, which then runs only on the few sentences that have one.
+_BOILERPLATE_WORDS = ("not sum", "not add", "round", "intended to convey", "witnesses marked", "get our latest",
+                      "sign up", "copyright", "accessed", "available", "rights reserved", "licen",
+                      "implementation date", "interest", "ethical approval")
+_BULLET = re.compile(r"^\W*(?:[•●▪■◦‣▶►✓➢→·*+–-]|\(?[a-z0-9]{1,4}[).]\s)")
+_ENDS = re.compile(r"[.!?:;…][\"'”’)\]*]*\s*[\d,\s*]*$")
+
 
 def junk_reason(sentence: str) -> str | None:
     """Why ``sentence`` is not running prose (``None`` when it is)."""
@@ -61,6 +81,15 @@ def junk_reason(sentence: str) -> str | None:
         return "citation"
     if not any(w.islower() for w in words):
         return "header"
+    low = text.lower()
+    if any(w in low for w in _BOILERPLATE_WORDS) and _BOILERPLATE.search(text):
+        return "boilerplate"
+    if text[:1].islower() and not _ENDS.search(text) and not _BULLET.match(text):
+        # Neither a start nor an end: the middle of a sentence whose head and tail are on other
+        # lines or columns. (A short line with no full stop may be a headline that states an
+        # obstacle, "Uncertainty over info sharing 'holds back care integration'", so a
+        # capital start is kept.)
+        return "fragment"
     return None
 
 

@@ -30,6 +30,14 @@ from nlp.sentence_quality import is_prose, junk_reason  # noqa: F401  (junk_reas
     ("Hughes T, Patel R, Moreno L, Okafor B. Joint commissioning in practice. Health Policy 2019; 12: 4-9.",
      "citation"),
     ("CHAPTER 3: WORKFORCE AND TRAINING PLACES", "header"),
+    # notes about the document itself, in the words of obstacles
+    ("Components may not sum to the total due to rounding.", "boilerplate"),
+    ("Totals do not add up to 100% because figures have been rounded.", "boilerplate"),
+    ("Witnesses marked with * gave oral evidence only and did not send a written submission.", "boilerplate"),
+    ("The authors declare no competing interests and received no specific funding for this work.", "boilerplate"),
+    ("Available at: https://www.example.gov.uk/publications/winter-plan [Accessed 3 May 2024].", "boilerplate"),
+    # the middle of a sentence whose head and tail are in other columns
+    ("and the waiting list for assessments which the council has been unable to", "fragment"),
 ])
 def test_text_that_is_not_a_sentence_is_set_aside(text: str, reason: str) -> None:
     assert not is_prose(text), junk_reason(text)
@@ -39,6 +47,11 @@ def test_text_that_is_not_a_sentence_is_set_aside(text: str, reason: str) -> Non
     "• The turnaround time of three days for test results was far too long (INQ000123456_0007).",
     "Table 2 shows that waiting lists grew in every region, which the board found hard to explain.",
     "87,000 more people waited over a year for treatment than in the previous year.",
+    # a bullet stating a full obstacle keeps its place without a full stop, and so does a headline
+    "• too few social workers to assess people promptly after discharge",
+    "Uncertainty over data sharing ‘is holding back joint care’",
+    # a caveat that is a finding about national data, not a note about rounding
+    "National figures on delayed discharges are not comparable across years because the definition changed.",
 ])
 def test_messy_but_readable_sentences_are_kept(text: str) -> None:
     assert is_prose(text)
@@ -103,6 +116,38 @@ def test_methods_plans_recommendations_and_praise_are_not_barriers() -> None:
                           "scores as an obstacle (README, Barrier classifier)", strict=False)
 def test_good_news_in_the_words_of_demand_is_not_a_barrier() -> None:
     assert _barriers([PRAISE_WITH_DEMAND_WORDS]) == []
+
+
+@needs_model
+def test_a_rounding_note_under_a_budget_table_is_not_a_barrier() -> None:
+    """Budget tables carry notes in the words of obstacles ('may not sum'); they were charted
+    as funding barriers. The obstacle beside them is still found."""
+    note = "Components may not sum to the total due to rounding."
+    real = "Years of cuts to council budgets have left little money for preventive services."
+    assert [b.sentence.strip() for b in _barriers([note, real])] == [real]
+
+
+@needs_model
+def test_cross_validated_figures_are_on_real_documents_only() -> None:
+    """The handwritten hard cases teach the model but are never scored on: every figure in
+    the README is on sentences of the corpus documents, held out a document at a time, and
+    one figure has its threshold chosen inside the folds."""
+    cv = MODEL.info["cv"]
+    data = json.loads((Path(__file__).resolve().parent.parent / "nlp" / "data" / "barrier_training"
+                       / "metrics.json").read_text())["data"]
+    assert data["handwritten"] >= 90
+    assert cv["grouped_by_document"]["barrier"]["support"] == data["barriers"] - sum(
+        1 for _ in _handwritten_barriers())
+    assert cv["grouped_by_document_nested_threshold"]["barrier"]["f1"] > 0.6
+
+
+def _handwritten_barriers():
+    from bench.barrier_adjudicate import DATA
+
+    for line in (DATA / "labelled" / "handwritten.jsonl").read_text().splitlines():
+        r = json.loads(line)
+        if r.get("barrier"):
+            yield r["id"]
 
 
 @needs_model
@@ -229,9 +274,9 @@ def test_a_second_reading_is_adjudicated_and_every_final_label_can_be_traced(tmp
 def test_the_shipped_labels_are_the_adjudicated_readings() -> None:
     """Every sentence the two readings disagree on has a decision, and ``labelled/`` is what the
     readings plus the decisions give: nothing in the training data is unexplained."""
-    from bench.barrier_adjudicate import DATA, adjudicated, disagree, final_label, reading
+    from bench.barrier_adjudicate import DATA, adjudicated, corrections, disagree, final_label, reading
 
-    r1, r2, done = reading("labelled1"), reading("labelled2"), adjudicated()
+    r1, r2, done, fixes = reading("labelled1"), reading("labelled2"), adjudicated(), corrections()
     assert len(r1) > 2000 and set(r2) <= set(r1)
     missing = [i for i in r2 if disagree(r1[i], r2[i]) and i not in done]
     assert missing == []
@@ -240,7 +285,11 @@ def test_the_shipped_labels_are_the_adjudicated_readings() -> None:
                for r in map(json.loads, f.read_text().splitlines()) if "id" in r}
     for i, a in r1.items():
         decided = done.get(i) if i in r2 and disagree(a, r2[i]) else None
-        assert shipped[i] == final_label(a, r2.get(i), decided), i
+        label = final_label(a, r2.get(i), decided)
+        if i in fixes:  # a later correction names the rule it follows and the label it replaced
+            assert fixes[i]["before"] == label and fixes[i]["rule"] and fixes[i]["reason"], i
+            label = fixes[i]["after"]
+        assert shipped[i] == label, i
 
 
 @needs_model
