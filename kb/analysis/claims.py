@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.sentence_quality import junk_reason
+
 STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
 should that the their there these this those to was we were which will with would our they must
 can could may might also more most than then such other not no nor all any each both only very so
@@ -45,6 +47,16 @@ DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.json"
 CLAIM_BONUS = 0.15  # two sentences making one of the known recurring claims (kb/data/claims.json)
 SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point
+# Cosine to a claim's plain meaning (kb/data/claims.json "means") from which a sentence that
+# matches the claim's patterns makes it outright: sentences making the claim sit at 0.5-0.8,
+# passing mentions of its words at 0.2-0.45.
+CLAIM_MEANING = 0.5
+# A short sentence whose subject points back ("However, this was only on a small scale",
+# "This appears to have been a false assurance") says its point only with the sentence before.
+ANAPHOR = re.compile(r"^\W*(?:(?:however|finally|instead|again|also|indeed|yet|but|and|so|thus|therefore|"
+                     r"in (?:turn|addition|fact)|as a result|for (?:example|instance)|at the same time)\W+)*"
+                     r"(?:this|that|these|those|it|they|such)\b(?! (?:is|are|was|were) (?:why|how|because)\b)", re.I)
+CONTEXT_WORDS = 15  # an anaphoric sentence this long or longer names its subject well enough
 
 
 @lru_cache(maxsize=None)
@@ -64,6 +76,33 @@ def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re
                 break
         out.append((claim["id"], claim["label"], parts, cues))
     return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def claim_meanings(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str], ...]:
+    """(id, plain sentence) for each known claim that says what it means: the sentence a
+    matching sentence's vector must come close to before it counts as making the claim."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple((c["id"], c["means"]) for c in data["claims"] if c.get("means"))
+
+
+def strong_claims(claims: list[frozenset[str]], vectors: np.ndarray, meaning_ids: list[str],
+                  meaning_vectors: np.ndarray, bar: float | None = None) -> list[frozenset[str]]:
+    """For each item, the known claims it makes outright: its words match the claim's patterns
+    *and* its vector is within ``bar`` of the claim's meaning. The patterns alone catch
+    passing mentions ("recruited 15,000 extra staff" is no staff shortage); the meaning alone
+    catches topic neighbours; both together are the claim, however it is worded."""
+    bar = CLAIM_MEANING if bar is None else bar
+    column = {cid: k for k, cid in enumerate(meaning_ids)}
+    out: list[frozenset[str]] = []
+    for i, made in enumerate(claims):
+        known = [c for c in made if c in column]
+        if not known:
+            out.append(frozenset())
+            continue
+        sims = meaning_vectors[[column[c] for c in known]] @ vectors[i]
+        out.append(frozenset(c for c, s in zip(known, sims) if s >= bar))
+    return out
 
 
 def _literal(pattern: str) -> str | None:
@@ -175,10 +214,24 @@ METHOD = re.compile(r"\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?
                     r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b", re.I)
 
 
+# Notes under a table or chart ("Components may not sum to total due to rounding", "Figures
+# are in cash terms", "Source: ONS") and a forecast's caveats ("not intended to convey a degree
+# of unwarranted accuracy"): the same words in every report of a series, never a point.
+TABLE_NOTE = re.compile(r"\b(?:may|might|do|does|will) not (?:sum|add)(?: up)?\b|\bdue to rounding\b|"
+                        r"\brounded to the nearest\b|\bunless otherwise (?:stated|specified|indicated)\b|"
+                        r"\bin (?:cash|real) terms\b[^.]{0,30}$|^\W*(?:source|sources|notes?)\s*[:.-]|"
+                        # and the caveats printed with every forecast or estimate
+                        r"\bnot intended to (?:convey|imply|suggest)\b|\bunwarranted (?:accuracy|precision)\b|"
+                        r"\bfor illustrative purposes\b|\bshould be (?:treated|interpreted) with caution\b", re.I)
+
+
 def is_clean(text: str) -> bool:
-    """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
-    tables and reference lists are not), and not a note on the author's own method."""
-    if METHOD.match(text) or "dataset" in text.lower():
+    """A sentence worth grouping: 6-90 words of running prose (not column-garbled PDF text,
+    a table row, a caption or a reference list: ``nlp.sentence_quality``), not a table note,
+    and not a note on the author's own method."""
+    if METHOD.match(text) or "dataset" in text.lower() or TABLE_NOTE.search(text):
+        return False
+    if junk_reason(text) is not None:
         return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
@@ -202,20 +255,28 @@ class PairVerdict:
 class PairScorer:
     """Scores pairs of items of one batch; rare shared terms weigh more (IDF over the batch)."""
 
-    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None):
+    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None,
+                 strong: list[frozenset[str]] | None = None, strong_score: float = 0.0):
         # Each distinct text is read once: a recommendation printed in the summary and in the
         # body, or quoted by a response, shares its analysis (the objects, not copies).
         seen: dict[str, tuple] = {}
         for t in texts:
             if t not in seen:
                 ts, surf = terms(t)
-                seen[t] = (ts, surf, directions(t), claims_in(t), len(t.split()))
+                n_words = len(t.split())
+                seen[t] = (ts, surf, directions(t), claims_in(t), n_words,
+                           n_words < CONTEXT_WORDS and bool(ANAPHOR.match(t)))
         rows = [seen[t] for t in texts]
         self.terms: list[frozenset[str]] = [r[0] for r in rows]
         self.surface: list[dict[str, str]] = [r[1] for r in rows]
         self.directions = [r[2] for r in rows]
         self.claims = [r[3] for r in rows]
         self.lengths = [r[4] for r in rows]
+        self.leaning = [r[5] for r in rows]  # short and pointing back: needs its context
+        # Claims each item makes outright (``strong_claims``); two items sharing one score at
+        # least ``strong_score`` (the grouping sets it just above its threshold).
+        self.strong = strong
+        self.strong_score = strong_score
         df: Counter[str] = Counter()
         for ts in self.terms:
             df.update(ts)
@@ -250,6 +311,11 @@ class PairScorer:
             score -= 0.1
         if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
             score -= 0.05
+        if not claims and (self.leaning[i] or self.leaning[j]):  # "this was only on a small scale"
+            score -= 0.1
+        if self.strong is not None and not opposite and self.strong[i] & self.strong[j]:
+            # Both make one known claim outright: the same point, however differently worded.
+            score = max(score, self.strong_score)
         return score, overlap, shared, opposite, claims
 
     def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.analysis.claims import PairScorer, clearest, is_clean, key_phrases
+from kb.analysis.claims import PairScorer, claim_meanings, clearest, is_clean, key_phrases, strong_claims
 from nlp.dates import MONTHS, month_number
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,17 @@ FLOOR = 0.5  # no pair below this cosine is even considered: paraphrases sit at 
 NEIGHBOURS = 8  # candidates kept per item (its closest), so 100k near-copies stay bounded
 AVERAGE_SLACK = 0.03  # mean pair score across two clusters may sit this far below the threshold
 LINK_SHARE = 0.5  # share of cross pairs that must themselves pass the pair test (no chains)
-WEAKEST_LINK = 0.15  # and no cross pair may score this far below the threshold
+WEAKEST_LINK = 0.15  # and hardly any cross pair may score this far below the threshold:
+FAR_SHARE = 0.1  # at most this share of them (none between small clusters), so one mixed
+# sentence ("staff numbers rose, but vacancies hold productivity back") cannot keep apart two
+# large clusters that otherwise make one claim, while a loose chain still cannot form
 QUOTE_COSINE = 0.9  # a response's sentence this close to another document's is a quotation
 CLAIM_FLOOR = 0.3  # two sentences making one known claim are compared from this cosine up
 CLAIM_BUCKET = 400  # a claim made by more items than this adds no candidates (vectors still do)
+# Two items making one known claim outright score this far above the threshold: high enough
+# that the claim's sentences are merged before looser pairs, so a claim's group forms around
+# the sentences that make it and others join only if they fit the whole of it.
+STRONG_MARGIN = 0.02
 
 
 @dataclass
@@ -135,7 +142,8 @@ def candidate_pairs(vectors: np.ndarray, doc_ids: np.ndarray, floor: float,
 
 def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
                 forced: list[tuple[int, int]] = (), apart: set[tuple[str, str]] = frozenset(),
-                floor: float = FLOOR, quoting: frozenset[str] = frozenset()) -> list[Group]:
+                floor: float = FLOOR, quoting: frozenset[str] = frozenset(),
+                meanings: tuple[list[str], np.ndarray] | None = None) -> list[Group]:
     """Cluster items that make the same point in different publications.
 
     Candidate pairs come from the vectors (cosine ≥ ``floor``); each is scored by
@@ -150,13 +158,18 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
     Renditions of one publication (same ``publication``) never pair; nor do documents in
     ``apart`` (a report and the response that quotes it), nor a near-verbatim sentence in one
     of the ``quoting`` documents (responses) and another document. ``forced`` pairs (explicit
-    restatements) are joined unconditionally.
+    restatements) are joined unconditionally. ``meanings`` (claim ids and the vectors of their
+    plain sentences, ``claim_meanings``) lets two items that make one known claim outright pass
+    the pair test however far apart their wording is.
     """
     if len(items) < 2:
         return []
     vectors = np.asarray(vectors, dtype=np.float32)
     pubs = np.array([it.publication or it.doc_id for it in items])
     scorer = PairScorer([it.text for it in items], [it.themes for it in items])
+    if meanings is not None and len(meanings[0]):
+        scorer.strong = strong_claims(scorer.claims, vectors, list(meanings[0]), np.asarray(meanings[1], np.float32))
+        scorer.strong_score = threshold + STRONG_MARGIN
     rows, cols, sims = candidate_pairs(vectors, pubs, floor)
     candidates = dict(zip(zip(rows.tolist(), cols.tolist()), sims.tolist()))
     candidates.update(_claim_pairs(scorer, vectors, pubs, candidates))
@@ -206,8 +219,11 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
         if not cross:
             return False
         passing = sum(1 for c in cross if c >= threshold)
-        return (sum(cross) / len(cross) >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
-                and min(cross) >= threshold - WEAKEST_LINK)
+        far = sum(1 for c in cross if c < threshold - WEAKEST_LINK)
+        # An opposite-direction pair scores about -0.3: count it as far off, not in the mean.
+        mean = sum(max(c, threshold - WEAKEST_LINK) for c in cross) / len(cross) if far else sum(cross) / len(cross)
+        return (mean >= threshold - AVERAGE_SLACK and passing >= LINK_SHARE * len(cross)
+                and far <= int(FAR_SHARE * len(cross)))
 
     def merge(i: int, j: int, guard: bool) -> None:
         ri, rj = uf.find(i), uf.find(j)
@@ -331,10 +347,13 @@ def rebuild_groups(kbase) -> list[Group]:
     recs = [r for r in recs if publication.get(r[1], r[1]) == r[1]]
     rec_items = [Item(r[0], r[1], r[2], r[3], publication.get(r[1])) for r in recs]
     rec_vectors = _vectors(kbase, rec_items)
+    meaning_ids = [cid for cid, _ in claim_meanings()]
+    meanings = (meaning_ids, kbase.embed([text for _, text in claim_meanings()]) if meaning_ids
+                else np.zeros((0, 384), np.float32))
     forced = restatement_links(recs, rec_vectors)
     groups = [(g, "recommendation") for g in
               group_items(rec_items, rec_vectors, kbase.settings.recurrence_threshold, forced, apart,
-                          quoting=quoting)]
+                          quoting=quoting, meanings=meanings)]
     findings = store.conn.execute(
         """SELECT CAST(b.id AS TEXT), b.doc_id, d.year, b.sentence, b.themes, b.theme FROM barriers b
            JOIN documents d ON d.id = b.doc_id ORDER BY b.id""").fetchall()
@@ -342,7 +361,7 @@ def rebuild_groups(kbase) -> list[Group]:
                      if publication.get(r[1], r[1]) == r[1]]
     groups += [(g, "finding") for g in
                group_items(finding_items, _vectors(kbase, finding_items), kbase.settings.finding_threshold,
-                           apart=apart, quoting=quoting)]
+                           apart=apart, quoting=quoting, meanings=meanings)]
     with store.transaction() as conn:
         conn.execute("UPDATE recommendations SET group_id = NULL, restates = NULL")
         conn.execute("UPDATE barriers SET group_id = NULL")
