@@ -56,7 +56,15 @@ CLAIM_MEANING = 0.5
 ANAPHOR = re.compile(r"^\W*(?:(?:however|finally|instead|again|also|indeed|yet|but|and|so|thus|therefore|"
                      r"in (?:turn|addition|fact)|as a result|for (?:example|instance)|at the same time)\W+)*"
                      r"(?:this|that|these|those|it|they|such)\b(?! (?:is|are|was|were) (?:why|how|because)\b)", re.I)
+# So does one whose point rests on a thing named before ("no evidence of such a review", "that
+# this issue has been resolved").
+BACK_REFERENCE = re.compile(r"\bsuch an?\b|\b(?:this|these|those)\s+(?!(?:is|was|are|were|has|have|had|will|would|may|"
+                            r"can|could|should|must|means?|meant|shows?|suggests?|includes?|included)\b)[a-z]{3,}", re.I)
 CONTEXT_WORDS = 15  # an anaphoric sentence this long or longer names its subject well enough
+LEANING_PENALTY = 0.15
+# Side-by-side PDF columns read across leave a capitalised sentence opener in mid-sentence
+# ("sustained earlier than white areas is Having equitable access"); titles keep "The", "In".
+COLUMN_JOIN = re.compile(r"\b[a-z]{2,} (?:Having|And|Our|We|These|There|Is|Are|Was|Were|However|Whilst|While)\b")
 
 
 @lru_cache(maxsize=None)
@@ -231,7 +239,7 @@ def is_clean(text: str) -> bool:
     and not a note on the author's own method."""
     if METHOD.match(text) or "dataset" in text.lower() or TABLE_NOTE.search(text):
         return False
-    if junk_reason(text) is not None:
+    if junk_reason(text) is not None or COLUMN_JOIN.search(text):
         return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
@@ -265,7 +273,7 @@ class PairScorer:
                 ts, surf = terms(t)
                 n_words = len(t.split())
                 seen[t] = (ts, surf, directions(t), claims_in(t), n_words,
-                           n_words < CONTEXT_WORDS and bool(ANAPHOR.match(t)))
+                           n_words < CONTEXT_WORDS and bool(ANAPHOR.match(t) or BACK_REFERENCE.search(t)))
         rows = [seen[t] for t in texts]
         self.terms: list[frozenset[str]] = [r[0] for r in rows]
         self.surface: list[dict[str, str]] = [r[1] for r in rows]
@@ -312,7 +320,7 @@ class PairScorer:
         if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
             score -= 0.05
         if not claims and (self.leaning[i] or self.leaning[j]):  # "this was only on a small scale"
-            score -= 0.1
+            score -= LEANING_PENALTY
         if self.strong is not None and not opposite and self.strong[i] & self.strong[j]:
             # Both make one known claim outright: the same point, however differently worded.
             score = max(score, self.strong_score)
