@@ -358,15 +358,16 @@ def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[
     return (labels + [o for o in out if o.lower() not in {x.lower() for x in labels}])[:limit]
 
 
-def clearest(texts: list[str], vectors: np.ndarray) -> int:
-    """Index of the clearest sentence: close to the group's centre, clean, not too long."""
+def clearest(texts: list[str], vectors: np.ndarray, clean: list[bool] | None = None) -> int:
+    """Index of the clearest sentence: close to the group's centre, clean (``is_clean``, or
+    ``clean`` where the caller has already checked), not too long."""
     centroid = vectors.mean(axis=0)
     sims = vectors @ centroid
     best, best_score = 0, -1e9
     for k, text in enumerate(texts):
         n = len(text.split())
         penalty = 0.0 if 8 <= n <= 40 else 0.05
-        penalty += 0.0 if is_clean(text) else 0.2
+        penalty += 0.0 if (clean[k] if clean is not None else is_clean(text)) else 0.2
         if float(sims[k]) - penalty > best_score:
             best, best_score = k, float(sims[k]) - penalty
     return best
