@@ -233,6 +233,7 @@ TABLE_NOTE = re.compile(r"\b(?:may|might|do|does|will) not (?:sum|add)(?: up)?\b
                         r"\bfor illustrative purposes\b|\bshould be (?:treated|interpreted) with caution\b", re.I)
 
 
+@lru_cache(maxsize=200_000)  # a sentence quoted or repeated across documents is checked once
 def is_clean(text: str) -> bool:
     """A sentence worth grouping: 6-90 words of running prose (not column-garbled PDF text,
     a table row, a caption or a reference list: ``nlp.sentence_quality``), not a table note,

@@ -42,6 +42,7 @@ CLAIM_BUCKET = 400  # a claim made by more items than this adds no candidates (v
 # Two items making one known claim outright score this far above the threshold: high enough
 # that the claim's sentences are merged before looser pairs, so a claim's group forms around
 # the sentences that make it and others join only if they fit the whole of it.
+CROSS_SAMPLE = 128  # cross pairs read when two clusters meet; larger clusters are sampled
 STRONG_MARGIN = 0.02
 
 
@@ -275,7 +276,12 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
         score stays near the threshold, half the pairs pass it themselves and none is far off."""
         # Members of one publication count too: a report's other sentences on the topic join
         # only if they make the same point as everyone else.
-        cross = [pair_score(x, y) for x in a for y in b if not apart_pair(x, y)]
+        if len(a) * len(b) <= CROSS_SAMPLE:
+            pairs = [(x, y) for x in a for y in b]
+        else:  # two large clusters: the linkage measured on a fixed sample of their cross pairs
+            rng = np.random.default_rng(len(a) * 1_000_003 + len(b) + min(a) + min(b))
+            pairs = list(zip(rng.choice(a, CROSS_SAMPLE).tolist(), rng.choice(b, CROSS_SAMPLE).tolist()))
+        cross = [pair_score(x, y) for x, y in pairs if not apart_pair(x, y)]
         if not cross:
             return False
         passing = sum(1 for c in cross if c >= threshold)
@@ -308,6 +314,7 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
     for (i, j), _ in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0])):
         merge(i, j, guard=True)
     clustered = time.perf_counter()
+    pub_codes = np.unique(pubs, return_inverse=True)[1].reshape(-1)  # ints compare faster than strings
     groups = []
     for idx in members.values():
         if len({pubs[i] for i in idx}) < 2:
@@ -319,7 +326,7 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
         years = sorted({it.year for it in member_items if it.year})
         phrases = key_phrases(scorer, idx)
         groups.append(Group(gid, make_label(items[central].text), member_items, years, phrases,
-                            _why(items, idx, vectors, phrases, pubs)))
+                            _why(items, idx, vectors, phrases, pub_codes)))
     groups.sort(key=lambda g: (-len(g.years), -len(g.members), g.id))
     # Where the time goes, for the 100k-item budget (README, Performance).
     log.info("grouped %d items in %.1f s: reading texts %.1f, vector candidates %.1f (%d pairs), scoring %.1f "
