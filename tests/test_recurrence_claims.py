@@ -91,3 +91,43 @@ def test_pairs_proposed_cell_by_cell_are_the_pairs_found_by_comparing_everything
     assert len(want) > 1000
     assert len(want & got) >= 0.98 * len(want)
     assert all(docs[i] != docs[j] and i < j for i, j in got)
+
+
+SHORTAGE_AND_DISCHARGE = [
+    Item("w17", "review2017", 2017, "Social care has more than 100,000 vacancies and providers cannot recruit enough care workers."),
+    Item("w20", "briefing2020", 2020, "This is leaving general practice with a GP shortage and a growing workforce crisis."),
+    Item("w23", "report2023", 2023, "The health service does not have an adequate supply of nurses to call upon in many areas."),
+    Item("d17", "review2017", 2017, "Too many older patients who are medically fit to leave hospital remain there for weeks."),
+    Item("d23", "report2023", 2023, "Delayed discharges from hospital rose again, with patients waiting for care at home."),
+    Item("p24", "plan2024", 2024, "Last year the trust recruited 400 extra staff and opened a new surgical ward."),
+]
+
+
+def _real_groups() -> set[frozenset[str]]:
+    from kb.analysis.claims import claim_meanings
+    from nlp.embed import shared_embedder
+
+    embedder = shared_embedder()
+    vectors = embedder.encode([it.text for it in SHORTAGE_AND_DISCHARGE])
+    meanings = ([cid for cid, _ in claim_meanings()], embedder.encode([text for _, text in claim_meanings()]))
+    return {frozenset(m.id for m in g.members)
+            for g in group_items(SHORTAGE_AND_DISCHARGE, vectors, 0.68, meanings=meanings)}
+
+
+@pytest.mark.slow
+def test_a_shortage_and_delayed_discharge_said_again_in_other_words_with_the_real_embedder():
+    """With MiniLM itself: reports raise staff shortages and delayed discharge in unlike
+    wordings (cosine 0.33 between "vacancies … cannot recruit" and "a GP shortage"); a plan's
+    hiring boast uses the shortage claim's words. Each point is a group, the boast in none."""
+    groups = _real_groups()
+    assert any({"w17", "w20"} <= g for g in groups)
+    assert frozenset({"d17", "d23"}) in groups
+    assert not any("p24" in g for g in groups)
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(reason="'does not have an adequate supply of nurses' sits at cosine 0.49997 from the shortage "
+                          "claim's meaning, just under the 0.5 bar; lowering the bar to 0.48 let loose groups in on the "
+                          "shared corpus", strict=False)
+def test_the_third_wording_of_the_shortage_joins_too():
+    assert any({"w17", "w20", "w23"} <= g for g in _real_groups())
