@@ -6,7 +6,10 @@ the topic: the rarer words and phrases they share ("NHS number", "pooled budgets
 discharge"), whether they point the same way ("shortage of nurses" is not "surplus of
 nurses", "admissions rose" is not "admissions fell"), and, for findings, whether the barrier
 classifier put them under a common theme. ``PairScorer`` turns those into one score that the
-grouping in ``kb.analysis.recurrence`` thresholds; ``describe`` explains a group in words.
+grouping in ``kb.analysis.recurrence`` thresholds. Some points are worded so differently that
+no overlap can tell ("a GP shortage", "not an adequate supply of people"): for the known
+recurring claims, a sentence matching a claim's patterns and close to its plain meaning makes
+it outright (``strong_claims``), and two such sentences pass whatever their wording.
 """
 from __future__ import annotations
 

@@ -1,8 +1,9 @@
 """Recurrence: which findings and recommendations keep coming back, in other words, in other
 publications and years.
 
-Candidate pairs come from the vectors (block by block, in C: no Python loop over the n² pairs)
-and from the known recurring claims of ``kb/data/claims.json``; ``kb.analysis.claims.PairScorer`` scores
+Candidate pairs come from the vectors (block by block, in C: no Python loop over the n² pairs;
+above 20,000 items within k-means cells) and from the known recurring claims of
+``kb/data/claims.json``; ``kb.analysis.claims.PairScorer`` scores
 each candidate beyond cosine; average linkage with a coherence check clusters them. Renditions
 of one publication (``kb.store.renditions``) and a response quoting its report never count, and
 ``kb.analysis.backrefs`` links documents that say they repeat an earlier one.
