@@ -6,7 +6,10 @@ the topic: the rarer words and phrases they share ("NHS number", "pooled budgets
 discharge"), whether they point the same way ("shortage of nurses" is not "surplus of
 nurses", "admissions rose" is not "admissions fell"), and, for findings, whether the barrier
 classifier put them under a common theme. ``PairScorer`` turns those into one score that the
-grouping in ``kb.analysis.recurrence`` thresholds; ``describe`` explains a group in words.
+grouping in ``kb.analysis.recurrence`` thresholds. Some points are worded so differently that
+no overlap can tell ("a GP shortage", "not an adequate supply of people"): for the known
+recurring claims, a sentence matching a claim's patterns and close to its plain meaning makes
+it outright (``strong_claims``), and two such sentences pass whatever their wording.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
+
+from nlp.sentence_quality import junk_reason
 
 STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
 should that the their there these this those to was we were which will with would our they must
@@ -45,6 +50,24 @@ DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.json"
 CLAIM_BONUS = 0.15  # two sentences making one of the known recurring claims (kb/data/claims.json)
 SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point
+# Cosine to a claim's plain meaning (kb/data/claims.json "means") from which a sentence that
+# matches the claim's patterns makes it outright: sentences making the claim sit at 0.5-0.8,
+# passing mentions of its words at 0.2-0.45.
+CLAIM_MEANING = 0.5
+# A short sentence whose subject points back ("However, this was only on a small scale",
+# "This appears to have been a false assurance") says its point only with the sentence before.
+ANAPHOR = re.compile(r"^\W*(?:(?:however|finally|instead|again|also|indeed|yet|but|and|so|thus|therefore|"
+                     r"in (?:turn|addition|fact)|as a result|for (?:example|instance)|at the same time)\W+)*"
+                     r"(?:this|that|these|those|it|they|such)\b(?! (?:is|are|was|were) (?:why|how|because)\b)", re.I)
+# So does one whose point rests on a thing named before ("no evidence of such a review", "that
+# this issue has been resolved").
+BACK_REFERENCE = re.compile(r"\bsuch an?\b|\b(?:this|these|those)\s+(?!(?:is|was|are|were|has|have|had|will|would|may|"
+                            r"can|could|should|must|means?|meant|shows?|suggests?|includes?|included)\b)[a-z]{3,}", re.I)
+CONTEXT_WORDS = 15  # an anaphoric sentence this long or longer names its subject well enough
+LEANING_PENALTY = 0.15
+# Side-by-side PDF columns read across leave a capitalised sentence opener in mid-sentence
+# ("sustained earlier than white areas is Having equitable access"); titles keep "The", "In".
+COLUMN_JOIN = re.compile(r"\b[a-z]{2,} (?:Having|And|Our|We|These|There|Is|Are|Was|Were|However|Whilst|While)\b")
 
 
 @lru_cache(maxsize=None)
@@ -64,6 +87,33 @@ def known_claims(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str, tuple[re
                 break
         out.append((claim["id"], claim["label"], parts, cues))
     return tuple(out)
+
+
+@lru_cache(maxsize=None)
+def claim_meanings(path: str = str(CLAIMS_FILE)) -> tuple[tuple[str, str], ...]:
+    """(id, plain sentence) for each known claim that says what it means: the sentence a
+    matching sentence's vector must come close to before it counts as making the claim."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    return tuple((c["id"], c["means"]) for c in data["claims"] if c.get("means"))
+
+
+def strong_claims(claims: list[frozenset[str]], vectors: np.ndarray, meaning_ids: list[str],
+                  meaning_vectors: np.ndarray, bar: float | None = None) -> list[frozenset[str]]:
+    """For each item, the known claims it makes outright: its words match the claim's patterns
+    *and* its vector is within ``bar`` of the claim's meaning. The patterns alone catch
+    passing mentions ("recruited 15,000 extra staff" is no staff shortage); the meaning alone
+    catches topic neighbours; both together are the claim, however it is worded."""
+    bar = CLAIM_MEANING if bar is None else bar
+    column = {cid: k for k, cid in enumerate(meaning_ids)}
+    out: list[frozenset[str]] = []
+    for i, made in enumerate(claims):
+        known = [c for c in made if c in column]
+        if not known:
+            out.append(frozenset())
+            continue
+        sims = meaning_vectors[[column[c] for c in known]] @ vectors[i]
+        out.append(frozenset(c for c, s in zip(known, sims) if s >= bar))
+    return out
 
 
 def _literal(pattern: str) -> str | None:
@@ -175,10 +225,25 @@ METHOD = re.compile(r"\W*(?:we|this (?:report|analysis|study|paper|review))\s+(?
                     r"identified|combined|derived|took|take|applied|measured|counted|adjusted)\b", re.I)
 
 
+# Notes under a table or chart ("Components may not sum to total due to rounding", "Figures
+# are in cash terms", "Source: ONS") and a forecast's caveats ("not intended to convey a degree
+# of unwarranted accuracy"): the same words in every report of a series, never a point.
+TABLE_NOTE = re.compile(r"\b(?:may|might|do|does|will) not (?:sum|add)(?: up)?\b|\bdue to rounding\b|"
+                        r"\brounded to the nearest\b|\bunless otherwise (?:stated|specified|indicated)\b|"
+                        r"\bin (?:cash|real) terms\b[^.]{0,30}$|^\W*(?:source|sources|notes?)\s*[:.-]|"
+                        # and the caveats printed with every forecast or estimate
+                        r"\bnot intended to (?:convey|imply|suggest)\b|\bunwarranted (?:accuracy|precision)\b|"
+                        r"\bfor illustrative purposes\b|\bshould be (?:treated|interpreted) with caution\b", re.I)
+
+
+@lru_cache(maxsize=200_000)  # a sentence quoted or repeated across documents is checked once
 def is_clean(text: str) -> bool:
-    """A sentence worth grouping: 6-90 words, mostly real words (column-garbled PDF text,
-    tables and reference lists are not), and not a note on the author's own method."""
-    if METHOD.match(text) or "dataset" in text.lower():
+    """A sentence worth grouping: 6-90 words of running prose (not column-garbled PDF text,
+    a table row, a caption or a reference list: ``nlp.sentence_quality``), not a table note,
+    and not a note on the author's own method."""
+    if METHOD.match(text) or "dataset" in text.lower() or TABLE_NOTE.search(text):
+        return False
+    if junk_reason(text) is not None or COLUMN_JOIN.search(text):
         return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
@@ -202,20 +267,28 @@ class PairVerdict:
 class PairScorer:
     """Scores pairs of items of one batch; rare shared terms weigh more (IDF over the batch)."""
 
-    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None):
+    def __init__(self, texts: list[str], themes: list[frozenset[str]] | None = None,
+                 strong: list[frozenset[str]] | None = None, strong_score: float = 0.0):
         # Each distinct text is read once: a recommendation printed in the summary and in the
         # body, or quoted by a response, shares its analysis (the objects, not copies).
         seen: dict[str, tuple] = {}
         for t in texts:
             if t not in seen:
                 ts, surf = terms(t)
-                seen[t] = (ts, surf, directions(t), claims_in(t), len(t.split()))
+                n_words = len(t.split())
+                seen[t] = (ts, surf, directions(t), claims_in(t), n_words,
+                           n_words < CONTEXT_WORDS and bool(ANAPHOR.match(t) or BACK_REFERENCE.search(t)))
         rows = [seen[t] for t in texts]
         self.terms: list[frozenset[str]] = [r[0] for r in rows]
         self.surface: list[dict[str, str]] = [r[1] for r in rows]
         self.directions = [r[2] for r in rows]
         self.claims = [r[3] for r in rows]
         self.lengths = [r[4] for r in rows]
+        self.leaning = [r[5] for r in rows]  # short and pointing back: needs its context
+        # Claims each item makes outright (``strong_claims``); two items sharing one score at
+        # least ``strong_score`` (the grouping sets it just above its threshold).
+        self.strong = strong
+        self.strong_score = strong_score
         df: Counter[str] = Counter()
         for ts in self.terms:
             df.update(ts)
@@ -250,6 +323,11 @@ class PairScorer:
             score -= 0.1
         if self.themes is not None and self.themes[i] and self.themes[j] and not (self.themes[i] & self.themes[j]):
             score -= 0.05
+        if not claims and (self.leaning[i] or self.leaning[j]):  # "this was only on a small scale"
+            score -= LEANING_PENALTY
+        if self.strong is not None and not opposite and self.strong[i] & self.strong[j]:
+            # Both make one known claim outright: the same point, however differently worded.
+            score = max(score, self.strong_score)
         return score, overlap, shared, opposite, claims
 
     def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
@@ -284,15 +362,16 @@ def key_phrases(scorer: PairScorer, members: list[int], limit: int = 5) -> list[
     return (labels + [o for o in out if o.lower() not in {x.lower() for x in labels}])[:limit]
 
 
-def clearest(texts: list[str], vectors: np.ndarray) -> int:
-    """Index of the clearest sentence: close to the group's centre, clean, not too long."""
+def clearest(texts: list[str], vectors: np.ndarray, clean: list[bool] | None = None) -> int:
+    """Index of the clearest sentence: close to the group's centre, clean (``is_clean``, or
+    ``clean`` where the caller has already checked), not too long."""
     centroid = vectors.mean(axis=0)
     sims = vectors @ centroid
     best, best_score = 0, -1e9
     for k, text in enumerate(texts):
         n = len(text.split())
         penalty = 0.0 if 8 <= n <= 40 else 0.05
-        penalty += 0.0 if is_clean(text) else 0.2
+        penalty += 0.0 if (clean[k] if clean is not None else is_clean(text)) else 0.2
         if float(sims[k]) - penalty > best_score:
             best, best_score = k, float(sims[k]) - penalty
     return best
