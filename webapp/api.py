@@ -23,7 +23,7 @@ bp = Blueprint("api", __name__)
 @bp.get("/search")
 def search():
     fmt = parse_format(request.args)
-    params = parse_search(request.args, require_query=True)
+    params = parse_search(request.args, require_query=True, browse=True)
     if fmt == "csv":
         # The whole result window (the best 100, filters applied), not one page of it.
         hits = data.search_window(get_kb(), params)

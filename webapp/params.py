@@ -244,14 +244,16 @@ def _show(raw: str, limit: int = 40) -> str:
     return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
 
 
-def parse_search(args: Mapping[str, str], require_query: bool = False) -> SearchParams:
-    """Check a search's parameters (``q theme source from to type page k``)."""
+def parse_search(args: Mapping[str, str], require_query: bool = False, browse: bool = False) -> SearchParams:
+    """Check a search's parameters (``q theme source from to type sort group per_doc page k``).
+    ``browse``: a filter without words is enough (it lists the filter's passages)."""
     errors: list[tuple[str, str]] = []
     q = (args.get("q") or "").strip()
     if len(q) > Q.max_length:
         errors.append(("q", f"Search must be {Q.max_length} characters or fewer; yours is {len(q)}."))
     elif require_query and not q:
-        errors.append(("q", "Enter something to search for in the q parameter."))
+        errors.append(("q", "Enter something to search for in the q parameter"
+                            + (", or a filter (theme, source, from, to, type) to browse." if browse else ".")))
     theme = _choice(args, THEME, errors)
     source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
@@ -265,7 +267,7 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
     per_doc = _int(args, PER_DOC, errors)
     page = _int(args, PAGE, errors)
     k = _int(args, K, errors)
-    if require_query and not q and (theme or source or year_from or year_to or doc_type):
+    if browse and not q and (theme or source or year_from or year_to or doc_type):
         errors = [e for e in errors if e[0] != "q"]  # a filter with no words browses it
     params = SearchParams(q=q[:Q.max_length], theme=theme, source=source, year_from=year_from,
                           year_to=year_to, doc_type=doc_type, page=page, k=k, sort=sort,

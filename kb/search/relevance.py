@@ -35,7 +35,8 @@ from kb.search.query import Query, quote
 from kb.store.knowledge import KnowledgeBase
 from kb.store.vectors import PASSAGES
 
-DENSE_FLOOR = 0.40
+DENSE_FLOOR = 0.35  # a passage sharing at least one word with the query
+DENSE_FLOOR_NO_WORD = 0.42  # a passage sharing none (all a nonsense word could ever reach)
 DENSE_COUNT_LIMIT = 2000   # nearest passages examined to count semantic matches
 KEYWORD_COUNT_LIMIT = 50_000  # keyword matches read to count them; past this a total is a lower bound
 FACETS = ("source", "theme", "year", "doc_type")
@@ -76,10 +77,13 @@ def _word_rowids(conn: sqlite3.Connection, query: Query, within: list[int] | Non
 
 
 def keyword_rowids(conn: sqlite3.Connection, query: Query, within: list[int] | None = None,
-                   limit: int = KEYWORD_COUNT_LIMIT) -> tuple[set[int], bool]:
-    """Rowids of keyword matches (``within`` those when given), and whether a limit cut the count."""
+                   limit: int = KEYWORD_COUNT_LIMIT, some: set[int] | None = None) -> tuple[set[int], bool]:
+    """Rowids of keyword matches (``within`` those when given), and whether a limit cut the
+    count. ``some``, when given, receives the rowids holding at least one of the words."""
     words, must = _word_rowids(conn, query, within, limit + 1)
     cut = any(len(r) > limit for r in words.values()) or (must is not None and len(must) > limit)
+    if some is not None:
+        some.update(*words.values())
     if words:
         need = required_words(len(words))
         held = Counter(r for rowids in words.values() for r in rowids)
@@ -91,8 +95,9 @@ def keyword_rowids(conn: sqlite3.Connection, query: Query, within: list[int] | N
     return found, cut
 
 
-def keyword_matches(conn: sqlite3.Connection, query: Query, ids: list[str]) -> set[str]:
-    """Which of ``ids`` are keyword matches."""
+def keyword_matches(conn: sqlite3.Connection, query: Query, ids: list[str],
+                    some: set[str] | None = None) -> set[str]:
+    """Which of ``ids`` are keyword matches; ``some`` receives those holding any of the words."""
     if not ids or query.empty:
         return set()
     found: set[str] = set()
@@ -100,9 +105,18 @@ def keyword_matches(conn: sqlite3.Connection, query: Query, ids: list[str]) -> s
         chunk = ids[start:start + 500]
         rowid_of = dict(conn.execute(f"SELECT rowid, id FROM passages WHERE id IN ({','.join('?' * len(chunk))})",
                                      chunk).fetchall())
-        rowids, _ = keyword_rowids(conn, query, list(rowid_of), limit=len(chunk))
+        shared: set[int] = set()
+        rowids, _ = keyword_rowids(conn, query, list(rowid_of), limit=len(chunk), some=shared)
         found.update(rowid_of[r] for r in rowids)
+        if some is not None:
+            some.update(rowid_of[r] for r in shared)
     return found
+
+
+def close_enough(similarity: float, shares_word: bool, floor: float = DENSE_FLOOR) -> bool:
+    """The relevance floor: a passage sharing none of the query's words must be closer in
+    meaning than one that shares some, so a nonsense word matches nothing."""
+    return similarity >= (floor if shares_word else max(floor, DENSE_FLOOR_NO_WORD))
 
 
 def similarities(kbase: KnowledgeBase, vector: np.ndarray, ids: list[str]) -> dict[str, float]:
@@ -134,11 +148,13 @@ def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str =
     every hit there holds some of the words, and its total counts those."""
     if mode == "keyword":
         return set(ids)
-    keep = set() if mode == "dense" else keyword_matches(kbase.store.conn, query, ids)
+    shared: set[str] = set()
+    found = keyword_matches(kbase.store.conn, query, ids, some=shared)
+    keep = set() if mode == "dense" else found
     rest = [pid for pid in ids if pid not in keep]
     if rest:
         sims = similarities(kbase, query_vector(kbase, query), rest)
-        keep.update(pid for pid, s in sims.items() if s >= floor)
+        keep.update(pid for pid, s in sims.items() if close_enough(s, pid in shared, floor))
     return keep
 
 
@@ -240,23 +256,35 @@ def match_set(kbase: KnowledgeBase, query: Query, mode: str = "hybrid", floor: f
     if query.empty:
         return result
     conn = kbase.store.conn
+    shared: set[int] = set()
+    if mode != "keyword":
+        rowids, cut = keyword_rowids(conn, query, some=shared)
     if mode != "dense":
         if mode == "hybrid":
-            rowids, cut = keyword_rowids(conn, query)
+            result.exact = not cut
         else:  # keyword mode ranks an OR of the words: every passage holding one is a hit
             rowids, cut = _or_rowids(conn, query)
-        result.exact = not cut
+            result.exact = not cut
         result.matches.update(_facts_by_rowid(conn, sorted(rowids)))
     if mode != "keyword":
         vector = query_vector(kbase, query)
         near = kbase.vectors.query(PASSAGES, vector, DENSE_COUNT_LIMIT)
         if len(near) == DENSE_COUNT_LIMIT and near[-1][1] >= floor:
             result.exact = False
-        close = [pid for pid, s in near if s >= floor and pid not in result.matches]
+        rowid_of = _rowids(conn, [pid for pid, s in near if s >= floor and pid not in result.matches])
+        close = [pid for pid, s in near if pid in rowid_of and close_enough(s, rowid_of[pid] in shared, floor)]
         if close and (query.excluded or query.phrases):
             close = _obeying(conn, close, query)
         result.matches.update(_facts(conn, close))
     return result
+
+
+def _rowids(conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        out.update(conn.execute(f"SELECT id, rowid FROM passages WHERE id IN ({','.join('?' * len(chunk))})", chunk))
+    return out
 
 
 def _or_rowids(conn: sqlite3.Connection, query: Query) -> tuple[set[int], bool]:
