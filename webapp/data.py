@@ -87,7 +87,7 @@ def _window(kbase: KnowledgeBase, params: SearchParams, result: SearchPage, with
     result.total, result.total_is_exact = matches.total(params.filters), matches.exact
     result.per_document = matches.per_document(params.filters)
     if with_facets:
-        result.facets = {facet: _ordered(facet, counts) for facet, counts in matches.facets(params.filters).items()}
+        result.facets = {facet: facet_list(facet, counts) for facet, counts in matches.facets(params.filters).items()}
     if params.order != "relevance":
         window = by_date(window, newest_first=params.order == "-date")
     return cap_per_document(window, params.per_doc)
@@ -112,7 +112,7 @@ def cap_per_document(hits: list[Hit], per_doc: int | None) -> list[Hit]:
     return out
 
 
-def _ordered(facet: str, counts: Counter) -> list[FacetValue]:
+def facet_list(facet: str, counts: Counter) -> list[FacetValue]:
     """A facet's values as the page lists them: years newest first, others largest first."""
     if facet == "year":
         items = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
