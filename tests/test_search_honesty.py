@@ -220,3 +220,13 @@ def test_the_match_set_holds_every_keyword_match(kbase):
     query = parse_query('"Better Care Fund"')
     assert len(match_set(kbase, query).matches) == passages_holding(kbase, "Better Care Fund")
     assert match_set(kbase, parse_query("xyzzyplugh")).matches == {}
+
+
+def test_a_several_word_query_says_how_many_passages_hold_it_as_a_phrase(client, kbase):
+    holding = passages_holding(kbase, "Better Care Fund")
+    text, page = get_page(client, "/search?q=Better+Care+Fund")
+    total = api_json(client, "/api/search?q=Better+Care+Fund")["total"]
+    if holding < total:
+        assert f"{holding} passages of them hold the exact phrase <q>Better Care Fund</q>" in text
+        link = next(h for h, t in page.links if t == "show only those")
+        assert parse_qs(urlparse(link).query)["q"] == ['"Better Care Fund"']

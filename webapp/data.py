@@ -11,7 +11,7 @@ from kb.analysis.models import DocumentDetail
 from kb.search.facets import FacetValue
 from kb.search.listing import browse
 from kb.search.query import parse_query
-from kb.search.relevance import match_set
+from kb.search.relevance import match_set, phrase_set
 from kb.store.knowledge import KnowledgeBase
 from kb.search.engine import Hit, group_by_document, search
 from webapp.params import SearchParams, paginate
@@ -36,6 +36,7 @@ class SearchPage:
     document_total: int = 0  # documents holding a match (grouped view)
     documents_listed: int = 0  # documents among the listed passages (grouped view)
     terms: list[str] = field(default_factory=list)  # words to highlight
+    phrase: tuple[str, int] | None = None  # (the words as one phrase, passages holding it)
 
     @property
     def first(self) -> int:
@@ -85,6 +86,9 @@ def _window(kbase: KnowledgeBase, params: SearchParams, result: SearchPage, with
     matches = match_set(kbase, parse_query(params.q))
     matches.add(kbase.store.conn, [h.passage_id for h in window])  # what the count's limits missed
     result.total, result.total_is_exact = matches.total(params.filters), matches.exact
+    exact = phrase_set(kbase.store.conn, parse_query(params.q))
+    if exact is not None and result.total:
+        result.phrase = (exact[0], exact[1].total(params.filters))
     result.per_document = matches.per_document(params.filters)
     if with_facets:
         result.facets = {facet: facet_list(facet, counts) for facet, counts in matches.facets(params.filters).items()}

@@ -116,7 +116,8 @@ GROUP_PATH = Param("group_id", "A group id.", pattern=GROUP_ID_PATTERN, where="p
 DOC_PATH = Param("doc_id", "A document id.", where="path")
 
 # What each endpoint takes, in the order the OpenAPI document lists them.
-SEARCH = (Q, K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, SEARCH_SORT, GROUP, PER_DOC, PAGE, FORMAT)
+SEARCH = (Q.but(required=False, description=Q.description + " May be left out when a filter is given: the "
+                                                             "filter's passages are listed, newest first."), K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, SEARCH_SORT, GROUP, PER_DOC, PAGE, FORMAT)
 RECURRENCES = (MIN_YEARS, RECURRENCE_KIND, FORMAT)
 LIFECYCLE = (GROUP_FILTER, ANSWERED)
 FUNDING = (FUNDING_KIND, SOURCE, YEAR_FROM, YEAR_TO, FUNDING_Q, FUNDING_SORT, FUNDING_ORDER, PAGE, FUNDING_K, FORMAT)

@@ -279,6 +279,16 @@ def match_set(kbase: KnowledgeBase, query: Query, mode: str = "hybrid", floor: f
     return result
 
 
+def phrase_set(conn: sqlite3.Connection, query: Query) -> tuple[str, MatchSet] | None:
+    """For a query of several plain words: the passages holding them as one exact phrase, so a
+    page can say "10 of them hold “Better Care Fund”" beside a total counting meaning too."""
+    if len(query.terms) < 2 or query.phrases:
+        return None
+    phrase = " ".join(query.terms)
+    rowids, cut = keyword_rowids(conn, Query(phrases=[phrase], excluded=list(query.excluded)))
+    return phrase, MatchSet(_facts_by_rowid(conn, sorted(rowids)), exact=not cut)
+
+
 def _rowids(conn: sqlite3.Connection, ids: list[str]) -> dict[str, int]:
     out: dict[str, int] = {}
     for start in range(0, len(ids), 500):
