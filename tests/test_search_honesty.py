@@ -227,6 +227,6 @@ def test_a_several_word_query_says_how_many_passages_hold_it_as_a_phrase(client,
     text, page = get_page(client, "/search?q=Better+Care+Fund")
     total = api_json(client, "/api/search?q=Better+Care+Fund")["total"]
     if holding < total:
-        assert f"{holding} passages of them hold the exact phrase <q>Better Care Fund</q>" in text
+        assert f"Of these, {holding} passages hold the exact phrase <q>Better Care Fund</q>" in text
         link = next(h for h, t in page.links if t == "show only those")
         assert parse_qs(urlparse(link).query)["q"] == ['"Better Care Fund"']
