@@ -230,3 +230,9 @@ def test_a_several_word_query_says_how_many_passages_hold_it_as_a_phrase(client,
         assert f"Of these, {holding} passages hold the exact phrase <q>Better Care Fund</q>" in text
         link = next(h for h, t in page.links if t == "show only those")
         assert parse_qs(urlparse(link).query)["q"] == ['"Better Care Fund"']
+
+
+def test_browsing_a_filter_nothing_falls_under_says_so(client):
+    text, page = get_page(client, "/search?source=nhs-digital")
+    assert "No passages with these filters." in text and '<li class="result' not in text
+    assert api_json(client, "/api/search?source=nhs-digital")["total"] == 0
