@@ -17,7 +17,8 @@ from kb.search.engine import Hit, group_by_document, search
 from webapp.params import SearchParams, paginate
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
-# order means little, so that is the window we page through and count facets over.
+# order means little, so that is the window we page through. Totals and facets count every
+# matching passage (kb.search.relevance), not just the window.
 RESULT_WINDOW = 100
 FACETS = ("source", "theme", "year", "doc_type")
 
