@@ -236,3 +236,22 @@ def test_browsing_a_filter_nothing_falls_under_says_so(client):
     text, page = get_page(client, "/search?source=nhs-digital")
     assert "No passages with these filters." in text and '<li class="result' not in text
     assert api_json(client, "/api/search?source=nhs-digital")["total"] == 0
+
+
+@pytest.mark.parametrize("q", ["care", "Better Care Fund", '"Better Care Fund" pooled', "workforce -nurses",
+                               "information sharing between health and social care staff", "xyzzyplugh",
+                               "Covid-19 preparedness", "-care"])
+def test_the_web_servers_snapshot_applies_the_same_rule(web_settings, kbase, q):
+    """The server checks matches on its in-memory snapshot; the CLI in SQL: same answer."""
+    from kb.search.relevance import relevant_ids
+    from kb.store.knowledge import KnowledgeBase
+
+    ids = [r[0] for r in kbase.store.conn.execute("SELECT id FROM passages")]
+    server = KnowledgeBase(web_settings, readonly=True)
+    try:
+        server.snapshots.build_now(min_passages=0)
+        assert server.snapshot() is not None
+        for mode in ("hybrid", "dense"):
+            assert relevant_ids(server, parse_query(q), ids, mode) == relevant_ids(kbase, parse_query(q), ids, mode)
+    finally:
+        server.close()

@@ -113,8 +113,9 @@ def keyword_rowids(conn: sqlite3.Connection, query: Query, within: list[int] | N
 
 
 def keyword_matches(conn: sqlite3.Connection, query: Query, ids: list[str],
-                    some: set[str] | None = None) -> set[str]:
-    """Which of ``ids`` are keyword matches; ``some`` receives those holding any of the words."""
+                    some: set[str] | None = None, obeying: set[str] | None = None) -> set[str]:
+    """Which of ``ids`` are keyword matches. ``some`` receives those holding any of the words;
+    ``obeying`` those holding every phrase and no excluded word (a semantic match must too)."""
     if not ids or query.empty:
         return set()
     found: set[str] = set()
@@ -122,11 +123,16 @@ def keyword_matches(conn: sqlite3.Connection, query: Query, ids: list[str],
         chunk = ids[start:start + 500]
         rowid_of = dict(conn.execute(f"SELECT rowid, id FROM passages WHERE id IN ({','.join('?' * len(chunk))})",
                                      chunk).fetchall())
-        shared: set[int] = set()
-        rowids, _ = keyword_rowids(conn, query, list(rowid_of), limit=len(chunk), some=shared)
-        found.update(rowid_of[r] for r in rowids)
+        words, must = _word_rowids(conn, query, list(rowid_of), len(chunk) + 1)
+        held = Counter(r for rowids in words.values() for r in rowids)
+        rows = {r for r, n in held.items() if n >= required_words(len(words))} if words else set(rowid_of)
+        if must is not None:
+            rows &= must
+        found.update(rowid_of[r] for r in rows)
         if some is not None:
-            some.update(rowid_of[r] for r in shared)
+            some.update(rowid_of[r] for r in held)
+        if obeying is not None:
+            obeying.update(rowid_of[r] for r in (must if must is not None else rowid_of))
     return found
 
 
@@ -169,9 +175,10 @@ def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str =
     if snap is not None:  # the web server's in-memory index: the same rule in numpy
         return _relevant_in_snapshot(kbase, snap, query, ids, mode, floor)
     shared: set[str] = set()
-    found = keyword_matches(kbase.store.conn, query, ids, some=shared)
+    obeying: set[str] = set()
+    found = keyword_matches(kbase.store.conn, query, ids, some=shared, obeying=obeying)
     keep = set() if mode == "dense" else found
-    rest = [pid for pid in ids if pid not in keep]
+    rest = [pid for pid in ids if pid not in keep and pid in obeying]
     if rest:
         sims = similarities(kbase, query_vector(kbase, query), rest)
         keep.update(pid for pid, s in sims.items() if close_enough(s, pid in shared, floor))
