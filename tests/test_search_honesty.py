@@ -253,5 +253,6 @@ def test_the_web_servers_snapshot_applies_the_same_rule(web_settings, kbase, q):
         assert server.snapshot() is not None
         for mode in ("hybrid", "dense"):
             assert relevant_ids(server, parse_query(q), ids, mode) == relevant_ids(kbase, parse_query(q), ids, mode)
+        assert set(match_set(server, parse_query(q)).matches) == set(match_set(kbase, parse_query(q)).matches)
     finally:
         server.close()
