@@ -23,13 +23,13 @@ bp = Blueprint("api", __name__)
 @bp.get("/search")
 def search():
     fmt = parse_format(request.args)
-    params = parse_search(request.args, require_query=True)
+    params = parse_search(request.args, require_query=True, browse=True)
     if fmt == "csv":
         # The whole result window (the best 100, filters applied), not one page of it.
         hits = data.search_window(get_kb(), params)
         return csvout.csv_response("refrain-search.csv", csvout.SEARCH_COLUMNS, csvout.search_rows(hits))
-    result = data.search_page(get_kb(), params, with_facets=False)
-    return jsonify({
+    result = data.search_page(get_kb(), params)
+    body = {
         "query": params.q,
         "total": result.total,
         "page": params.page,
@@ -38,7 +38,17 @@ def search():
         "filters": {"theme": params.theme, "source": params.source, "from": params.year_from,
                     "to": params.year_to, "type": params.doc_type},
         "results": [hit.to_json() for hit in result.hits],
-    })
+        # Added for issue 16: what the total counts, and how the list is ordered and grouped.
+        "total_is_exact": result.total_is_exact,
+        "listed": result.listed,
+        "sort": params.order,
+        "group": "document" if params.by_document else "passage",
+        "per_doc": params.per_doc,
+        "facets": {facet: {v.value: v.count for v in values} for facet, values in result.facets.items()},
+    }
+    if params.by_document:
+        body["documents"] = result.documents
+    return jsonify(body)
 
 
 @bp.get("/barriers")

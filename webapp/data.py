@@ -4,16 +4,21 @@ documents are read through ``kb.analysis.documents``.
 """
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from kb.analysis.models import DocumentDetail
-from kb.search.facets import FacetValue, facet_counts
+from kb.search.facets import FacetValue
+from kb.search.listing import browse
+from kb.search.query import parse_query
+from kb.search.relevance import match_set, phrase_set
 from kb.store.knowledge import KnowledgeBase
-from kb.search.engine import Filters, Hit, search
+from kb.search.engine import Hit, group_by_document, search
 from webapp.params import SearchParams, paginate
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
-# order means little, so that is the window we page through and count facets over.
+# order means little, so that is the window we page through. Totals and facets count every
+# matching passage (kb.search.relevance), not just the window.
 RESULT_WINDOW = 100
 FACETS = ("source", "theme", "year", "doc_type")
 
@@ -22,9 +27,17 @@ FACETS = ("source", "theme", "year", "doc_type")
 class SearchPage:
     params: SearchParams
     hits: list[Hit] = field(default_factory=list)  # this page's hits
-    total: int = 0  # hits in the window, all pages
+    total: int = 0  # passages that match, under the filters (not just the listed window)
+    total_is_exact: bool = True  # False: counting stopped at a limit, ``total`` is a lower bound
+    listed: int = 0  # how many of them can be paged through (the best RESULT_WINDOW at most)
     pages: int = 0
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    documents: list[dict] = field(default_factory=list)  # this page's documents, when grouped
+    per_document: Counter | None = None  # matching passages per document, under the filters
+    document_total: int = 0  # documents holding a match (grouped view)
+    documents_listed: int = 0  # documents among the listed passages (grouped view)
+    terms: list[str] = field(default_factory=list)  # words to highlight
+    phrase: tuple[str, int] | None = None  # (the words as one phrase, passages holding it)
 
     @property
     def first(self) -> int:
@@ -32,29 +45,98 @@ class SearchPage:
 
     @property
     def last(self) -> int:
-        return self.first + len(self.hits) - 1
+        return self.first + len(self.documents if self.params.by_document else self.hits) - 1
 
 
 def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = True) -> SearchPage:
-    """One page of hits for ``params``; facets counted over the unfiltered top hits.
+    """One page of hits (or of documents) for ``params``: the total, and facets counted over
+    every passage that matches (``kb.search.relevance``), under the same filters.
 
     Raises ``ParamError`` when ``params.page`` is past the last page.
     """
     result = SearchPage(params)
-    if not params.q:
+    if not params.q and not params.browsing:
         return result
-    window = search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters)
-    shown = paginate(window, params.page, params.k)
-    result.total, result.pages, result.hits = shown.total, shown.pages, shown.items
-    if with_facets:
-        unfiltered = search(kbase, params.q, k=RESULT_WINDOW, filters=Filters()) if params.filtered else window
-        result.facets = facet_counts(unfiltered, FACETS)
+    result.terms = parse_query(params.q).highlight_terms()
+    window = _window(kbase, params, result, with_facets)
+    if params.by_document:
+        counts = result.per_document
+        docs = group_by_document(window, k=RESULT_WINDOW, per_document=3)
+        for d in docs:
+            d["matching"] = counts.get(d["doc_id"], d["hits"]) if counts is not None else d["hits"]
+        result.documents_listed = len(docs)
+        result.document_total = max(len(counts), len(docs)) if counts is not None else len(docs)
+        shown = paginate(docs, params.page, params.k)
+        result.documents = shown.items
+        result.hits = [h for h in window if h.doc_id in {d["doc_id"] for d in shown.items}]
+    else:
+        shown = paginate(window, params.page, params.k)
+        result.hits = shown.items
+    result.pages = shown.pages
+    result.listed = len(window)
     return result
 
 
+def _window(kbase: KnowledgeBase, params: SearchParams, result: SearchPage, with_facets: bool) -> list[Hit]:
+    """The hits that can be paged through, in the order asked for; sets the total and facets."""
+    if params.browsing:
+        total, window = browse(kbase, params.filters, RESULT_WINDOW, newest_first=params.order != "date")
+        result.total = total
+        return cap_per_document(window, params.per_doc)
+    window = search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters)
+    matches = match_set(kbase, parse_query(params.q))
+    matches.add(kbase.store.conn, [h.passage_id for h in window])  # what the count's limits missed
+    result.total, result.total_is_exact = matches.total(params.filters), matches.exact
+    exact = phrase_set(kbase.store.conn, parse_query(params.q))
+    if exact is not None and result.total:
+        result.phrase = (exact[0], exact[1].total(params.filters))
+    result.per_document = matches.per_document(params.filters)
+    if with_facets:
+        result.facets = {facet: facet_list(facet, counts) for facet, counts in matches.facets(params.filters).items()}
+    if params.order != "relevance":
+        window = by_date(window, newest_first=params.order == "-date")
+    return cap_per_document(window, params.per_doc)
+
+
+def by_date(hits: list[Hit], newest_first: bool = True) -> list[Hit]:
+    """Hits by publication date (undated last); equal dates keep their relevance order."""
+    dated = sorted((h for h in hits if h.published), key=lambda h: h.published, reverse=newest_first)
+    return dated + [h for h in hits if not h.published]
+
+
+def cap_per_document(hits: list[Hit], per_doc: int | None) -> list[Hit]:
+    """At most ``per_doc`` hits of any one document, in order: one long report can't fill a page."""
+    if not per_doc:
+        return hits
+    seen: Counter = Counter()
+    out = []
+    for h in hits:
+        seen[h.doc_id] += 1
+        if seen[h.doc_id] <= per_doc:
+            out.append(h)
+    return out
+
+
+def facet_list(facet: str, counts: Counter) -> list[FacetValue]:
+    """A facet's values as the page lists them: years newest first, others largest first."""
+    if facet == "year":
+        items = sorted(counts.items(), key=lambda kv: kv[0], reverse=True)
+    else:
+        items = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return [FacetValue(value, count) for value, count in items]
+
+
 def search_window(kbase: KnowledgeBase, params: SearchParams) -> list[Hit]:
-    """Every hit of the result window (filters applied, pages ignored): the CSV export."""
-    return search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters) if params.q else []
+    """Every listed hit (filters, order and per-document cap applied, pages ignored): the CSV export."""
+    if not params.q and not params.browsing:
+        return []
+    if params.browsing:
+        _, window = browse(kbase, params.filters, RESULT_WINDOW, newest_first=params.order != "date")
+        return cap_per_document(window, params.per_doc)
+    window = search(kbase, params.q, k=RESULT_WINDOW, filters=params.filters)
+    if params.order != "relevance":
+        window = by_date(window, newest_first=params.order == "-date")
+    return cap_per_document(window, params.per_doc)
 
 
 def by_page(doc: DocumentDetail, cited: dict | None = None) -> list[dict]:

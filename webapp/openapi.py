@@ -100,7 +100,11 @@ def openapi_document() -> dict:
     page_of = {"total": {"type": "integer"}, "page": {"type": "integer"}, "pages": {"type": "integer"},
                "k": {"type": "integer"}, "filters": OBJECT}
     schemas["SearchResults"] = {"type": "object", "properties": {
-        "query": {"type": "string"}, **page_of, "results": _list_of(Hit, schemas)}}
+        "query": {"type": "string"}, **page_of, "results": _list_of(Hit, schemas),
+        "total_is_exact": {"type": "boolean", "description": "false: counting stopped at a limit, total is a lower bound"},
+        "listed": {"type": "integer", "description": "matching passages that can be paged through (the best 100)"},
+        "sort": {"type": "string"}, "group": {"type": "string"}, "per_doc": {"type": "integer", "nullable": True},
+        "facets": OBJECT, "documents": {"type": "array", "items": OBJECT}}}
     schemas["FundingResults"] = {"type": "object", "properties": {
         **{k: v for k, v in page_of.items() if k != "filters"}, "sort": {"type": "string"},
         "order": {"type": "string"}, "filters": OBJECT, "by_year": _list_of(FundingYear, schemas),
@@ -108,7 +112,8 @@ def openapi_document() -> dict:
     paths = {
         "/api/search": _get("Search passages (hybrid keyword and semantic ranking, best 100)",
                             _query(p.SEARCH, "every hit of the window (not one page)"),
-                            _ok("`{query, total, page, pages, k, filters, results: [hit]}`", _ref("SearchResults"),
+                            _ok("`{query, total, page, pages, k, filters, results: [hit], total_is_exact, listed, sort, group, "
+                                "per_doc, facets}` (and `documents` with `group=document`)", _ref("SearchResults"),
                                 csv=True)),
         "/api/barriers": _get("Every barrier theme's count per year, for comparing themes over time", [],
                               _ok("`{years: [int], themes: [{theme, total, documents, undated, by_year}]}`",

@@ -34,6 +34,8 @@ SORT_ORDERS = ("asc", "desc")
 FUNDING_Q_MAX = 100
 FUNDING_PER_PAGE_DEFAULT, FUNDING_PER_PAGE_MAX = 50, 500
 GROUP_ID_PATTERN = "^[0-9a-f]{1,64}$"
+SEARCH_SORTS = ("relevance", "-date", "date")
+SEARCH_GROUPS = ("passage", "document")
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,14 @@ YEAR_FROM = _year_param("from", "From year", "Only documents published in or aft
 YEAR_TO = _year_param("to", "To year", "Only documents published in or before this year.")
 DOC_TYPE_PARAM = Param("type", f"Only documents of this type (e.g. {', '.join(DOC_TYPE_EXAMPLES)}).",
                        label="Document type", pattern=DOC_TYPE_PATTERN)
+SEARCH_SORT = Param("sort", "Order of the listed passages: `relevance` (the default with words), `-date` (newest "
+                    "first; the default with no words) or `date` (oldest first). Dated orders list the best "
+                    "matches by date; undated documents come last.", label="Sort", enum=SEARCH_SORTS)
+GROUP = Param("group", "`document`: one entry per document, ranked by its best passage, with its best passages "
+                       "and how many of its passages match.", label="Group", enum=SEARCH_GROUPS)
+PER_DOC = Param("per_doc", "At most this many passages from any one document in the list (so one long report "
+                           "cannot fill the page).", type="integer", label="Passages per document", minimum=1,
+                maximum=K_MAX)
 PAGE = Param("page", "Page of results, from 1; past the last page is a 400.", type="integer", label="Page",
              minimum=1, maximum=MAX_PAGE, default=1)
 PART = Param("part", "Which part of a document's items (200 of each kind per part), from 1; past the last "
@@ -107,7 +117,8 @@ GROUP_PATH = Param("group_id", "A group id.", pattern=GROUP_ID_PATTERN, where="p
 DOC_PATH = Param("doc_id", "A document id.", where="path")
 
 # What each endpoint takes, in the order the OpenAPI document lists them.
-SEARCH = (Q, K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, PAGE, FORMAT)
+SEARCH = (Q.but(required=False, description=Q.description + " May be left out when a filter is given: the "
+                                                             "filter's passages are listed, newest first."), K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, SEARCH_SORT, GROUP, PER_DOC, PAGE, FORMAT)
 RECURRENCES = (MIN_YEARS, RECURRENCE_KIND, FORMAT)
 LIFECYCLE = (GROUP_FILTER, ANSWERED)
 FUNDING = (FUNDING_KIND, SOURCE, YEAR_FROM, YEAR_TO, FUNDING_Q, FUNDING_SORT, FUNDING_ORDER, PAGE, FUNDING_K, FORMAT)
@@ -131,6 +142,25 @@ class SearchParams:
     doc_type: str | None = None
     page: int = 1
     k: int = K_DEFAULT
+    sort: str | None = None  # None: relevance with words, newest first without
+    group: str | None = None  # "document" groups by document
+    per_doc: int | None = None
+
+    @property
+    def order(self) -> str:
+        """The order in effect: relevance needs words, so a browse (no words) is newest first."""
+        if self.sort in (None, "relevance"):
+            return "relevance" if self.q else "-date"
+        return self.sort
+
+    @property
+    def by_document(self) -> bool:
+        return self.group == "document"
+
+    @property
+    def browsing(self) -> bool:
+        """No words but a filter: list that filter's passages (a theme's, a source's ...)."""
+        return not self.q and self.filtered
 
     @property
     def filters(self) -> Filters:
@@ -147,6 +177,7 @@ class SearchParams:
         params = replace(self, **changes)
         pairs = {"q": params.q, "theme": params.theme, "source": params.source, "from": params.year_from,
                  "to": params.year_to, "type": params.doc_type,
+                 "sort": params.sort, "group": params.group, "per_doc": params.per_doc,
                  "k": params.k if params.k != K_DEFAULT else None,
                  "page": params.page if params.page != 1 else None}
         return {key: value for key, value in pairs.items() if value not in (None, "")}
@@ -215,14 +246,16 @@ def _show(raw: str, limit: int = 40) -> str:
     return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
 
 
-def parse_search(args: Mapping[str, str], require_query: bool = False) -> SearchParams:
-    """Check a search's parameters (``q theme source from to type page k``)."""
+def parse_search(args: Mapping[str, str], require_query: bool = False, browse: bool = False) -> SearchParams:
+    """Check a search's parameters (``q theme source from to type sort group per_doc page k``).
+    ``browse``: a filter without words is enough (it lists the filter's passages)."""
     errors: list[tuple[str, str]] = []
     q = (args.get("q") or "").strip()
     if len(q) > Q.max_length:
         errors.append(("q", f"Search must be {Q.max_length} characters or fewer; yours is {len(q)}."))
     elif require_query and not q:
-        errors.append(("q", "Enter something to search for in the q parameter."))
+        errors.append(("q", "Enter something to search for in the q parameter"
+                            + (", or a filter (theme, source, from, to, type) to browse." if browse else ".")))
     theme = _choice(args, THEME, errors)
     source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
@@ -231,10 +264,16 @@ def parse_search(args: Mapping[str, str], require_query: bool = False) -> Search
         errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
                                f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
         doc_type = None
+    sort = _choice(args, SEARCH_SORT, errors)
+    group = _choice(args, GROUP, errors)
+    per_doc = _int(args, PER_DOC, errors)
     page = _int(args, PAGE, errors)
     k = _int(args, K, errors)
+    if browse and not q and (theme or source or year_from or year_to or doc_type):
+        errors = [e for e in errors if e[0] != "q"]  # a filter with no words browses it
     params = SearchParams(q=q[:Q.max_length], theme=theme, source=source, year_from=year_from,
-                          year_to=year_to, doc_type=doc_type, page=page, k=k)
+                          year_to=year_to, doc_type=doc_type, page=page, k=k, sort=sort,
+                          group=None if group == "passage" else group, per_doc=per_doc)
     if errors:
         error = ParamError(errors)
         error.params = params  # what could be read, so a form can be shown again as submitted

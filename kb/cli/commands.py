@@ -126,9 +126,14 @@ def extract(run: Run, path: str) -> int:
 @click.option("--type", "doc_type", help=f"document type, e.g. {DOC_TYPE_EXAMPLES[-1]}")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
+@click.option("--total", "with_total", is_flag=True,
+              help="also count every matching passage: with --json, an object {query, total, total_is_exact, "
+                   "results} instead of the bare list")
 def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
-           year_to: int | None, doc_type: str | None, mode: str, by_document: bool) -> int:
+           year_to: int | None, doc_type: str | None, mode: str, by_document: bool, with_total: bool) -> int:
     from kb.search.engine import Filters, search as search_passages, search_documents
+    from kb.search.query import parse_query
+    from kb.search.relevance import match_set
 
     if not 1 <= k <= 100:
         err("kb search: -k must be between 1 and 100")
@@ -137,10 +142,19 @@ def search(run: Run, query: str, k: int, theme: str | None, source: str | None, 
     filters = Filters(theme=theme, source=source, year_from=year_from, year_to=year_to, doc_type=doc_type)
     if by_document:
         docs = search_documents(kbase, query, k=k, filters=filters, mode=mode)
-        run.emit(docs, lambda: _print_documents(docs))
+        results, show = docs, lambda: _print_documents(docs)
+    else:
+        hits = search_passages(kbase, query, k=k, filters=filters, mode=mode)
+        results, show = [h.to_json() for h in hits], lambda: _print_hits(hits)
+    if not with_total:
+        run.emit(results, show)
         return 0
-    hits = search_passages(kbase, query, k=k, filters=filters, mode=mode)
-    run.emit([h.to_json() for h in hits], lambda: _print_hits(hits))
+    matches = match_set(kbase, parse_query(query), mode=mode)
+    matches.add(kbase.store.conn, [h["passage_id"] for h in results] if not by_document
+                else [p["passage_id"] for d in results for p in d["passages"]])
+    total = matches.total(filters)
+    run.emit({"query": query, "total": total, "total_is_exact": matches.exact, "results": results},
+             lambda: (show(), print(f"{'at least ' if not matches.exact else ''}{total} matching passages")))
     return 0
 
 

@@ -20,6 +20,7 @@ import numpy as np
 
 from kb.store.knowledge import KnowledgeBase
 from kb.search.query import Query, parse_query, quote
+from kb.search.relevance import relevant_ids
 from kb.store.renditions import one_per_publication
 from kb.store.vectors import PASSAGES
 from nlp.page_labels import cite_page
@@ -95,7 +96,10 @@ class Hit:
 
 
 def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,
-           mode: str = "hybrid") -> list[Hit]:
+           mode: str = "hybrid", matching_only: bool = True) -> list[Hit]:
+    """The best ``k`` passages for ``query``. ``matching_only``: only passages that match
+    (``kb.search.relevance``: every word, or close in meaning), so a query nothing matches
+    finds nothing instead of the nearest passages, however far."""
     if mode not in MODES:
         raise ValueError(f"unknown search mode {mode!r}; expected one of {', '.join(MODES)}")
     filters = filters or Filters()
@@ -115,6 +119,9 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     if mode in ("hybrid", "dense"):
         rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
     fused = rrf(rankings)
+    if matching_only and mode != "keyword":
+        keep = relevant_ids(kbase, parsed, list(fused), mode)
+        fused = {pid: score for pid, score in fused.items() if pid in keep}
     # Renditions of one publication (kb.store.renditions) show as one: fetch a margin, keep the
     # passages of each publication's best-ranked rendition, name the others on its hits.
     top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k * 2]
