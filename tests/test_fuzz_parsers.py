@@ -151,8 +151,10 @@ def test_any_query_becomes_a_valid_fts5_expression(text: str) -> None:
 @given(NASTY)
 def test_parsed_words_are_words_of_the_query(text: str) -> None:
     query = parse_query(text)
-    for word in query.terms + query.excluded:
+    for word in query.terms:
         assert WORD.fullmatch(word) and word in text
+    for excluded in query.excluded:  # -word, or -"a phrase" kept whole
+        assert all(WORD.fullmatch(w) and w in text for w in excluded.split())
     for phrase in query.phrases:
         assert all(WORD.fullmatch(w) for w in phrase.split())
     assert len(query.semantic_text()) <= MAX_QUERY_CHARS
