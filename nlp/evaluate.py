@@ -234,6 +234,7 @@ class Tallies:
     actor: AttrTally = field(default_factory=AttrTally)
     deadline: AttrTally = field(default_factory=AttrTally)
     label: AttrTally = field(default_factory=AttrTally)
+    subject_overlap: list[float] = field(default_factory=list)  # token overlap per matched funding item
     themed_tp: int = 0
 
     def as_dict(self) -> dict:
@@ -241,6 +242,8 @@ class Tallies:
             "funding_kind_accuracy": self.kind.value(),
             "funding_period_accuracy": self.period.value(),
             "funding_subject_overlap_rate": self.subject.value(),
+            "funding_subject_token_overlap": (round(sum(self.subject_overlap) / len(self.subject_overlap), 4)
+                                              if self.subject_overlap else None),
             "barrier_theme_accuracy": self.theme.value(),
             "response_stance_accuracy": self.stance.value(),
             "response_link_accuracy": self.responds_to.value(),
@@ -260,8 +263,12 @@ def _score_attributes(pred: Pred, item: GoldItem, tallies: Tallies) -> dict:
         periods = [_norm_period(g.get("period"))] + [_norm_period(p) for p in g.get("period_alt", []) or []]
         pok = _norm_period(d["period"]) in periods
         tallies.period.add(pok)
-        tallies.subject.add(token_overlap(d.get("subject"), g.get("subject")) >= 0.5
-                            if g.get("subject") else d.get("subject") is None)
+        overlap = token_overlap(d.get("subject"), g.get("subject")) if g.get("subject") else \
+            float(d.get("subject") is None)
+        tallies.subject.add(overlap >= 0.5)
+        tallies.subject_overlap.append(overlap)
+        if overlap < 0.5:
+            notes["subject"] = f"{d.get('subject')} (gold {g.get('subject')})"
         if not ok:
             notes["kind"] = f"{d['kind']} (gold {g.get('kind')})"
         if not pok:

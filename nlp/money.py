@@ -8,6 +8,7 @@ The cue words that decide a kind live in ``nlp/data/funding_patterns.json``.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import re
@@ -278,45 +279,60 @@ def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | 
     return None
 
 
+Cue = tuple[int, int, str]  # (start, end, kind) of one cue match in a text
+
+
+def cue_matches(text: str, patterns: FundingPatterns) -> list[Cue]:
+    """Every cue of every kind in ``text``, sorted by start: one scan per regex per text, so a
+    sentence with thousands of amounts is scanned once, not once per amount (issue 17)."""
+    found = [(m.start(), m.end(), kind) for kind, regexes in patterns.kinds.items()
+             for rx in regexes for m in rx.finditer(text)]
+    found.sort()
+    return found
+
+
 def kind_for(text: str, mention: MoneyMention, patterns: FundingPatterns | None = None,
-             context: str = "") -> str:
+             context: str = "", cues: list[Cue] | None = None, context_cues: list[Cue] | None = None) -> str:
     """The funding kind whose cue is nearest to the amount (see funding_patterns.json).
 
     When the sentence itself has no cue, the end of ``context`` (the previous sentence)
-    is searched: 'Spend has reduced ... This has fallen from £7m a month ...'.
+    is searched: 'Spend has reduced ... This has fallen from £7m a month ...'. ``cues`` and
+    ``context_cues`` are ``cue_matches`` of the two texts when the caller already has them.
     """
     patterns = patterns or load_funding_patterns()
-    found = nearest_cue(text, mention, patterns)
+    found = nearest_cue(text, mention, patterns, cues)
     if found is None and context:
-        last: tuple[int, int, str] | None = None
-        for kind, regexes in patterns.kinds.items():
-            for rx in regexes:
-                for m in rx.finditer(context):
-                    key = (m.end(), m.end() - m.start(), kind)
-                    if last is None or key > last:
-                        last = key
-        if last is not None:
-            return last[2]
+        context_cues = context_cues if context_cues is not None else cue_matches(context, patterns)
+        if context_cues:
+            return max(context_cues, key=lambda c: (c[1], c[1] - c[0], c[2]))[2]
     return found[1] if found else patterns.default
 
 
-def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns) -> tuple[float, str] | None:
-    """(distance, kind) of the cue nearest to ``mention``, or None."""
-    best: tuple[float, int, str] | None = None
+def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns,
+                cues: list[Cue] | None = None) -> tuple[float, str] | None:
+    """(distance, kind) of the cue nearest to ``mention``, or None (cues within the window)."""
     lo = max(0, mention.start - patterns.window)
     hi = min(len(text), mention.end + patterns.window)
-    for kind, regexes in patterns.kinds.items():
-        for rx in regexes:
-            for m in rx.finditer(text, lo, hi):
-                if m.end() <= mention.start:
-                    dist = mention.start - m.end()
-                elif m.start() >= mention.end:
-                    dist = (m.start() - mention.end) * 1.3  # cues before an amount bind tighter
-                else:
-                    dist = 0
-                key = (dist, -(m.end() - m.start()), kind)
-                if best is None or key < best:
-                    best = key
+    if cues is None:
+        cues = cue_matches(text[:hi], patterns)
+    best: tuple[float, int, str] | None = None
+    # cues are sorted by start; none longer than the window matters, so start the look a
+    # window before ``lo``
+    first = bisect.bisect_left(cues, (lo - patterns.window, -1, ""))
+    for start, end, kind in cues[first:]:
+        if start >= hi:
+            break
+        if start < lo or end > hi:
+            continue
+        if end <= mention.start:
+            dist = mention.start - end
+        elif start >= mention.end:
+            dist = (start - mention.end) * 1.3  # cues before an amount bind tighter
+        else:
+            dist = 0
+        key = (dist, -(end - start), kind)
+        if best is None or key < best:
+            best = key
     return (best[0], best[2]) if best else None
 
 
