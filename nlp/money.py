@@ -249,21 +249,79 @@ def find_periods(text: str) -> list[Period]:
 CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|with|compared)\b|;|\.\s")
 
 
+RATE_UNIT = re.compile(
+    r"^\s*(?P<per>per|a|an|each)\s+(?P<unit>head|person|capita|resident|patient|pupil|QALY|unit|user|household)"
+    r"(?:\s+(?:of\s+(?:the\s+)?population|gained))?(?:\s+(?P<per2>per|a|each)\s+(?P<time>year|annum|month|week))?\b",
+    re.I,
+)
+PER_TIME_AFTER = re.compile(r"^\s*(?P<per>per|a)\s+(?P<time>year|annum|month|week)\b", re.I)
+OVER_YEARS = re.compile(r"\b(?:over|across|during)\s+(?:the\s+)?(?:next\s+|first\s+|last\s+)?"
+                        r"(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+years\b", re.I)
+
+
+def _parens(text: str) -> list[tuple[int, int]]:
+    """(open, close) of each bracketed stretch, innermost last among those that nest."""
+    out, stack = [], []
+    for i, c in enumerate(text):
+        if c in "([":
+            stack.append(i)
+        elif c in ")]" and stack:
+            out.append((stack.pop(), i))
+    return out
+
+
+def _enclosing(pairs: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
+    inside = [p for p in pairs if p[0] < pos < p[1]]
+    return max(inside) if inside else None
+
+
 def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | None = None,
                periods: list[Period] | None = None) -> str | None:
     """The period stated nearest to ``mention``: just after it, else just before it.
 
     A period never jumps over another amount: in 'from £3.5bn in 2022/23 to £3.0bn in
-    2023/24' each amount keeps its own year.
+    2023/24' each amount keeps its own year, except where 'respectively' shares one period
+    out ('£778m and £1,021m respectively in 2018-19'). A bracketed aside keeps its own
+    periods and amounts ('£1.5bn on schemes (those costing over £5m) in 2011/12 to 2014/15').
+    A rate keeps its unit ('£10 per person per year', '£1,671 per QALY') and a sum spread
+    over years says so ('£560 million over four years').
     """
     mentions = mentions if mentions is not None else find_money(text)
     periods = periods if periods is not None else find_periods(text)
+    rate = RATE_UNIT.match(text[mention.end:mention.end + 60])
+    if rate:
+        unit = "QALY" if rate.group("unit").lower() == "qaly" else rate.group("unit").lower()
+        label = f"per {unit}" + (f" per {rate.group('time').lower()}" if rate.group("time") else "")
+        found = _stated_period(text, mention, mentions, periods)
+        return f"{label} {found}" if found else label
+    found = _stated_period(text, mention, mentions, periods)
+    per = PER_TIME_AFTER.match(text[mention.end:mention.end + 20])
+    if per and found and found.startswith("by "):
+        return f"{per.group('per').lower()} {per.group('time').lower()} {found}"  # '£49.9bn a year by 2050'
+    if found is None:
+        over = OVER_YEARS.search(text, mention.end, min(len(text), mention.end + 60))
+        if over and not any(mention.end <= o.start < over.start() for o in mentions):
+            return " ".join(over.group(0).lower().split())
+    return found
+
+
+def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention],
+                   periods: list[Period]) -> str | None:
+    pairs = _parens(text) if "(" in text or "[" in text else []
+    home = _enclosing(pairs, mention.start)
+    if pairs:
+        mentions = [m for m in mentions if _enclosing(pairs, m.start) == home]
+        periods = [p for p in periods if _enclosing(pairs, p.start) == home]
     others = [m for m in mentions if m.start != mention.start]
+    shared = re.search(r"respectively", text[mention.end:mention.end + 120], re.I)
 
     def blocked(a: int, b: int) -> bool:
+        if shared and a == mention.end and mention.end + shared.start() < b:
+            return False
         return any(a <= o.start < b for o in others)
 
-    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= 70
+    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= (
+             130 if shared else 70)
              and not blocked(mention.end, p.start) and ";" not in text[mention.end:p.start]]
     before = [p for p in periods if p.end <= mention.start and mention.start - p.end <= 70
               and not blocked(p.end, mention.start)
