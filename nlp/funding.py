@@ -116,7 +116,7 @@ def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patter
             view, a, vm, vmentions, vperiods, vcues = sentence, 0, m, mentions, periods, cues
         cell = table.at(s.start + m.start) if table is not None else None
         if cell is not None:
-            caption = text[max(0, table.start - 300):table.start]  # the table's caption or heading
+            caption = table.caption
             run.figures.append(_table_figure(m, vm, cell, view, s, a, caption, patterns, vperiods, vmentions))
             continue
         subject = clean_subject(adjacent_name(view, vm))
@@ -175,9 +175,9 @@ class TableCells:
     """Row label and column header of each cell of a Markdown pipe table that layout joined
     into one block ('| Council | 2018/19 | |---|---| | Barnet | £1,234 |'), by text offset."""
 
-    def __init__(self, cells: list[tuple[int, int, Cell]], start: int) -> None:
+    def __init__(self, cells: list[tuple[int, int, Cell]], caption: str) -> None:
         self.cells = cells
-        self.start = start  # where the table's block starts (its caption is just before)
+        self.caption = caption  # the text just before the table's first row: its caption or heading
         self.starts = [c[0] for c in cells]
 
     def at(self, offset: int) -> Cell | None:
@@ -214,7 +214,7 @@ def table_cells(text: str, start: int = 0, end: int | None = None) -> TableCells
             x, y = tokens[i + j]
             cells.append((x, y, Cell(label, header[j] or None)))
         i += n + 1
-    return TableCells(cells, start)
+    return TableCells(cells, text[max(0, bounds[0] - 300):bounds[0]])
 
 
 def _numeric_run(sentence: str, mentions: list[MoneyMention]) -> bool:

@@ -338,6 +338,7 @@ def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention
 
 
 Cue = tuple[int, int, str]  # (start, end, kind) of one cue match in a text
+OF_KIND = re.compile(r"\s+(?:of|in)\s+(?:[\w\-]+\s+){0,1}$", re.I)
 
 
 def cue_matches(text: str, patterns: FundingPatterns) -> list[Cue]:
@@ -386,6 +387,8 @@ def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns,
             dist = mention.start - end
         elif start >= mention.end:
             dist = (start - mention.end) * 1.3  # cues before an amount bind tighter
+            if OF_KIND.match(text, mention.end, start):
+                dist = 0.5  # '£4bn of deficit reduction measures', '£2m in savings': the noun says
         else:
             dist = 0
         key = (dist, -(end - start), kind)
