@@ -270,3 +270,23 @@ def _table_figure(m: MoneyMention, vm: MoneyMention, cell: Cell, view: str, s: S
     return Figure(mention=vm, subject=subject, certain=subject is not None,
                   period=period or period_for(view, vm, vmentions, vperiods), kind=kind,
                   sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context)
+
+
+GENERIC_OWNER = re.compile(r"^(?:the\s+)?(?:government|department|ministers?|we|it|they|chancellor|treasury)$", re.I)
+RAISED_TO = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|freeze|freezing|lift|lifting|"
+                       r"set|setting|cap|capping)s?\s+(?:the\s+|its\s+|their\s+)?((?:[\w\-’']+\s+){0,4}?[\w\-’']+)"
+                       r"\s+(?:from\s+£[\d.,]+\s*(?:billion|million|bn|m)?\s+)?(?:to|at)\s+$", re.I)
+
+
+def specific_subject(view: str, m: MoneyMention, subject: str | None) -> str | None:
+    """A subject that only names who acts ('the government', 'we') gives way to what the
+    money is: the fund the sentence names ('the New Stations Fund with up to £20 million'), or
+    what is raised or cut to the amount ('pledged to raise the personal allowance to £12,500')."""
+    if subject is not None and not GENERIC_OWNER.match(subject.strip()):
+        return subject
+    raised = RAISED_TO.search(view[max(0, m.start - 120):m.start])
+    if raised:
+        found = clean_subject(raised.group(1))
+        if found and not GENERIC_OWNER.match(found):
+            return found
+    return clean_subject(named_fund(view, m)) or subject

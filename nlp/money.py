@@ -415,7 +415,7 @@ def clean_subject(subject: str | None) -> str | None:
     if subject.lower() in GENERIC_SUBJECTS or MONTH_YEAR.fullmatch(subject) or FISCAL.search(subject) \
             or re.fullmatch(MONTHS, subject, re.I):
         return None
-    if re.match(r"^(?:H[12]|Q[1-4]|X|per|each|in|by|of|\d)", subject) or len(subject) < 3:
+    if re.match(r"^(?:(?:H[12]|Q[1-4]|X|per|each|in|by|of)\b|\d)", subject) or len(subject) < 3:
         return None
     if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None

@@ -31,7 +31,7 @@ from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, s
                           theme_vectors)
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
-from nlp.funding import Figure, FundingLimits, find_figures
+from nlp.funding import Figure, FundingLimits, find_figures, specific_subject
 from nlp.money import FundingPatterns, clean_subject, load_funding_patterns
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
                                  is_directive, load_recommendation_patterns, named_actor)
@@ -227,6 +227,7 @@ class FundingComponent:
             subject = clean_subject(funding_subject(pdoc, a, b)) if b <= len(key) else None
             if subject is None:
                 subject = _subject_from_context(fig.view, text[max(0, fig.view_start - 300):fig.view_start])
+            subject = specific_subject(fig.view, fig.mention, subject or span._.refrain_funding.subject)
             if subject:
                 span._.refrain_funding.subject = subject
 
