@@ -177,8 +177,9 @@ class FundingComponent:
         self.limits = limits
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # built once: Doc.text joins every token
-        blocks = [(b.start, b.end) for b in doc_layout(doc).blocks]
+        layout = doc_layout(doc)
+        text = layout.text  # the Doc's text, without rebuilding it (Doc.text joins every token)
+        blocks = [(b.start, b.end) for b in layout.blocks]
         found = find_figures(text, doc_sents(doc), self.patterns, self.limits, blocks)
         spans: list[Span] = []
         need_parse: list[tuple[Span, Figure]] = []
