@@ -120,7 +120,7 @@ def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patter
             run.figures.append(_table_figure(m, vm, cell, view, s, a, caption, patterns, vperiods, vmentions))
             continue
         subject = clean_subject(adjacent_name(view, vm))
-        fallback = subject_for(view, vm) or named_fund(view, vm)
+        fallback = subject_for(view, vm) or measured_phrase(view, vm) or named_fund(view, vm)
         if fallback is None and numeric:
             fallback = row_label(view, vm, vmentions)
         if fallback is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
@@ -129,7 +129,7 @@ def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patter
             # sentence named owns the money, not the grammatical subject ('areas')
             subject = subject or clean_subject(named_fund(context))
         run.figures.append(Figure(
-            mention=vm, subject=subject or fallback, certain=subject is not None,
+            mention=vm, subject=subject or specific_subject(view, vm, fallback), certain=subject is not None,
             period=period_for(view, vm, vmentions, vperiods),
             kind=kind_for(view, vm, patterns, context, vcues, context_cues),
             sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context,
@@ -290,3 +290,24 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None) -> str | N
         if found and not GENERIC_OWNER.match(found):
             return found
     return clean_subject(named_fund(view, m)) or subject
+
+
+MEASURED = re.compile(
+    r"((?:(?:total|average|annual|net|gross|overall|the|their|its)\s+)*(?:[\w\-’']+\s+)?"
+    r"(?:spend|spending|expenditure|investment|income|costs?|savings|funding|budget|deficit|profits?|EBITDA|"
+    r"allocation|grant|revenue|turnover)"
+    r"(?:\s+(?:per|on|in|of|for|by)\s+(?:the\s+)?[\w\-’'/]+(?:\s+[\w\-’'/]+){0,2}){0,3})"
+    r"\s+(?:was|is|were|are|of|at|totalled|totaled|stood\s+at|amounted\s+to|amount\s+to|reached)"
+    r"(?:\s+(?:around|about|over|nearly|almost|approximately|up\s+to|more\s+than|less\s+than|at\s+least|only|just))?\s*$",
+    re.I,
+)
+
+
+def measured_phrase(view: str, m: MoneyMention) -> str | None:
+    """The money noun phrase an amount measures, with what qualifies it: 'spend per person in
+    Copenhagen was around £40', 'the total income for this expanded sample is £1,537 million'."""
+    found = MEASURED.search(view[max(0, m.start - 140):m.start])
+    if not found:
+        return None
+    phrase = re.sub(r"^(?:(?:the|their|its)\s+)+", "", found.group(1).strip(), flags=re.I)
+    return clean_subject(phrase) if len(phrase.split()) >= 2 else None

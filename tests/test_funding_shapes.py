@@ -57,6 +57,16 @@ def test_the_period_is_the_one_the_sentence_gives_each_amount(text: str, periods
     assert [period_for(text, m) for m in find_money(text)] == periods
 
 
+@pytest.mark.parametrize("text, subject", [
+    ("Average spend per person in Northmoor was around £38 per head.", "Average spend per person in Northmoor"),
+    ("The government has pledged to raise the personal allowance to £12,500 by 2020.", "personal allowance"),
+    ("The government will run a further round of the New Stations Fund with up to £20 million available.",
+     "New Stations Fund"),
+])
+def test_the_subject_is_what_the_money_is_not_who_acts(nlp, text: str, subject: str) -> None:
+    assert figures(nlp, text)[0].subject == subject
+
+
 MARKDOWN_TABLE = """# Council spending on adult social care
 
 Table 3: Net current expenditure on adult social care, by council
