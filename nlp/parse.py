@@ -242,7 +242,7 @@ def _good(tokens) -> bool:
     return not heads <= GENERIC_HEADS and not all(TIME_WORDS.match(t.text) for t in content)
 
 
-def _on_what(tok, span) -> str | None:
+def _on_what_prep(tok, span) -> tuple[str, str] | None:
     """What money hanging off ``tok`` went on or to: '£1.3 billion on agency doctors',
     'invest £1.3bn a year in training medical students'."""
     inside = {t.i for t in span}
@@ -250,16 +250,21 @@ def _on_what(tok, span) -> str | None:
         if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
                 and child.i not in inside:
             objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
-            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num:
+            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text[:1].isdigit():
                 continue
             if child.lower_ in ("to", "in") and objs[0].pos_ not in ("NOUN", "PROPN", "VERB"):
                 continue
-            if child.lower_ == "in" and objs[0].pos_ != "VERB" and tok.lemma_ not in ("invest", "spend"):
+            if child.lower_ == "in" and objs[0].pos_ != "VERB" and _verb_base(tok) not in ("invest", "spend"):
                 continue
             tokens = list(objs[0].subtree) if objs[0].pos_ == "VERB" else _np(objs[0])
             if _good(tokens) and len(tokens) <= 12:
-                return _text(tokens)
+                return child.lower_, _text(tokens)
     return None
+
+
+def _on_what(tok, span) -> str | None:
+    found = _on_what_prep(tok, span)
+    return found[1] if found else None
 
 
 def _clause_subject(verb, span):
@@ -295,6 +300,48 @@ def _measured(noun, span) -> str | None:
     return _text(tokens) if _good(tokens) else None
 
 
+# A verb of paying as the noun a reader would write for the money: 'the NHS spent £1.3bn on
+# agency doctors' is 'NHS spending on agency doctors', 'DH ... spent £34m' is 'DH ... spending'.
+MONEY_NOUNS = {"spend": "spending", "invest": "investment", "commit": "commitments", "allocate": "allocation",
+               "save": "savings", "cost": "cost", "fund": "funding", "award": "awards",
+               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing"}
+MAX_WORDS = 12  # a subject names a thing; a longer phrase is a sentence, not a subject
+
+
+def _verb_base(tok) -> str:
+    """The base form of a verb of paying, read from its surface (the pipeline has no
+    lemmatizer, so ``lemma_`` is often empty): 'spent' → 'spend', 'committed' → 'commit'."""
+    word = (tok.lemma_ or tok.lower_).lower()
+    if word in MONEY_NOUNS:
+        return word
+    word = IRREGULAR_PAST.get(tok.lower_, tok.lower_)
+    for suffix, repl in (("ying", "y"), ("ied", "y"), ("tted", "t"), ("ing", ""), ("ed", ""), ("ing", "e"), ("ed", "e"),
+                         ("d", ""), ("s", "")):
+        if word.endswith(suffix) and word[:len(word) - len(suffix)] + repl in MONEY_NOUNS:
+            return word[:len(word) - len(suffix)] + repl
+    return word
+
+
+IRREGULAR_PAST = {"spent": "spend", "paid": "pay", "spends": "spend", "spending": "spend"}
+
+
+def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
+    """Who pays and for what, as one noun phrase: the clause subject (when it names someone,
+    not a pronoun or a bare 'spending'), the verb's money noun, and what the money went on."""
+    noun = MONEY_NOUNS.get(_verb_base(verb))
+    if noun is None:
+        return None
+    owner = _clause_subject(verb, span)
+    owner_text = _text(owner) if owner else None
+    if on_what is None and owner_text is None:
+        return None
+    if noun == "cost" and on_what is None:
+        phrase = f"cost of {owner_text}"  # 'obesity-related diseases would cost £49.9bn'
+    else:
+        phrase = " ".join(p for p in [owner_text, noun] + (list(on_what) if on_what else []) if p)
+    return phrase if len(phrase.split()) <= MAX_WORDS else None
+
+
 def funding_subject(doc, start: int, end: int) -> str | None:
     """What the amount at characters [start, end) of ``doc`` is for or of, read from the parse.
 
@@ -309,9 +356,11 @@ def funding_subject(doc, start: int, end: int) -> str | None:
     if span is None:
         return None
     for tok in span:
-        found = _on_what(tok, span)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
+        found = _on_what_prep(tok, span)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
         if found:
-            return found
+            verb = span.root.head
+            whole = _whose(verb, span, found) if verb.pos_ in ("VERB", "AUX") and verb.i < span.start else None
+            return whole or found[1]
     node = span.root
     seen: set[int] = set()
     for _ in range(6):  # up the parse from the amount, at most six steps
@@ -334,9 +383,12 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 node = noun
                 continue
         if head.pos_ in ("VERB", "AUX"):
-            found = _on_what(head, span)
+            found = _on_what_prep(head, span)
+            whole = _whose(head, span, found)
+            if whole:
+                return whole
             if found:
-                return found
+                return found[1]
             tokens = _clause_subject(head, span)
             if tokens:
                 return _text(tokens)

@@ -161,9 +161,13 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
 @pytest.mark.parametrize(
     "text, subject",
     [
+        # who pays, the money noun of the verb, and what it went on
         ("The Government invest around £1.3 billion per year in training medical students.",
-         "training medical students"),
-        ("The Government spends £1.3 billion on agency doctors each year.", "agency doctors"),
+         "Government investment in training medical students"),
+        ("The Government spends £1.3 billion on agency doctors each year.", "Government spending on agency doctors"),
+        ("The Research Programme spent £34 million in 2009-10.", "Research Programme spending"),
+        ("Obesity-related diseases would cost society £49.9 billion a year by 2050.", "cost of Obesity-related diseases"),
+        ("In Copenhagen £40 per person per year was invested in infrastructure.", "investment in infrastructure"),
         ("The NHS App is estimated to have achieved benefits equivalent to £249 million in 2023/24.",
          "NHS App benefits"),
         ("HEE is responsible for a ring-fenced training budget of £4.8 billion.", "HEE ring-fenced training budget"),
