@@ -342,6 +342,66 @@ def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
     return phrase if len(phrase.split()) <= MAX_WORDS else None
 
 
+def _owner_up(verb, span):
+    """The clause subject of ``verb`` or of the verbs and adjectives it depends on ('broader
+    opportunities ... are due to deliver £14m savings' → 'broader opportunities'), at most
+    three steps up."""
+    for _ in range(3):
+        tokens = _clause_subject(verb, span)
+        if tokens:
+            return tokens
+        if verb.dep_ not in ("xcomp", "acomp", "ccomp", "conj") or verb.head == verb:
+            return None
+        verb = verb.head
+    return None
+
+
+def _money_noun_after(span) -> str | None:
+    """'£14m savings', '£100m of savings', '£0.5bn in savings': whose savings, named by the
+    clause subject ('NHS Supply Chain savings'); None when the sentence names no one."""
+    doc = span.doc
+    k = span.end
+    if k < len(doc) and doc[k].lower_ in ("of", "in") and k + 1 < len(doc):
+        k += 1
+    if k >= len(doc) or doc[k].lower_ not in KIND_HEADS:
+        return None
+    node = doc[k]
+    for _ in range(4):  # up to the verb the money noun (or the amount) hangs off
+        if node.pos_ in ("VERB", "AUX") or node.head == node:
+            break
+        node = node.head
+    if node.pos_ not in ("VERB", "AUX"):
+        return None
+    owner = _owner_up(node, span)
+    if not owner:
+        return None
+    phrase = f"{_text(owner)} {doc[k].lower_}"
+    return phrase if len(phrase.split()) <= MAX_WORDS else None
+
+
+def _apposed(node, span) -> str | None:
+    """'NHS Improvement's wage rate for those on permanent contracts (£18.26 per hour)': an
+    amount in brackets after a noun phrase is that phrase's value; the parser hangs it on the
+    nearest noun, so climb to the phrase's head first."""
+    head = node.head
+    while head.dep_ == "pobj" and head.head.dep_ == "prep" and head.head.head.pos_ in ("NOUN", "PROPN", "PRON") \
+            and head.head.head.i < span.start:
+        head = head.head.head
+    while head.pos_ == "PRON" and head.head.pos_ in ("ADP",) and head.head.head.pos_ in ("NOUN", "PROPN"):
+        head = head.head.head
+    left = _np(head, stop_at=span.start)
+    if not left or not _good(left):
+        return None
+    doc = span.doc
+    end = span.start
+    while end > left[0].i and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    tokens = list(doc[left[0].i:end])  # the phrase as written, up to the bracket
+    while tokens and (tokens[0].like_num or tokens[0].lower_ in ("times", "twice", "half", "a", "an", "and", "the")):
+        tokens = tokens[1:]  # 'two and a half times NHS Improvement's wage rate'
+    return _text(tokens) if len(tokens) <= MAX_WORDS else None
+
+
 def funding_subject(doc, start: int, end: int) -> str | None:
     """What the amount at characters [start, end) of ``doc`` is for or of, read from the parse.
 
@@ -361,7 +421,14 @@ def funding_subject(doc, start: int, end: int) -> str | None:
             verb = span.root.head
             whole = _whose(verb, span, found) if verb.pos_ in ("VERB", "AUX") and verb.i < span.start else None
             return whole or found[1]
+    found = _money_noun_after(span)
+    if found:
+        return found
     node = span.root
+    if node.dep_ == "appos" and node.head.i < span.start and node.head.pos_ in ("NOUN", "PROPN"):
+        found = _apposed(node, span)
+        if found:
+            return found
     seen: set[int] = set()
     for _ in range(6):  # up the parse from the amount, at most six steps
         head = node.head

@@ -168,6 +168,12 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
         ("The Research Programme spent £34 million in 2009-10.", "Research Programme spending"),
         ("Obesity-related diseases would cost society £49.9 billion a year by 2050.", "cost of Obesity-related diseases"),
         ("In Copenhagen £40 per person per year was invested in infrastructure.", "investment in infrastructure"),
+        # an amount of savings is the savings of whoever the sentence says delivers them
+        ("Broader opportunities such as the national energy framework are due to deliver £14 million savings this year.",
+         "Broader opportunities savings"),
+        # an amount in brackets is the value of the noun phrase before it
+        ("Agency pay was two and a half times the hourly wage rate for staff on permanent contracts (£18.26 per hour).",
+         "hourly wage rate for staff on permanent contracts"),
         ("The NHS App is estimated to have achieved benefits equivalent to £249 million in 2023/24.",
          "NHS App benefits"),
         ("HEE is responsible for a ring-fenced training budget of £4.8 billion.", "HEE ring-fenced training budget"),
