@@ -293,11 +293,36 @@ def _measured(noun, span) -> str | None:
         verb = verb.head
     if verb is not None and verb.pos_ == "ADJ" and verb.dep_ == "acomp":
         verb = verb.head  # 'HEE is responsible for a training budget of £4.8bn'
+    on = _goes_to(noun, span) if noun.lower_ in KIND_HEADS else None
     if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
         owner = _clause_subject(verb, span)
         if owner and not any(t.i in {x.i for x in tokens} for t in owner):
-            return f"{_text(owner)} {_text(tokens)}"
+            return _capped(f"{_text(owner)} {_text(tokens)}", on)
+    if tokens and on:
+        return _capped(_text(tokens), on)  # 'an investment of £20 per person in smarter choice measures'
     return _text(tokens) if _good(tokens) else None
+
+
+def _goes_to(noun, span) -> str | None:
+    """What a money noun is on or for, written after the amount ('an investment of £20 per
+    person per year in smarter choice measures' → 'in smarter choice measures')."""
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ in ("on", "in", "for", "towards", "into") and child.i >= span.end:
+            objs = [g for g in child.children if g.dep_ == "pobj"]
+            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text[:1].isdigit() \
+                    or objs[0].pos_ not in ("NOUN", "PROPN"):
+                continue
+            obj = objs[0]
+            tokens = [t for t in obj.doc[obj.left_edge.i:obj.i + 1]
+                      if not (t.dep_ == "det" or t.is_quote or t.text in "“”‘’\"")]
+            if _good(tokens) and len(tokens) <= 6:
+                return f"{child.lower_} {' '.join(t.text for t in tokens)}"  # quotes left out: 'smarter choice
+    return None
+
+
+def _capped(phrase: str, on: str | None) -> str:
+    whole = f"{phrase} {on}" if on else phrase
+    return whole if len(whole.split()) <= MAX_WORDS else phrase
 
 
 # A verb of paying as the noun a reader would write for the money: 'the NHS spent £1.3bn on

@@ -171,6 +171,9 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
         # an amount of savings is the savings of whoever the sentence says delivers them
         ("Broader opportunities such as the national energy framework are due to deliver £14 million savings this year.",
          "Broader opportunities savings"),
+        # a money noun's amount keeps what the money is for, written after the amount
+        ("One estimate suggested an investment of £20 per person per year in “smarter choice” measures.",
+         "investment in smarter choice measures"),
         # an amount in brackets is the value of the noun phrase before it
         ("Agency pay was two and a half times the hourly wage rate for staff on permanent contracts (£18.26 per hour).",
          "hourly wage rate for staff on permanent contracts"),
