@@ -129,7 +129,7 @@ def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patter
             # sentence named owns the money, not the grammatical subject ('areas')
             subject = subject or clean_subject(named_fund(context))
         run.figures.append(Figure(
-            mention=vm, subject=subject or specific_subject(view, vm, fallback), certain=subject is not None,
+            mention=vm, subject=subject or specific_subject(view, vm, fallback, context), certain=subject is not None,
             period=period_for(view, vm, vmentions, vperiods),
             kind=kind_for(view, vm, patterns, context, vcues, context_cues),
             sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context,
@@ -278,11 +278,28 @@ RAISED_TO = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|
                        r"\s+(?:from\s+£[\d.,]+\s*(?:billion|million|bn|m)?\s+)?(?:to|at)\s+$", re.I)
 
 
-def specific_subject(view: str, m: MoneyMention, subject: str | None) -> str | None:
+FUND_ANAPHOR = re.compile(r"\b(?:the|this|that|its)\s+(?:fund|programme|program|scheme|grant|initiative)\b", re.I)
+
+
+def specific_subject(view: str, m: MoneyMention, subject: str | None, context: str = "") -> str | None:
     """A subject that only names who acts ('the government', 'we') gives way to what the
     money is: the fund the sentence names ('the New Stations Fund with up to £20 million'), or
-    what is raised or cut to the amount ('pledged to raise the personal allowance to £12,500')."""
+    what is raised or cut to the amount ('pledged to raise the personal allowance to £12,500').
+    A one-word subject ('capital') is the named fund's ('the Local Sustainable Transport Fund
+    will provide ... (£210 million capital)'), and 'the fund' is the one ``context`` (the
+    text before the sentence) names: 'The fund will make £560m available for smarter choices'."""
     if subject is not None and not GENERIC_OWNER.match(subject.strip()):
+        fund = named_fund(view, m)
+        if fund is None and context and FUND_ANAPHOR.search(view, 0, m.start):
+            fund = _last_fund(context)
+        if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
+            if len(subject.split()) == 1:
+                return f"{fund} {subject}"
+            # the fund gives the money to what follows the amount ('The X Fund would provide
+            # £560m to local authorities' → 'X Fund for local authorities')
+            gives = fund not in view or view.find(fund) < m.start < m.end <= view.find(subject)
+            if gives and len(f"{fund} for {subject}".split()) <= 12:
+                return f"{fund} for {subject}"
         return subject
     raised = RAISED_TO.search(view[max(0, m.start - 120):m.start])
     if raised:
@@ -290,6 +307,11 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None) -> str | N
         if found and not GENERIC_OWNER.match(found):
             return found
     return clean_subject(named_fund(view, m)) or subject
+
+
+def _last_fund(context: str) -> str | None:
+    """The named fund nearest the end of ``context`` (what 'the fund' refers back to)."""
+    return named_fund(context, MoneyMention("", 0.0, len(context), len(context))) if context else None
 
 
 MEASURED = re.compile(

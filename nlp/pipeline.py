@@ -226,9 +226,10 @@ class FundingComponent:
                 continue
             a, b = fig.mention.start, fig.mention.end
             subject = clean_subject(funding_subject(pdoc, a, b)) if b <= len(key) else None
+            before = text[max(0, fig.view_start - 600):fig.view_start]
             if subject is None:
-                subject = _subject_from_context(fig.view, text[max(0, fig.view_start - 300):fig.view_start])
-            subject = specific_subject(fig.view, fig.mention, subject or span._.refrain_funding.subject)
+                subject = _subject_from_context(fig.view, before[-300:])
+            subject = specific_subject(fig.view, fig.mention, subject or span._.refrain_funding.subject, before)
             if subject:
                 span._.refrain_funding.subject = subject
 

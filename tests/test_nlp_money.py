@@ -174,6 +174,11 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
         # a money noun's amount keeps what the money is for, written after the amount
         ("One estimate suggested an investment of £20 per person per year in “smarter choice” measures.",
          "investment in smarter choice measures"),
+        # a named fund owns what it gives and the kinds of money it splits into
+        ("The Local Sustainable Travel Fund would provide £560 million to local authorities over four years.",
+         "Local Sustainable Travel Fund for local authorities"),
+        ("The Local Transport Fund will provide capital and revenue funding (£210 million capital).",
+         "Local Transport Fund capital"),
         # an amount in brackets is the value of the noun phrase before it
         ("Agency pay was two and a half times the hourly wage rate for staff on permanent contracts (£18.26 per hour).",
          "hourly wage rate for staff on permanent contracts"),
