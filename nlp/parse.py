@@ -155,7 +155,8 @@ GENERIC_HEADS = {
 }
 # Heads that say what kind of money, not whose: 'benefits', 'budget' → prefix the clause subject
 KIND_HEADS = {"benefits", "benefit", "budget", "budgets", "savings", "saving", "spend", "spending", "funding",
-              "investment", "allocation", "grant", "cost", "costs", "deficit", "expenditure", "income"}
+              "investment", "allocation", "grant", "cost", "costs", "deficit", "expenditure", "income",
+              "loans", "loan", "fees", "earnings", "profits", "debt", "debts"}
 TIME_WORDS = re.compile(
     r"^(?:(?:19|20)\d\d|year|years|annum|month|months|week|weeks|day|days|quarter|decade|period|time|date|"
     r"january|february|march|april|may|june|july|august|september|october|november|december|today|now)$",
