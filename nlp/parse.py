@@ -277,7 +277,7 @@ def _clause_subject(verb, span):
     if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
         return _np(verb.head)  # 'efficiencies ... which have saved £171m'
     if subj and subj[0].lower_ not in PRONOUNS:
-        tokens = _np(subj[0])
+        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at"))  # "Changes at NHS England"
         if _good(tokens) and len(tokens) <= 14:
             return tokens
     return None

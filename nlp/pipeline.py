@@ -129,8 +129,10 @@ def doc_sents(doc: Doc) -> list[SentSpan]:
 
 def _for_parser(sentence: str) -> str:
     """The sentence with PDF artefacts the tagger trips over mended, offsets unchanged:
-    'bil ion' → 'billion', a footnote number glued to a word ('doctors.13') blanked."""
+    'bil ion' → 'billion', a footnote number glued to a word ('doctors.13') blanked, and
+    Markdown emphasis ('Changes at** **NHS England') blanked."""
     sentence = re.sub(r"\b(bil|mil|tril) ion\b", lambda m: m.group(1) + "lion", sentence)
+    sentence = re.sub(r"\*\*|__", "  ", sentence)
     return re.sub(r"(?<=[a-z][.,;:])\d{1,3}(?=\s|$)", lambda m: " " * len(m.group(0)), sentence)
 
 

@@ -179,6 +179,9 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
          "Local Sustainable Travel Fund for local authorities"),
         ("The Local Transport Fund will provide capital and revenue funding (£210 million capital).",
          "Local Transport Fund capital"),
+        # whose savings: the clause subject with its place, through Markdown emphasis
+        ("Changes at** **NHS England have already generated nearly £500 million of savings.",
+         "Changes at NHS England savings"),
         # an amount in brackets is the value of the noun phrase before it
         ("Agency pay was two and a half times the hourly wage rate for staff on permanent contracts (£18.26 per hour).",
          "hourly wage rate for staff on permanent contracts"),
