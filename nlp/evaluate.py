@@ -213,11 +213,33 @@ def _norm_period(p: str | None) -> str | None:
     return " ".join(str(p).lower().replace("-", "/").replace("–", "/").split())
 
 
-def token_overlap(a: str | None, b: str | None) -> float:
-    """Share of the gold phrase's content words found in the predicted one (0..1)."""
+IRREGULAR = {"spent": "spend", "paid": "pay", "bought": "buy", "sold": "sell", "made": "make", "gave": "give",
+             "given": "give", "children": "child", "people": "person", "men": "man", "women": "woman"}
+
+
+def stem(word: str) -> str:
+    """A light stem, so that one word's forms compare equal ('spend', 'spending', 'spent';
+    'doctor', 'doctors'; 'cost', 'costs'; 'saving', 'savings', 'saved'): the gold's subjects
+    are free text and its README asks for a loose comparison. No dictionary, no model."""
+    word = IRREGULAR.get(word, word)
+    if len(word) > 4 and word.endswith("ies"):
+        word = word[:-3] + "y"
+    elif len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        word = word[:-1]
+    for suffix in ("ing", "ment", "ed"):
+        if len(word) > len(suffix) + 2 and word.endswith(suffix):
+            word = word[:-len(suffix)]
+            break
+    return word[:-1] if len(word) > 3 and word.endswith("e") else word
+
+
+def token_overlap(a: str | None, b: str | None, loose: bool = False) -> float:
+    """Share of the gold phrase's content words found in the predicted one (0..1); with
+    ``loose``, words are compared by their stems (``stem``)."""
     stop = {"the", "a", "an", "of", "for", "and", "on", "in", "to", "s", "its", "their"}
-    ga = {w for w in words(b or "") if w not in stop}
-    pa = {w for w in words(a or "") if w not in stop}
+    norm = stem if loose else (lambda w: w)
+    ga = {norm(w) for w in words(b or "") if w not in stop}
+    pa = {norm(w) for w in words(a or "") if w not in stop}
     if not ga:
         return 1.0 if not pa else 0.0
     return len(ga & pa) / len(ga)
@@ -234,6 +256,8 @@ class Tallies:
     actor: AttrTally = field(default_factory=AttrTally)
     deadline: AttrTally = field(default_factory=AttrTally)
     label: AttrTally = field(default_factory=AttrTally)
+    subject_overlap: list[float] = field(default_factory=list)  # token overlap per matched funding item (stems)
+    subject_overlap_strict: list[float] = field(default_factory=list)  # the same, exact words
     themed_tp: int = 0
 
     def as_dict(self) -> dict:
@@ -241,6 +265,11 @@ class Tallies:
             "funding_kind_accuracy": self.kind.value(),
             "funding_period_accuracy": self.period.value(),
             "funding_subject_overlap_rate": self.subject.value(),
+            "funding_subject_token_overlap": (round(sum(self.subject_overlap) / len(self.subject_overlap), 4)
+                                              if self.subject_overlap else None),
+            "funding_subject_token_overlap_strict": (
+                round(sum(self.subject_overlap_strict) / len(self.subject_overlap_strict), 4)
+                if self.subject_overlap_strict else None),
             "barrier_theme_accuracy": self.theme.value(),
             "response_stance_accuracy": self.stance.value(),
             "response_link_accuracy": self.responds_to.value(),
@@ -260,8 +289,16 @@ def _score_attributes(pred: Pred, item: GoldItem, tallies: Tallies) -> dict:
         periods = [_norm_period(g.get("period"))] + [_norm_period(p) for p in g.get("period_alt", []) or []]
         pok = _norm_period(d["period"]) in periods
         tallies.period.add(pok)
-        tallies.subject.add(token_overlap(d.get("subject"), g.get("subject")) >= 0.5
-                            if g.get("subject") else d.get("subject") is None)
+        if g.get("subject"):
+            overlap = token_overlap(d.get("subject"), g.get("subject"), loose=True)
+            strict = token_overlap(d.get("subject"), g.get("subject"))
+        else:
+            overlap = strict = float(d.get("subject") is None)
+        tallies.subject.add(overlap >= 0.5)
+        tallies.subject_overlap.append(overlap)
+        tallies.subject_overlap_strict.append(strict)
+        if overlap < 0.5:
+            notes["subject"] = f"{d.get('subject')} (gold {g.get('subject')})"
         if not ok:
             notes["kind"] = f"{d['kind']} (gold {g.get('kind')})"
         if not pok:

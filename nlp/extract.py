@@ -65,6 +65,7 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
     def page(offset: int) -> int | None:
         return layout.page_at(offset) if doc.paged else None
 
+    out.notes.extend(sdoc.user_data.get("refrain_notes", []))
     text = layout.text
     for span in sdoc.spans.get(SPANS_FUNDING, []):
         rec = span._.refrain_funding

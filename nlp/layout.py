@@ -134,6 +134,24 @@ def _norm_furniture(line: str) -> str:
     return re.sub(r"\d+", "#", re.sub(r"\s+", " ", line.strip().lower()))
 
 
+def _is_table_row(line: str) -> bool:
+    """A line of figures ('Barnet £1,234 £5,678', '343,706 12.5 9,233'): the digits are its
+    content, so two rows are the same line only when their text is, never because their
+    digits normalise alike (a table's first and last rows are not a running header)."""
+    if re.search(r"[£$€]\s?\d", line):
+        return True
+    numbers = re.findall(r"\d[\d,.]*\d|\d", line)
+    grouped = [n for n in numbers if re.search(r"\d[,.]\d", n)]
+    digits = sum(c.isdigit() for c in line)
+    return len(grouped) >= 2 or (len(numbers) >= 3 and digits > 0.4 * len(line.replace(" ", "")))
+
+
+def _furniture_key(line: str) -> str:
+    """What must repeat for a line to be page furniture: its text with numbers masked (page
+    numbers change), or, for a table row, its exact text."""
+    return " ".join(line.split()).lower() if _is_table_row(line) else _norm_furniture(line)
+
+
 # --- line extraction and furniture removal -------------------------------------------------
 
 
@@ -174,7 +192,7 @@ def _running_lines(pages: list[list[_Line]]) -> set[str]:
         return set()
     counts: Counter[str] = Counter()
     for lines in pages:
-        edge = {_norm_furniture(ln.text) for ln in lines[:3] + lines[-3:] if len(ln.text) < 120}
+        edge = {_furniture_key(ln.text) for ln in lines[:3] + lines[-3:] if len(ln.text) < 120}
         counts.update(edge)
     threshold = max(3, int(0.05 * len(pages)))
     return {key for key, n in counts.items() if n >= threshold}
@@ -225,7 +243,7 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
             kept = []
             for j, ln in enumerate(lines):
                 edge = j < 3 or j >= len(lines) - 3
-                if edge and (PAGE_NUMBER.match(ln.text) or _norm_furniture(ln.text) in running):
+                if edge and (PAGE_NUMBER.match(ln.text) or _furniture_key(ln.text) in running):
                     continue
                 if CODE_LINE.match(ln.text):
                     continue
@@ -234,11 +252,11 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
         return out
     # Unpaged text (markdown or text converted from a PDF still carries page furniture).
     lines = pages[0] if pages else []
-    counts = Counter(_norm_furniture(ln.text) for ln in lines
+    counts = Counter(_furniture_key(ln.text) for ln in lines
                      if _word_count(ln.text) <= 16 and not re.search(r"recommend|conclusion", ln.text, re.I))
     running = {
         ln.text for ln in lines
-        if counts.get(_norm_furniture(ln.text), 0) >= 3 and _word_count(ln.text) >= 3
+        if counts.get(_furniture_key(ln.text), 0) >= 3 and _word_count(ln.text) >= 3
         and not TERMINAL.search(ln.text) and not _item_match(ln.text)
     }
     prefix = re.compile("^(?:" + "|".join(re.escape(r) for r in sorted(running, key=len, reverse=True))
@@ -249,7 +267,7 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
         text = ln.text
         if PAGE_NUMBER.match(text) or re.fullmatch(r"[*_#\s]*", text) or CODE_LINE.match(text):
             continue
-        key = _norm_furniture(text)
+        key = _furniture_key(text)
         if counts.get(key, 0) >= 3 and not TERMINAL.search(text) and not _item_match(text) \
                 and sum(c.isalpha() for c in key) >= 3:
             continue

@@ -86,6 +86,7 @@ class ExtractedDocument:
     publisher: str | None = None  # read from the cover ('House of Commons Health and Social Care Committee')
     identifiers: dict = field(default_factory=dict)  # hc_number, hl_paper, command_paper_number, session, departments (NAO)
     doc_type: str | None = None  # committee_report | government_response, when the cover says
+    notes: list[str] = field(default_factory=list)  # limits hit while extracting (e.g. the funding cap)
 
     def to_json(self) -> dict:
         """The ``kb extract --json`` contract."""
@@ -96,4 +97,5 @@ class ExtractedDocument:
             "recommendations": [asdict(r) for r in self.recommendations],
             "funding": [asdict(f) for f in self.funding],
             "responses": [asdict(r) for r in self.responses],
+            "notes": list(self.notes),
         }

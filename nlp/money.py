@@ -8,6 +8,7 @@ The cue words that decide a kind live in ``nlp/data/funding_patterns.json``.
 """
 from __future__ import annotations
 
+import bisect
 import json
 import logging
 import re
@@ -248,21 +249,79 @@ def find_periods(text: str) -> list[Period]:
 CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|with|compared)\b|;|\.\s")
 
 
+RATE_UNIT = re.compile(
+    r"^\s*(?P<per>per|a|an|each)\s+(?P<unit>head|person|capita|resident|patient|pupil|QALY|unit|user|household)"
+    r"(?:\s+(?:of\s+(?:the\s+)?population|gained))?(?:\s+(?P<per2>per|a|each)\s+(?P<time>year|annum|month|week))?\b",
+    re.I,
+)
+PER_TIME_AFTER = re.compile(r"^\s*(?P<per>per|a)\s+(?P<time>year|annum|month|week)\b", re.I)
+OVER_YEARS = re.compile(r"\b(?:over|across|during)\s+(?:the\s+)?(?:next\s+|first\s+|last\s+)?"
+                        r"(?:two|three|four|five|six|seven|eight|nine|ten|\d{1,2})\s+years\b", re.I)
+
+
+def _parens(text: str) -> list[tuple[int, int]]:
+    """(open, close) of each bracketed stretch, innermost last among those that nest."""
+    out, stack = [], []
+    for i, c in enumerate(text):
+        if c in "([":
+            stack.append(i)
+        elif c in ")]" and stack:
+            out.append((stack.pop(), i))
+    return out
+
+
+def _enclosing(pairs: list[tuple[int, int]], pos: int) -> tuple[int, int] | None:
+    inside = [p for p in pairs if p[0] < pos < p[1]]
+    return max(inside) if inside else None
+
+
 def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | None = None,
                periods: list[Period] | None = None) -> str | None:
     """The period stated nearest to ``mention``: just after it, else just before it.
 
     A period never jumps over another amount: in 'from £3.5bn in 2022/23 to £3.0bn in
-    2023/24' each amount keeps its own year.
+    2023/24' each amount keeps its own year, except where 'respectively' shares one period
+    out ('£778m and £1,021m respectively in 2018-19'). A bracketed aside keeps its own
+    periods and amounts ('£1.5bn on schemes (those costing over £5m) in 2011/12 to 2014/15').
+    A rate keeps its unit ('£10 per person per year', '£1,671 per QALY') and a sum spread
+    over years says so ('£560 million over four years').
     """
     mentions = mentions if mentions is not None else find_money(text)
     periods = periods if periods is not None else find_periods(text)
+    rate = RATE_UNIT.match(text[mention.end:mention.end + 60])
+    if rate:
+        unit = "QALY" if rate.group("unit").lower() == "qaly" else rate.group("unit").lower()
+        label = f"per {unit}" + (f" per {rate.group('time').lower()}" if rate.group("time") else "")
+        found = _stated_period(text, mention, mentions, periods)
+        return f"{label} {found}" if found else label
+    found = _stated_period(text, mention, mentions, periods)
+    per = PER_TIME_AFTER.match(text[mention.end:mention.end + 20])
+    if per and found and found.startswith("by "):
+        return f"{per.group('per').lower()} {per.group('time').lower()} {found}"  # '£49.9bn a year by 2050'
+    if found is None:
+        over = OVER_YEARS.search(text, mention.end, min(len(text), mention.end + 60))
+        if over and not any(mention.end <= o.start < over.start() for o in mentions):
+            return " ".join(over.group(0).lower().split())
+    return found
+
+
+def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention],
+                   periods: list[Period]) -> str | None:
+    pairs = _parens(text) if "(" in text or "[" in text else []
+    home = _enclosing(pairs, mention.start)
+    if pairs:
+        mentions = [m for m in mentions if _enclosing(pairs, m.start) == home]
+        periods = [p for p in periods if _enclosing(pairs, p.start) == home]
     others = [m for m in mentions if m.start != mention.start]
+    shared = re.search(r"respectively", text[mention.end:mention.end + 120], re.I)
 
     def blocked(a: int, b: int) -> bool:
+        if shared and a == mention.end and mention.end + shared.start() < b:
+            return False
         return any(a <= o.start < b for o in others)
 
-    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= 70
+    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= (
+             130 if shared else 70)
              and not blocked(mention.end, p.start) and ";" not in text[mention.end:p.start]]
     before = [p for p in periods if p.end <= mention.start and mention.start - p.end <= 70
               and not blocked(p.end, mention.start)
@@ -278,45 +337,63 @@ def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | 
     return None
 
 
+Cue = tuple[int, int, str]  # (start, end, kind) of one cue match in a text
+OF_KIND = re.compile(r"\s+(?:of|in)\s+(?:[\w\-]+\s+){0,1}$", re.I)
+
+
+def cue_matches(text: str, patterns: FundingPatterns) -> list[Cue]:
+    """Every cue of every kind in ``text``, sorted by start: one scan per regex per text, so a
+    sentence with thousands of amounts is scanned once, not once per amount (issue 17)."""
+    found = [(m.start(), m.end(), kind) for kind, regexes in patterns.kinds.items()
+             for rx in regexes for m in rx.finditer(text)]
+    found.sort()
+    return found
+
+
 def kind_for(text: str, mention: MoneyMention, patterns: FundingPatterns | None = None,
-             context: str = "") -> str:
+             context: str = "", cues: list[Cue] | None = None, context_cues: list[Cue] | None = None) -> str:
     """The funding kind whose cue is nearest to the amount (see funding_patterns.json).
 
     When the sentence itself has no cue, the end of ``context`` (the previous sentence)
-    is searched: 'Spend has reduced ... This has fallen from £7m a month ...'.
+    is searched: 'Spend has reduced ... This has fallen from £7m a month ...'. ``cues`` and
+    ``context_cues`` are ``cue_matches`` of the two texts when the caller already has them.
     """
     patterns = patterns or load_funding_patterns()
-    found = nearest_cue(text, mention, patterns)
+    found = nearest_cue(text, mention, patterns, cues)
     if found is None and context:
-        last: tuple[int, int, str] | None = None
-        for kind, regexes in patterns.kinds.items():
-            for rx in regexes:
-                for m in rx.finditer(context):
-                    key = (m.end(), m.end() - m.start(), kind)
-                    if last is None or key > last:
-                        last = key
-        if last is not None:
-            return last[2]
+        context_cues = context_cues if context_cues is not None else cue_matches(context, patterns)
+        if context_cues:
+            return max(context_cues, key=lambda c: (c[1], c[1] - c[0], c[2]))[2]
     return found[1] if found else patterns.default
 
 
-def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns) -> tuple[float, str] | None:
-    """(distance, kind) of the cue nearest to ``mention``, or None."""
-    best: tuple[float, int, str] | None = None
+def nearest_cue(text: str, mention: MoneyMention, patterns: FundingPatterns,
+                cues: list[Cue] | None = None) -> tuple[float, str] | None:
+    """(distance, kind) of the cue nearest to ``mention``, or None (cues within the window)."""
     lo = max(0, mention.start - patterns.window)
     hi = min(len(text), mention.end + patterns.window)
-    for kind, regexes in patterns.kinds.items():
-        for rx in regexes:
-            for m in rx.finditer(text, lo, hi):
-                if m.end() <= mention.start:
-                    dist = mention.start - m.end()
-                elif m.start() >= mention.end:
-                    dist = (m.start() - mention.end) * 1.3  # cues before an amount bind tighter
-                else:
-                    dist = 0
-                key = (dist, -(m.end() - m.start()), kind)
-                if best is None or key < best:
-                    best = key
+    if cues is None:
+        cues = cue_matches(text[:hi], patterns)
+    best: tuple[float, int, str] | None = None
+    # cues are sorted by start; none longer than the window matters, so start the look a
+    # window before ``lo``
+    first = bisect.bisect_left(cues, (lo - patterns.window, -1, ""))
+    for start, end, kind in cues[first:]:
+        if start >= hi:
+            break
+        if start < lo or end > hi:
+            continue
+        if end <= mention.start:
+            dist = mention.start - end
+        elif start >= mention.end:
+            dist = (start - mention.end) * 1.3  # cues before an amount bind tighter
+            if OF_KIND.match(text, mention.end, start):
+                dist = 0.5  # '£4bn of deficit reduction measures', '£2m in savings': the noun says
+        else:
+            dist = 0
+        key = (dist, -(end - start), kind)
+        if best is None or key < best:
+            best = key
     return (best[0], best[2]) if best else None
 
 
@@ -338,7 +415,7 @@ def clean_subject(subject: str | None) -> str | None:
     if subject.lower() in GENERIC_SUBJECTS or MONTH_YEAR.fullmatch(subject) or FISCAL.search(subject) \
             or re.fullmatch(MONTHS, subject, re.I):
         return None
-    if re.match(r"^(?:H[12]|Q[1-4]|X|per|each|in|by|of|\d)", subject) or len(subject) < 3:
+    if re.match(r"^(?:(?:H[12]|Q[1-4]|X|per|each|in|by|of)\b|\d)", subject) or len(subject) < 3:
         return None
     if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None

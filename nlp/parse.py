@@ -155,7 +155,8 @@ GENERIC_HEADS = {
 }
 # Heads that say what kind of money, not whose: 'benefits', 'budget' → prefix the clause subject
 KIND_HEADS = {"benefits", "benefit", "budget", "budgets", "savings", "saving", "spend", "spending", "funding",
-              "investment", "allocation", "grant", "cost", "costs", "deficit", "expenditure", "income"}
+              "investment", "allocation", "grant", "cost", "costs", "deficit", "expenditure", "income",
+              "loans", "loan", "fees", "earnings", "profits", "debt", "debts"}
 TIME_WORDS = re.compile(
     r"^(?:(?:19|20)\d\d|year|years|annum|month|months|week|weeks|day|days|quarter|decade|period|time|date|"
     r"january|february|march|april|may|june|july|august|september|october|november|december|today|now)$",
@@ -242,7 +243,7 @@ def _good(tokens) -> bool:
     return not heads <= GENERIC_HEADS and not all(TIME_WORDS.match(t.text) for t in content)
 
 
-def _on_what(tok, span) -> str | None:
+def _on_what_prep(tok, span) -> tuple[str, str] | None:
     """What money hanging off ``tok`` went on or to: '£1.3 billion on agency doctors',
     'invest £1.3bn a year in training medical students'."""
     inside = {t.i for t in span}
@@ -250,16 +251,21 @@ def _on_what(tok, span) -> str | None:
         if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
                 and child.i not in inside:
             objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
-            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num:
+            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text[:1].isdigit():
                 continue
             if child.lower_ in ("to", "in") and objs[0].pos_ not in ("NOUN", "PROPN", "VERB"):
                 continue
-            if child.lower_ == "in" and objs[0].pos_ != "VERB" and tok.lemma_ not in ("invest", "spend"):
+            if child.lower_ == "in" and objs[0].pos_ != "VERB" and _verb_base(tok) not in ("invest", "spend"):
                 continue
             tokens = list(objs[0].subtree) if objs[0].pos_ == "VERB" else _np(objs[0])
             if _good(tokens) and len(tokens) <= 12:
-                return _text(tokens)
+                return child.lower_, _text(tokens)
     return None
+
+
+def _on_what(tok, span) -> str | None:
+    found = _on_what_prep(tok, span)
+    return found[1] if found else None
 
 
 def _clause_subject(verb, span):
@@ -271,7 +277,7 @@ def _clause_subject(verb, span):
     if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
         return _np(verb.head)  # 'efficiencies ... which have saved £171m'
     if subj and subj[0].lower_ not in PRONOUNS:
-        tokens = _np(subj[0])
+        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at"))  # "Changes at NHS England"
         if _good(tokens) and len(tokens) <= 14:
             return tokens
     return None
@@ -288,11 +294,138 @@ def _measured(noun, span) -> str | None:
         verb = verb.head
     if verb is not None and verb.pos_ == "ADJ" and verb.dep_ == "acomp":
         verb = verb.head  # 'HEE is responsible for a training budget of £4.8bn'
+    on = _goes_to(noun, span) if noun.lower_ in KIND_HEADS else None
     if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
         owner = _clause_subject(verb, span)
         if owner and not any(t.i in {x.i for x in tokens} for t in owner):
-            return f"{_text(owner)} {_text(tokens)}"
+            return _capped(f"{_text(owner)} {_text(tokens)}", on)
+    if tokens and on:
+        return _capped(_text(tokens), on)  # 'an investment of £20 per person in smarter choice measures'
     return _text(tokens) if _good(tokens) else None
+
+
+def _goes_to(noun, span) -> str | None:
+    """What a money noun is on or for, written after the amount ('an investment of £20 per
+    person per year in smarter choice measures' → 'in smarter choice measures')."""
+    for child in noun.children:
+        if child.dep_ == "prep" and child.lower_ in ("on", "in", "for", "towards", "into") and child.i >= span.end:
+            objs = [g for g in child.children if g.dep_ == "pobj"]
+            if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text[:1].isdigit() \
+                    or objs[0].pos_ not in ("NOUN", "PROPN"):
+                continue
+            obj = objs[0]
+            tokens = [t for t in obj.doc[obj.left_edge.i:obj.i + 1]
+                      if not (t.dep_ == "det" or t.is_quote or t.text in "“”‘’\"")]
+            if _good(tokens) and len(tokens) <= 6:
+                return f"{child.lower_} {' '.join(t.text for t in tokens)}"  # quotes left out: 'smarter choice
+    return None
+
+
+def _capped(phrase: str, on: str | None) -> str:
+    whole = f"{phrase} {on}" if on else phrase
+    return whole if len(whole.split()) <= MAX_WORDS else phrase
+
+
+# A verb of paying as the noun a reader would write for the money: 'the NHS spent £1.3bn on
+# agency doctors' is 'NHS spending on agency doctors', 'DH ... spent £34m' is 'DH ... spending'.
+MONEY_NOUNS = {"spend": "spending", "invest": "investment", "commit": "commitments", "allocate": "allocation",
+               "save": "savings", "cost": "cost", "fund": "funding", "award": "awards",
+               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing"}
+MAX_WORDS = 12  # a subject names a thing; a longer phrase is a sentence, not a subject
+
+
+def _verb_base(tok) -> str:
+    """The base form of a verb of paying, read from its surface (the pipeline has no
+    lemmatizer, so ``lemma_`` is often empty): 'spent' → 'spend', 'committed' → 'commit'."""
+    word = (tok.lemma_ or tok.lower_).lower()
+    if word in MONEY_NOUNS:
+        return word
+    word = IRREGULAR_PAST.get(tok.lower_, tok.lower_)
+    for suffix, repl in (("ying", "y"), ("ied", "y"), ("tted", "t"), ("ing", ""), ("ed", ""), ("ing", "e"), ("ed", "e"),
+                         ("d", ""), ("s", "")):
+        if word.endswith(suffix) and word[:len(word) - len(suffix)] + repl in MONEY_NOUNS:
+            return word[:len(word) - len(suffix)] + repl
+    return word
+
+
+IRREGULAR_PAST = {"spent": "spend", "paid": "pay", "spends": "spend", "spending": "spend"}
+
+
+def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
+    """Who pays and for what, as one noun phrase: the clause subject (when it names someone,
+    not a pronoun or a bare 'spending'), the verb's money noun, and what the money went on."""
+    noun = MONEY_NOUNS.get(_verb_base(verb))
+    if noun is None:
+        return None
+    owner = _clause_subject(verb, span)
+    owner_text = _text(owner) if owner else None
+    if on_what is None and owner_text is None:
+        return None
+    if noun == "cost" and on_what is None:
+        phrase = f"cost of {owner_text}"  # 'obesity-related diseases would cost £49.9bn'
+    else:
+        phrase = " ".join(p for p in [owner_text, noun] + (list(on_what) if on_what else []) if p)
+    return phrase if len(phrase.split()) <= MAX_WORDS else None
+
+
+def _owner_up(verb, span):
+    """The clause subject of ``verb`` or of the verbs and adjectives it depends on ('broader
+    opportunities ... are due to deliver £14m savings' → 'broader opportunities'), at most
+    three steps up."""
+    for _ in range(3):
+        tokens = _clause_subject(verb, span)
+        if tokens:
+            return tokens
+        if verb.dep_ not in ("xcomp", "acomp", "ccomp", "conj") or verb.head == verb:
+            return None
+        verb = verb.head
+    return None
+
+
+def _money_noun_after(span) -> str | None:
+    """'£14m savings', '£100m of savings', '£0.5bn in savings': whose savings, named by the
+    clause subject ('NHS Supply Chain savings'); None when the sentence names no one."""
+    doc = span.doc
+    k = span.end
+    if k < len(doc) and doc[k].lower_ in ("of", "in") and k + 1 < len(doc):
+        k += 1
+    if k >= len(doc) or doc[k].lower_ not in KIND_HEADS:
+        return None
+    node = doc[k]
+    for _ in range(4):  # up to the verb the money noun (or the amount) hangs off
+        if node.pos_ in ("VERB", "AUX") or node.head == node:
+            break
+        node = node.head
+    if node.pos_ not in ("VERB", "AUX"):
+        return None
+    owner = _owner_up(node, span)
+    if not owner:
+        return None
+    phrase = f"{_text(owner)} {doc[k].lower_}"
+    return phrase if len(phrase.split()) <= MAX_WORDS else None
+
+
+def _apposed(node, span) -> str | None:
+    """'NHS Improvement's wage rate for those on permanent contracts (£18.26 per hour)': an
+    amount in brackets after a noun phrase is that phrase's value; the parser hangs it on the
+    nearest noun, so climb to the phrase's head first."""
+    head = node.head
+    while head.dep_ == "pobj" and head.head.dep_ == "prep" and head.head.head.pos_ in ("NOUN", "PROPN", "PRON") \
+            and head.head.head.i < span.start:
+        head = head.head.head
+    while head.pos_ == "PRON" and head.head.pos_ in ("ADP",) and head.head.head.pos_ in ("NOUN", "PROPN"):
+        head = head.head.head
+    left = _np(head, stop_at=span.start)
+    if not left or not _good(left):
+        return None
+    doc = span.doc
+    end = span.start
+    while end > left[0].i and (doc[end - 1].is_punct or doc[end - 1].is_space):
+        end -= 1
+    tokens = list(doc[left[0].i:end])  # the phrase as written, up to the bracket
+    while tokens and (tokens[0].like_num or tokens[0].lower_ in ("times", "twice", "half", "a", "an", "and", "the")):
+        tokens = tokens[1:]  # 'two and a half times NHS Improvement's wage rate'
+    return _text(tokens) if len(tokens) <= MAX_WORDS else None
 
 
 def funding_subject(doc, start: int, end: int) -> str | None:
@@ -309,10 +442,19 @@ def funding_subject(doc, start: int, end: int) -> str | None:
     if span is None:
         return None
     for tok in span:
-        found = _on_what(tok, span)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
+        found = _on_what_prep(tok, span)  # '£1.3 billion on agency doctors' (the phrase hangs off the amount)
+        if found:
+            verb = span.root.head
+            whole = _whose(verb, span, found) if verb.pos_ in ("VERB", "AUX") and verb.i < span.start else None
+            return whole or found[1]
+    found = _money_noun_after(span)
+    if found:
+        return found
+    node = span.root
+    if node.dep_ == "appos" and node.head.i < span.start and node.head.pos_ in ("NOUN", "PROPN"):
+        found = _apposed(node, span)
         if found:
             return found
-    node = span.root
     seen: set[int] = set()
     for _ in range(6):  # up the parse from the amount, at most six steps
         head = node.head
@@ -334,9 +476,12 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 node = noun
                 continue
         if head.pos_ in ("VERB", "AUX"):
-            found = _on_what(head, span)
+            found = _on_what_prep(head, span)
+            whole = _whose(head, span, found)
+            if whole:
+                return whole
             if found:
-                return found
+                return found[1]
             tokens = _clause_subject(head, span)
             if tokens:
                 return _text(tokens)

@@ -31,8 +31,8 @@ from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, s
                           theme_vectors)
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
-from nlp.money import (FundingPatterns, adjacent_name, clean_subject, find_money, find_periods, kind_for,
-                       load_funding_patterns, named_fund, period_for, subject_for)
+from nlp.funding import Figure, FundingLimits, find_figures, specific_subject
+from nlp.money import FundingPatterns, clean_subject, load_funding_patterns
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
                                  is_directive, load_recommendation_patterns, named_actor)
 from nlp.responses import ResponseCandidate, ResponsePatterns, find_responses, load_response_patterns
@@ -107,6 +107,8 @@ def barrier_taxonomy_v1(path: str | None = None) -> Taxonomy:
 def doc_layout(doc: Doc) -> Layout:
     """The layout attached by ``extract`` or, for a Doc made from a plain string, a fresh one."""
     layout = doc._.refrain_layout
+    if layout is not None and doc.user_data.get("refrain_layout_checked"):
+        return layout  # Doc.text joins every token: compare it once per Doc, not once per component
     if layout is None or layout.text != doc.text:
         layout = build_layout(SourceDocument("<doc>", "text", [doc.text], False))
         if layout.text != doc.text:
@@ -115,6 +117,7 @@ def doc_layout(doc: Doc) -> Layout:
 
             layout = Layout(doc.text, [Block("para", 0, len(doc.text), None)], False, [0], [0], [None])
         doc._.refrain_layout = layout
+    doc.user_data["refrain_layout_checked"] = True
     return layout
 
 
@@ -126,8 +129,10 @@ def doc_sents(doc: Doc) -> list[SentSpan]:
 
 def _for_parser(sentence: str) -> str:
     """The sentence with PDF artefacts the tagger trips over mended, offsets unchanged:
-    'bil ion' → 'billion', a footnote number glued to a word ('doctors.13') blanked."""
+    'bil ion' → 'billion', a footnote number glued to a word ('doctors.13') blanked, and
+    Markdown emphasis ('Changes at** **NHS England') blanked."""
     sentence = re.sub(r"\b(bil|mil|tril) ion\b", lambda m: m.group(1) + "lion", sentence)
+    sentence = re.sub(r"\*\*|__", "  ", sentence)
     return re.sub(r"(?<=[a-z][.,;:])\d{1,3}(?=\s|$)", lambda m: " " * len(m.group(0)), sentence)
 
 
@@ -154,75 +159,81 @@ def refrain_sentences(doc: Doc) -> Doc:
 
 @Language.factory(
     "refrain_funding",
-    default_config={"patterns": {"@misc": "refrain.funding_patterns.v1"}, "use_parser": True},
+    default_config={"patterns": {"@misc": "refrain.funding_patterns.v1"}, "use_parser": True,
+                    "max_items": FundingLimits.max_items, "max_parsed": FundingLimits.max_parsed},
 )
-def make_funding(nlp: Language, name: str, patterns: FundingPatterns, use_parser: bool) -> "FundingComponent":
-    return FundingComponent(patterns, use_parser)
+def make_funding(nlp: Language, name: str, patterns: FundingPatterns, use_parser: bool,
+                 max_items: int = FundingLimits.max_items, max_parsed: int = FundingLimits.max_parsed
+                 ) -> "FundingComponent":
+    return FundingComponent(patterns, use_parser, FundingLimits(max_items=max_items, max_parsed=max_parsed))
 
 
 class FundingComponent:
-    """Every pound amount, with its subject, period and kind."""
+    """Every pound amount, with its subject, period and kind (``nlp.funding``), in time linear
+    in the document; limits hit are listed in ``doc.user_data["refrain_notes"]``."""
 
-    def __init__(self, patterns: FundingPatterns, use_parser: bool = True) -> None:
+    def __init__(self, patterns: FundingPatterns, use_parser: bool = True,
+                 limits: FundingLimits = FundingLimits()) -> None:
         self.patterns = patterns
         self.use_parser = use_parser
+        self.limits = limits
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text
+        layout = doc_layout(doc)
+        text = layout.text  # the Doc's text, without rebuilding it (Doc.text joins every token)
+        blocks = [(b.start, b.end) for b in layout.blocks]
+        found = find_figures(text, doc_sents(doc), self.patterns, self.limits, blocks)
         spans: list[Span] = []
-        need_parse: list[tuple[Span, SentSpan, int, int]] = []
-        previous: SentSpan | None = None
-        for s in doc_sents(doc):
-            context = text[previous.start:previous.end] if previous is not None and previous.block == s.block else ""
-            previous = s
-            sentence = text[s.start:s.end]
-            if "£" not in sentence and "pounds" not in sentence and "GBP" not in sentence:
+        need_parse: list[tuple[Span, Figure]] = []
+        for fig in found.figures:
+            span = _char_span(doc, fig.start, fig.end, "FUNDING")
+            if span is None:
                 continue
-            mentions = find_money(sentence)
-            periods = find_periods(sentence)
-            for m in mentions:
-                span = _char_span(doc, s.start + m.start, s.start + m.end, "FUNDING")
-                if span is None:
-                    continue
-                # A name next to the amount is certain; otherwise the parse (below) reads the
-                # noun phrase, and surface patterns are the fallback.
-                subject = clean_subject(adjacent_name(sentence, m))
-                fallback = subject_for(sentence, m) or named_fund(sentence, m)
-                if fallback is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
-                                                              sentence, re.I):
-                    # 'In 2015-16, its first year, areas pooled £5.3bn': the fund the previous
-                    # sentence named owns the money, not the grammatical subject ('areas')
-                    subject = subject or clean_subject(named_fund(context))
-                span._.refrain_funding = FundingRecord(
-                    amount_gbp=m.amount, mention=m.surface, subject=subject or fallback,
-                    period=period_for(sentence, m, mentions, periods),
-                    kind=kind_for(sentence, m, self.patterns, context), sentence_start=s.start,
-                    sentence_end=s.end, per_unit=m.per_unit,
-                )
-                spans.append(span)
-                if subject is None:
-                    need_parse.append((span, s, m.start, m.end))
+            m = fig.mention
+            span._.refrain_funding = FundingRecord(
+                amount_gbp=m.amount, mention=m.surface, subject=fig.subject, period=fig.period, kind=fig.kind,
+                sentence_start=fig.sentence_start, sentence_end=fig.sentence_end, per_unit=m.per_unit,
+            )
+            spans.append(span)
+            if not fig.certain:
+                need_parse.append((span, fig))
         if self.use_parser and need_parse:
-            from nlp.parse import funding_subject, parse
-
-            sentences = {}
-            for _, s, _, _ in need_parse:
-                sentences.setdefault((s.start, s.end), _for_parser(text[s.start:s.end][:2000]))
-            parsed = dict(zip(sentences, parse(sentences.values())))
-            for span, s, a, b in need_parse:
-                pdoc = parsed[(s.start, s.end)]
-                subject = clean_subject(funding_subject(pdoc, a, b)) if b <= len(pdoc.text) else None
-                if subject is None:
-                    subject = _subject_from_context(text[s.start:s.end], self._context(text, s))
-                if subject:
-                    span._.refrain_funding.subject = subject
+            self._parse_subjects(text, need_parse, found.notes)
         doc.spans[SPANS_FUNDING] = spans
+        if found.notes:
+            doc.user_data.setdefault("refrain_notes", []).extend(found.notes)
         return doc
 
-    @staticmethod
-    def _context(text: str, s: SentSpan) -> str:
-        """The text just before sentence ``s`` in its block (the previous sentence or two)."""
-        return text[max(0, s.start - 300):s.start]
+    def _parse_subjects(self, text: str, need_parse: list[tuple[Span, Figure]], notes: list[str]) -> None:
+        """Subjects read from the parse, for at most ``max_parsed`` distinct texts (a view
+        repeated a thousand times is parsed once); the rest keep their surface subject."""
+        from nlp.parse import funding_subject, parse
+
+        texts: dict[str, None] = {}
+        for _, fig in need_parse:
+            key = fig.view[:2000]
+            if key not in texts and len(texts) >= self.limits.max_parsed:
+                continue
+            texts.setdefault(key, None)
+        skipped = sum(1 for _, fig in need_parse if fig.view[:2000] not in texts)
+        if skipped:
+            notes.append(f"funding: {skipped} figures kept their rule-based subject (limit max_parsed "
+                         f"{self.limits.max_parsed} parsed sentences)")
+        keys = list(texts)
+        parsed = dict(zip(keys, parse(_for_parser(k) for k in keys)))
+        for span, fig in need_parse:
+            key = fig.view[:2000]
+            pdoc = parsed.get(key)
+            if pdoc is None:
+                continue
+            a, b = fig.mention.start, fig.mention.end
+            subject = clean_subject(funding_subject(pdoc, a, b)) if b <= len(key) else None
+            before = text[max(0, fig.view_start - 600):fig.view_start]
+            if subject is None:
+                subject = _subject_from_context(fig.view, before[-300:])
+            subject = specific_subject(fig.view, fig.mention, subject or span._.refrain_funding.subject, before)
+            if subject:
+                span._.refrain_funding.subject = subject
 
 
 GENERIC_LEAD = re.compile(r"^\W*(?:the\s+|this\s+|total\s+|overall\s+)*(spend|spending|costs?|savings?|expenditure|funding)\b",

@@ -240,13 +240,25 @@ def test_the_barriers_pages_draw_their_charts(page, live_server):
     expect(page.locator(f"[id='{page.url.split('#')[1]}']")).to_be_in_viewport()
 
 
-def test_the_funding_table_sorts_from_the_keyboard_and_charts_by_year(page, live_server):
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_funding_table_sorts_from_the_keyboard_and_charts_by_year(page, live_server, width):
     from playwright.sync_api import expect
 
+    page.set_viewport_size({"width": width, "height": 900})
     page.goto(live_server + "/funding")
-    chart = page.locator("#chart-funding svg")
-    expect(chart).to_be_visible()
-    assert page.locator("#chart-funding rect.bar").count() == 5
+    # Each kind has its own chart and total: allocations and spending are never added together
+    expect(page.locator("#chart-funding-allocation svg")).to_be_visible()
+    expect(page.locator("#chart-funding-spend svg")).to_be_visible()
+    assert page.locator("#chart-funding-allocation rect.bar").count() == 3
+    assert page.locator("#chart-funding-spend rect.bar").count() == 2
+    kinds = page.locator("#funding-kinds tbody tr")
+    expect(kinds).to_have_count(2)
+    expect(kinds.first).to_contain_text("£122 billion")
+    # The totals by kind and each kind's chart fit the screen, phone included (the wide figures
+    # table scrolls in its own region)
+    for part in ("#funding-kinds", "#chart-funding-allocation svg", "#chart-funding-spend svg"):
+        box = page.locator(part).bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width + 1, part
     amounts = page.locator("#funding-table .amount-cell")
     expect(amounts.first).to_have_text("£116 billion")
     page.locator("#funding-table").get_by_role("link", name=re.compile(r"^Year")).focus()

@@ -81,3 +81,14 @@ def test_dev_gold_scores_stay_above_floors() -> None:
     assert result["attributes"]["funding_period_accuracy"] >= 0.75
     assert result["attributes"]["barrier_theme_accuracy"] >= 0.8
     assert not result["skipped"]
+
+
+def test_a_funding_subject_is_compared_loosely_by_word_stem_and_strictly_by_word() -> None:
+    """The gold's subjects are free text: 'spent', 'spending' and 'spend' are one word to a
+    reader, and so are 'doctor' and 'doctors'; the exact-word figure is kept beside it."""
+    from nlp.evaluate import token_overlap
+
+    assert token_overlap("NHS spending on agency doctors", "agency doctor spend", loose=True) == 1.0
+    assert token_overlap("NHS spending on agency doctors", "agency doctor spend") == 1 / 3
+    assert token_overlap("savings of the programme", "programme saved", loose=True) == 1.0
+    assert token_overlap("Better Care Fund", "services", loose=True) == 0.0

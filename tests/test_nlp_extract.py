@@ -53,7 +53,7 @@ def test_board_paper_funding_figures() -> None:
 def test_to_json_is_the_kb_extract_contract() -> None:
     doc = load_document(SHARED / "seeds/000_4c2651ccfd1ee66d.txt")
     data = extract(doc).to_json()
-    assert set(data) == {"document", "barriers", "recommendations", "funding", "responses"}
+    assert set(data) == {"document", "barriers", "recommendations", "funding", "responses", "notes"}
     assert data["document"]["pages"] == 1
     assert {f["amount_gbp"] for f in data["funding"]} == {5.3e9, 2.1e9}
     assert set(data["barriers"][0]) == {"theme", "sentence", "page", "score", "themes"}

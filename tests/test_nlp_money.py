@@ -161,9 +161,30 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
 @pytest.mark.parametrize(
     "text, subject",
     [
+        # who pays, the money noun of the verb, and what it went on
         ("The Government invest around £1.3 billion per year in training medical students.",
-         "training medical students"),
-        ("The Government spends £1.3 billion on agency doctors each year.", "agency doctors"),
+         "Government investment in training medical students"),
+        ("The Government spends £1.3 billion on agency doctors each year.", "Government spending on agency doctors"),
+        ("The Research Programme spent £34 million in 2009-10.", "Research Programme spending"),
+        ("Obesity-related diseases would cost society £49.9 billion a year by 2050.", "cost of Obesity-related diseases"),
+        ("In Copenhagen £40 per person per year was invested in infrastructure.", "investment in infrastructure"),
+        # an amount of savings is the savings of whoever the sentence says delivers them
+        ("Broader opportunities such as the national energy framework are due to deliver £14 million savings this year.",
+         "Broader opportunities savings"),
+        # a money noun's amount keeps what the money is for, written after the amount
+        ("One estimate suggested an investment of £20 per person per year in “smarter choice” measures.",
+         "investment in smarter choice measures"),
+        # a named fund owns what it gives and the kinds of money it splits into
+        ("The Local Sustainable Travel Fund would provide £560 million to local authorities over four years.",
+         "Local Sustainable Travel Fund for local authorities"),
+        ("The Local Transport Fund will provide capital and revenue funding (£210 million capital).",
+         "Local Transport Fund capital"),
+        # whose savings: the clause subject with its place, through Markdown emphasis
+        ("Changes at** **NHS England have already generated nearly £500 million of savings.",
+         "Changes at NHS England savings"),
+        # an amount in brackets is the value of the noun phrase before it
+        ("Agency pay was two and a half times the hourly wage rate for staff on permanent contracts (£18.26 per hour).",
+         "hourly wage rate for staff on permanent contracts"),
         ("The NHS App is estimated to have achieved benefits equivalent to £249 million in 2023/24.",
          "NHS App benefits"),
         ("HEE is responsible for a ring-fenced training budget of £4.8 billion.", "HEE ring-fenced training budget"),

@@ -169,11 +169,18 @@ def test_the_funding_table_lists_every_figure_largest_first(client, store):
     assert len(figures) == 5
     assert funding_rows(text) == ["£116 billion", "£18.5 billion", "£3.8 billion", "£2 billion", "£4 million"]
     assert 'aria-sort="descending"' in text
-    # The chart totals figures by their document's year, and its numbers are in a table.
-    chart = text[text.index('id="chart-funding"'):text.index("</figure>", text.index('id="chart-funding"'))]
-    assert bars(chart) == {"2014": "£3.8 billion", "2017": "£2 billion", "2018": "£18.5 billion",
-                           "2019": "£4 million", "2022": "£116 billion"}
-    assert "<th scope=\"row\">2015</th><td class=\"numeric\">£0</td>" in chart
+    # Each kind is charted by its document's year on its own (an allocation and spending are
+    # never one total), and the chart's numbers are in a table.
+    def chart(kind: str) -> str:
+        start = text.index(f'id="chart-funding-{kind}"')
+        return text[start:text.index("</figure>", start)]
+
+    assert bars(chart("allocation")) == {"2014": "£3.8 billion", "2017": "£2 billion", "2022": "£116 billion"}
+    assert "<th scope=\"row\">2015</th><td class=\"numeric\">£0</td>" in chart("allocation")
+    assert bars(chart("spend")) == {"2018": "£18.5 billion", "2019": "£4 million"}
+    kinds = text[text.index('id="funding-kinds"'):text.index("</table>", text.index('id="funding-kinds"'))]
+    assert re.findall(r'<td class="numeric">(\d+)</td><td class="numeric">([^<]+)</td>', kinds) == [
+        ("3", "£122 billion"), ("2", "£18.5 billion")]
 
 
 def test_a_column_heading_sorts_the_table_and_keeps_the_filters(client):
@@ -210,6 +217,8 @@ def test_funding_pages_and_totals_by_year(client):
         "£116 billion", "£18.5 billion", "£3.8 billion", "£2 billion"]
     assert {y["year"]: y["total_gbp"] for y in first["by_year"] if y["count"]} == {
         2014: 3.8e9, 2017: 2e9, 2018: 18.5e9, 2019: 4e6, 2022: 116e9}
+    assert [(t["kind"], t["count"], t["total_gbp"]) for t in first["by_kind"]] == [
+        ("allocation", 3, 121.8e9), ("spend", 2, 18.504e9)]
     text = get(client, "/funding?k=2&page=2")
     assert 'rel="prev"' in text and 'rel="next"' in text
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, jsonify, request
 
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_slice, iter_funding_figures
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_kind, funding_slice, iter_funding_figures
 from kb.analysis.lifecycle import lifecycle as all_lifecycle
 from kb.analysis import documents
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
@@ -113,6 +113,7 @@ def funding():
         "filters": {"kind": query.kind, "source": query.source, "from": query.year_from, "to": query.year_to,
                     "q": query.q},
         "by_year": [y.to_json() for y in by_year],
+        "by_kind": [t.to_json() for t in funding_by_kind(get_kb().store, query)],  # never one sum of all kinds
         "results": [f.to_json() for f in shown.items],
     })
 

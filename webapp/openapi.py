@@ -11,7 +11,8 @@ import types
 import typing
 from typing import Any
 
-from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, DocumentDetail, DocumentList, FundingFigure, FundingYear,
+from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, DocumentDetail, DocumentList, FundingFigure,
+                                FundingKindTotal, FundingYear,
                                 LifecycleEntry, RecurrenceGroup)
 from kb.search.engine import Hit
 from webapp import params as p
@@ -108,7 +109,7 @@ def openapi_document() -> dict:
     schemas["FundingResults"] = {"type": "object", "properties": {
         **{k: v for k, v in page_of.items() if k != "filters"}, "sort": {"type": "string"},
         "order": {"type": "string"}, "filters": OBJECT, "by_year": _list_of(FundingYear, schemas),
-        "results": _list_of(FundingFigure, schemas)}}
+        "by_kind": _list_of(FundingKindTotal, schemas), "results": _list_of(FundingFigure, schemas)}}
     paths = {
         "/api/search": _get("Search passages (hybrid keyword and semantic ranking, best 100)",
                             _query(p.SEARCH, "every hit of the window (not one page)"),

@@ -10,7 +10,7 @@ from pathlib import Path
 from flask import Blueprint, Response, abort, render_template, request, send_file, url_for
 
 from kb.analysis.backrefs import back_references
-from kb.analysis.browse import barrier_overview, barrier_theme, funding_kinds, funding_slice
+from kb.analysis.browse import barrier_overview, barrier_theme, funding_by_kind, funding_kinds, funding_slice
 from kb.analysis import documents
 from kb.analysis.models import GroupResponse
 from kb.analysis.recurrence import recurrence as recurrence_group, recurrences as all_recurrences
@@ -234,11 +234,14 @@ def funding():
     except ParamError as exc:
         query, page, k = getattr(exc, "params", None) or parse_funding({})
         return render_template("funding.html", query=query, page=1, k=k, pages=0, figures=None, total=0,
-                               chart=None, by_year=[], kinds=funding_kinds(store), errors=exc.errors,
+                               chart=None, by_year=[], by_kind=[], kinds=funding_kinds(store), errors=exc.errors,
                                raw=request.args, args=funding_args), 400
     chart = bar_chart([(str(y.year), y.total_gbp) for y in by_year], fmt=money, integer=False)
+    # One chart per kind: totals never add an allocation to a saving
+    by_kind = [(kt, bar_chart([(str(y.year), y.total_gbp) for y in kt.by_year], fmt=money, integer=False))
+               for kt in funding_by_kind(store, query)]
     return render_template("funding.html", query=query, page=page, k=k, pages=shown.pages, figures=shown.items,
-                           total=shown.total, first=shown.first, chart=chart, by_year=by_year,
+                           total=shown.total, first=shown.first, chart=chart, by_year=by_year, by_kind=by_kind,
                            kinds=funding_kinds(store), errors=None, raw=request.args, args=funding_args)
 
 

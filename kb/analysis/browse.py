@@ -10,7 +10,7 @@ import json
 from dataclasses import dataclass
 from typing import Iterable, Iterator, NamedTuple
 
-from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, FundingFigure, FundingYear, ThemeDocument,
+from kb.analysis.models import (BarrierOverview, BarrierThemeDetail, FundingFigure, FundingKindTotal, FundingYear, ThemeDocument,
                                 ThemeOverview, ThemeSentence, YearCount)
 from kb.vocabulary import FUNDING_KINDS, THEMES
 from kb.search.engine import Filters
@@ -122,11 +122,16 @@ class FundingQuery:
     doc_id: str | None = None
     sort: str = "amount"
     order: str = "desc"
+    distinct: bool = True  # one row per figure: a document's repeats of it are its mentions
 
     def where(self) -> tuple[str, list]:
         # Source and years filter documents exactly as search does.
         documents, args = Filters(source=self.source, year_from=self.year_from, year_to=self.year_to).sql()
         clauses = [documents]
+        if self.distinct:
+            clauses.append(f"f.id IN (SELECT MIN(g.id) FROM funding g {'WHERE g.doc_id = ?' if self.doc_id else ''} "
+                           f"GROUP BY {FIGURE_KEY.format(t='g')})")
+            args.extend([self.doc_id] if self.doc_id else [])
         if self.kind:
             clauses.append("f.kind = ?")
             args.append(self.kind)
@@ -161,8 +166,23 @@ def iter_funding_figures(store: Store, query: FundingQuery = FundingQuery(), off
                    f.doc_id, d.title, d.published, d.year, d.source, d.url, d.publisher
             FROM chosen JOIN funding f ON f.id = chosen.fid JOIN documents d ON d.id = f.doc_id
             ORDER BY chosen.n""", [*args, limit, offset])
+    counts: dict[str, dict] = {}  # doc_id -> figure key -> mentions, read once per document shown
     for r in rows:
-        yield FundingFigure(**dict(r, per_unit=bool(r["per_unit"])))
+        mentions = 1
+        if query.distinct:
+            if r["doc_id"] not in counts:
+                counts[r["doc_id"]] = {tuple(c[:3]): c[3] for c in store.conn.execute(
+                    f"SELECT {_KEY_VALUES}, COUNT(*) FROM funding g WHERE g.doc_id = ? GROUP BY {_KEY_VALUES}",
+                    (r["doc_id"],))}
+            mentions = counts[r["doc_id"]].get(
+                (r["amount_gbp"], (r["subject"] or "").lower(), r["period"] or ""), 1)
+        yield FundingFigure(**dict(r, per_unit=bool(r["per_unit"])), mentions=mentions)
+
+
+# What makes two rows of a document one figure: the amount, the subject and the period (short
+# keys: grouping by whole sentences took minutes on a document of 357,142 figures).
+FIGURE_KEY = "{t}.doc_id, {t}.amount_gbp, LOWER(COALESCE({t}.subject, '')), COALESCE({t}.period, '')"
+_KEY_VALUES = "g.amount_gbp, LOWER(COALESCE(g.subject, '')), COALESCE(g.period, '')"
 
 
 def _funding_order(query: FundingQuery) -> str:
@@ -206,6 +226,32 @@ def funding_by_year(figures: Iterable[FundingFigure]) -> list[FundingYear]:
         return []
     lo, hi = min(totals), max(totals)
     return [FundingYear(y, *totals.get(y, (0.0, 0))) for y in range(lo, hi + 1)]
+
+
+def funding_by_kind(store: Store, query: FundingQuery) -> list[FundingKindTotal]:
+    """Count and total of the figures matching ``query``, kind by kind, and by year within each
+    kind: the page charts each kind on its own instead of adding different kinds together."""
+    where, args = query.where()
+    rows = store.conn.execute(
+        f"""SELECT f.kind, d.year, COUNT(*), SUM(CASE WHEN f.per_unit THEN 0 ELSE f.amount_gbp END),
+                   SUM(CASE WHEN f.per_unit THEN 1 ELSE 0 END)
+            FROM funding f JOIN documents d ON d.id = f.doc_id WHERE {where}
+            GROUP BY f.kind, d.year""", args).fetchall()
+    kinds: dict[str, list] = {}
+    for kind, year, count, total, per_unit in rows:
+        k = kinds.setdefault(kind, [0, 0.0, 0, {}])
+        k[0] += count
+        k[1] += total or 0.0
+        k[2] += per_unit
+        if year is not None:
+            k[3][year] = (total or 0.0, count)
+    order = [k for k in FUNDING_KINDS if k in kinds] + sorted(set(kinds) - set(FUNDING_KINDS))
+    out = []
+    for kind in order:
+        count, total, per_unit, years = kinds[kind]
+        by_year = [FundingYear(y, *years.get(y, (0.0, 0))) for y in range(min(years), max(years) + 1)] if years else []
+        out.append(FundingKindTotal(kind, count, total, per_unit, by_year))
+    return out
 
 
 def funding_kinds(store: Store) -> list[str]:

@@ -119,6 +119,7 @@ class FundingFigure(ReadModel):
     source: str | None
     url: str | None
     publisher: str | None
+    mentions: int = 1  # how often the document states this figure (same amount, subject and period)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,17 @@ class FundingYear(ReadModel):
     year: int
     total_gbp: float
     count: int
+
+
+@dataclass(frozen=True)
+class FundingKindTotal(ReadModel):
+    """Figures of one kind: how many, their total (per-unit amounts not added) and the same by
+    year. Totals are only ever of one kind: an allocation plus a saving is no sum at all."""
+    kind: str
+    count: int
+    total_gbp: float
+    per_unit: int  # figures counted but not added ('£10 per person')
+    by_year: list[FundingYear]
 
 
 # --- one document -----------------------------------------------------------------------------

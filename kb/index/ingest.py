@@ -306,6 +306,8 @@ def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, sr
         return IngestResult(str(path), status, doc_id, title, reason=reason)
     log.info("%s %s: %s (%d passages, %d recommendations, %d barriers, %d funding)", status, doc_id, title,
              len(passages), len(ex.recommendations), len(ex.barriers), len(ex.funding))
+    for note in getattr(ex, "notes", []):  # a limit hit (e.g. the funding cap): stored, but say so
+        log.warning("%s: %s", path, note)
     return IngestResult(str(path), status, doc_id, title)
 
 

@@ -1,0 +1,335 @@
+"""Funding figures of a whole document, in time linear in its size (no spaCy here).
+
+``find_figures`` reads each sentence that holds a pound sign once: its amounts, periods and
+kind cues are found in one pass each, and every amount is then read in a bounded view: the
+sentence itself, or, in an overlong "sentence" (a table flattened into one line, a run-on
+export), a window of a few hundred characters around the amount. So a text of 1 MB of
+repeated '£5.3 billion' costs the same per amount as a normal report (issue 17), and a
+per-document cap on figures (``FundingLimits.max_items``) is reported when hit.
+
+Tables count too: in a Markdown table the row label and the column header of a cell say
+what the amount is of and for which period ('| Barnet | £1,234 |' under '| Council |
+2018/19 |' → subject 'Barnet', period '2018/19'); in a PDF table flattened to text, the
+words before a run of amounts label them.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass, field, replace
+
+from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name, clean_subject, cue_matches,
+                       find_money, find_periods, kind_for, named_fund, normalise_period, period_for, subject_for)
+from nlp.segment import SentSpan
+
+MONEY_HINT = re.compile(r"£|\bpounds\b|GBP")
+
+
+@dataclass(frozen=True)
+class FundingLimits:
+    """Bounds on the work one document may cause (overridable in the pipeline config)."""
+
+    max_items: int = 20000  # figures kept per document; the rest are counted and reported
+    max_parsed: int = 400  # distinct sentences (or windows) given to the statistical parser
+    long_sentence: int = 1200  # characters: a longer 'sentence' is read in windows
+    radius: int = 300  # characters each side of an amount in a window
+
+
+@dataclass
+class Figure:
+    """One amount found in the text, before the parser refines its subject."""
+
+    mention: MoneyMention  # offsets relative to ``view_start``
+    subject: str | None
+    certain: bool  # the subject is a name next to the amount or a table header: no parse needed
+    period: str | None
+    kind: str
+    sentence_start: int
+    sentence_end: int
+    view: str  # the text the amount was read in: its sentence, or a window of it
+    view_start: int  # offset of ``view`` in the document text
+    context: str  # the end of the previous sentence in the same block
+
+    @property
+    def start(self) -> int:
+        return self.view_start + self.mention.start
+
+    @property
+    def end(self) -> int:
+        return self.view_start + self.mention.end
+
+
+@dataclass
+class FundingRun:
+    figures: list[Figure] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # limits hit, for the user
+
+
+def find_figures(text: str, sents: list[SentSpan], patterns: FundingPatterns,
+                 limits: FundingLimits = FundingLimits(), blocks: list[tuple[int, int]] | None = None) -> FundingRun:
+    """Every pound amount in ``text`` (sentences ``sents``; ``blocks``: the layout blocks'
+    (start, end), to read tables a block at a time) with subject, period and kind."""
+    run = FundingRun()
+    tables: dict[int, TableCells | None] = {}
+    dropped = 0
+    previous: SentSpan | None = None
+    for s in sents:
+        prev, previous = previous, s
+        if not MONEY_HINT.search(text, s.start, s.end):
+            continue
+        if len(run.figures) >= limits.max_items:
+            dropped += text.count("£", s.start, s.end)  # counted, not read
+            continue
+        context = ""
+        if prev is not None and prev.block == s.block:
+            context = text[max(prev.start, prev.end - 400):prev.end]
+        if blocks is not None and s.block not in tables:
+            tables[s.block] = table_cells(text, *blocks[s.block])
+        dropped += _read_sentence(run, text, s, context, patterns, limits, tables.get(s.block))
+    if dropped:
+        run.notes.append(f"funding: kept the first {limits.max_items} figures of this document, "
+                         f"{dropped} more not extracted (limit max_items)")
+    return run
+
+
+def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patterns: FundingPatterns,
+                   limits: FundingLimits, table: TableCells | None = None) -> int:
+    """Figures of one sentence into ``run``; returns how many were dropped by the cap."""
+    sentence = text[s.start:s.end]
+    mentions = find_money(sentence)
+    if not mentions:
+        return 0
+    periods = find_periods(sentence)
+    cues = cue_matches(sentence, patterns)
+    context_cues = cue_matches(context, patterns) if context else []
+    numeric = table is not None or _numeric_run(sentence, mentions)
+    long = len(sentence) > limits.long_sentence
+    m_starts = [m.start for m in mentions]
+    p_starts = [p.start for p in periods]
+    for i, m in enumerate(mentions):
+        if len(run.figures) >= limits.max_items:
+            return len(mentions) - i
+        if long:
+            view, a, vm, vmentions, vperiods, vcues = _window(sentence, m, mentions, m_starts, periods, p_starts,
+                                                              cues, limits.radius)
+        else:
+            view, a, vm, vmentions, vperiods, vcues = sentence, 0, m, mentions, periods, cues
+        cell = table.at(s.start + m.start) if table is not None else None
+        if cell is not None:
+            caption = table.caption
+            run.figures.append(_table_figure(m, vm, cell, view, s, a, caption, patterns, vperiods, vmentions))
+            continue
+        subject = clean_subject(adjacent_name(view, vm))
+        fallback = subject_for(view, vm) or measured_phrase(view, vm) or named_fund(view, vm)
+        if fallback is None and numeric:
+            fallback = row_label(view, vm, vmentions)
+        if fallback is None and context and re.search(r"\b(?:its|the\s+(?:fund|scheme|programme|grant))\b",
+                                                      view, re.I):
+            # 'In 2015-16, its first year, areas pooled £5.3bn': the fund the previous
+            # sentence named owns the money, not the grammatical subject ('areas')
+            subject = subject or clean_subject(named_fund(context))
+        run.figures.append(Figure(
+            mention=vm, subject=subject or specific_subject(view, vm, fallback, context), certain=subject is not None,
+            period=period_for(view, vm, vmentions, vperiods),
+            kind=kind_for(view, vm, patterns, context, vcues, context_cues),
+            sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context,
+        ))
+    return 0
+
+
+def _window(sentence: str, m: MoneyMention, mentions: list[MoneyMention], m_starts: list[int],
+            periods: list[Period], p_starts: list[int], cues: list[Cue], radius: int):
+    """The text around ``m`` in an overlong sentence, with the amounts, periods and cues in it
+    shifted to the window's coordinates (found once for the sentence, picked by bisection)."""
+    a = max(0, m.start - radius)
+    b = min(len(sentence), m.end + radius)
+    if a > 0:  # start and end on a word boundary
+        space = sentence.find(" ", a, m.start)
+        a = space + 1 if space != -1 else a
+    if b < len(sentence):
+        space = sentence.rfind(" ", m.end, b)
+        b = space if space != -1 else b
+
+    def inside(items, starts):
+        return [replace(x, start=x.start - a, end=x.end - a)
+                for x in items[bisect.bisect_left(starts, a):bisect.bisect_left(starts, b)] if x.end <= b]
+
+    vcues = [(cs - a, ce - a, k) for cs, ce, k in cues[bisect.bisect_left(cues, (a, -1, "")):
+                                                        bisect.bisect_left(cues, (b, -1, ""))] if ce <= b]
+    vm = replace(m, start=m.start - a, end=m.end - a)
+    return sentence[a:b], a, vm, inside(mentions, m_starts), inside(periods, p_starts), vcues
+
+
+# --- tables ----------------------------------------------------------------------------------
+
+SEPARATOR_CELL = re.compile(r"^\s*:?-{2,}:?\s*$")
+
+
+@dataclass
+class Cell:
+    row: str | None  # the row's label (its first cell), when it is words
+    column: str | None  # the column's header
+
+
+class TableCells:
+    """Row label and column header of each cell of a Markdown pipe table that layout joined
+    into one block ('| Council | 2018/19 | |---|---| | Barnet | £1,234 |'), by text offset."""
+
+    def __init__(self, cells: list[tuple[int, int, Cell]], caption: str) -> None:
+        self.cells = cells
+        self.caption = caption  # the text just before the table's first row: its caption or heading
+        self.starts = [c[0] for c in cells]
+
+    def at(self, offset: int) -> Cell | None:
+        i = bisect.bisect_right(self.starts, offset) - 1
+        if i >= 0 and self.cells[i][0] <= offset < self.cells[i][1]:
+            return self.cells[i][2]
+        return None
+
+
+def table_cells(text: str, start: int = 0, end: int | None = None) -> TableCells | None:
+    """The cells of a pipe table in ``text[start:end]`` (a layout block), or None when it is
+    not one. Linear in the block: one pass over its pipes."""
+    end = len(text) if end is None else end
+    if text.count("|", start, end) < 6 or not re.search(r"\|\s*:?-{2,}:?\s*\|", text[start:min(end, start + 4000)]):
+        return None
+    bounds = [i for i in range(start, end) if text[i] == "|"]
+    tokens = [(bounds[i] + 1, bounds[i + 1]) for i in range(len(bounds) - 1)]
+    texts = [text[x:y].strip() for x, y in tokens]
+    sep = next((i for i, t in enumerate(texts) if SEPARATOR_CELL.match(t)), None)
+    if sep is None:
+        return None
+    n = 0
+    while sep + n < len(texts) and SEPARATOR_CELL.match(texts[sep + n]):
+        n += 1
+    header = texts[max(0, sep - 1 - n):sep - 1] if sep >= n + 1 and not texts[sep - 1] else texts[max(0, sep - n):sep]
+    if len(header) != n or n < 2:
+        return None
+    cells: list[tuple[int, int, Cell]] = []
+    i = sep + n + 1  # skip the join between the separator row and the first data row
+    while i + n <= len(tokens):
+        row = texts[i:i + n]
+        label = row[0] if re.search(r"[A-Za-z]{2}", row[0]) and "£" not in row[0] else None
+        for j in range(n):
+            x, y = tokens[i + j]
+            cells.append((x, y, Cell(label, header[j] or None)))
+        i += n + 1
+    return TableCells(cells, text[max(0, bounds[0] - 300):bounds[0]])
+
+
+def _numeric_run(sentence: str, mentions: list[MoneyMention]) -> bool:
+    """Many amounts with few words between them: table rows flattened into text."""
+    if len(mentions) < 4:
+        return False
+    money_chars = sum(m.end - m.start for m in mentions)
+    words = len(re.findall(r"[A-Za-z]{3,}", sentence))
+    return words <= 3 * len(mentions) and money_chars >= 0.15 * len(sentence)
+
+
+ROW_LABEL = re.compile(r"([A-Za-z][A-Za-z&'’\-/(),.]*(?:\s+[A-Za-z&'’\-/(),.]+){0,6})\s*[|:]?\s*$")
+
+
+def row_label(view: str, m: MoneyMention, mentions: list[MoneyMention]) -> str | None:
+    """The words before the run of amounts that ``m`` belongs to ('Barnet £1,234 £1,300')."""
+    before = [x for x in mentions if x.end <= m.start]
+    end = m.start
+    for x in reversed(before):  # walk back over the amounts (and numbers) of the same row
+        if re.fullmatch(r"[\s|\d.,%()\-–]*", view[x.end:end]):
+            end = x.start
+        else:
+            break
+    lo = before[-1].end if before and before[-1].end <= end else 0
+    found = ROW_LABEL.search(re.sub(r"[\d.,%]+\s*$", "", view[max(lo, end - 80):end].rstrip()))
+    return clean_subject(found.group(1).strip(" |:,.")) if found else None
+
+
+def _label(text: str) -> str | None:
+    """A table label as a subject: tidied, but its numbers kept ('Authority 30', 'Band 5')."""
+    text = " ".join(text.replace("*", "").replace("\\", "").split()).strip(" :–-")
+    if not re.search(r"[A-Za-z]{2}", text) or len(text.split()) > 14:
+        return None
+    return text
+
+
+def _table_figure(m: MoneyMention, vm: MoneyMention, cell: Cell, view: str, s: SentSpan, a: int,
+                  context: str, patterns: FundingPatterns, vperiods, vmentions) -> Figure:
+    column = cell.column or ""
+    column_periods = find_periods(column) or ([Period(normalise_period(column), 0, len(column))]
+                                              if re.fullmatch(r"(?:19|20)\d\d", column) else [])
+    period = column_periods[0].text if column_periods else None
+    words = [w for w in (cell.row, None if column_periods else cell.column) if w and re.search(r"[A-Za-z]", w)]
+    subject = _label(" – ".join(words)) if words else None
+    label_text = " ".join(words)
+    cue_text = f"{label_text} {context}".strip()
+    kind = patterns.default
+    if cue_text:
+        cues = cue_matches(cue_text, patterns)
+        if cues:
+            kind = min(cues, key=lambda c: (c[0], -(c[1] - c[0])))[2] if label_text and cues[0][0] < len(label_text) \
+                else max(cues, key=lambda c: (c[1], c[1] - c[0]))[2]
+    return Figure(mention=vm, subject=subject, certain=subject is not None,
+                  period=period or period_for(view, vm, vmentions, vperiods), kind=kind,
+                  sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context)
+
+
+GENERIC_OWNER = re.compile(r"^(?:the\s+)?(?:government|department|ministers?|we|it|they|chancellor|treasury)$", re.I)
+RAISED_TO = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|freeze|freezing|lift|lifting|"
+                       r"set|setting|cap|capping)s?\s+(?:the\s+|its\s+|their\s+)?((?:[\w\-’']+\s+){0,4}?[\w\-’']+)"
+                       r"\s+(?:from\s+£[\d.,]+\s*(?:billion|million|bn|m)?\s+)?(?:to|at)\s+$", re.I)
+
+
+FUND_ANAPHOR = re.compile(r"\b(?:the|this|that|its)\s+(?:fund|programme|program|scheme|grant|initiative)\b", re.I)
+
+
+def specific_subject(view: str, m: MoneyMention, subject: str | None, context: str = "") -> str | None:
+    """A subject that only names who acts ('the government', 'we') gives way to what the
+    money is: the fund the sentence names ('the New Stations Fund with up to £20 million'), or
+    what is raised or cut to the amount ('pledged to raise the personal allowance to £12,500').
+    A one-word subject ('capital') is the named fund's ('the Local Sustainable Transport Fund
+    will provide ... (£210 million capital)'), and 'the fund' is the one ``context`` (the
+    text before the sentence) names: 'The fund will make £560m available for smarter choices'."""
+    if subject is not None and not GENERIC_OWNER.match(subject.strip()):
+        fund = named_fund(view, m)
+        if fund is None and context and FUND_ANAPHOR.search(view, 0, m.start):
+            fund = _last_fund(context)
+        if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
+            if len(subject.split()) == 1:
+                return f"{fund} {subject}"
+            # the fund gives the money to what follows the amount ('The X Fund would provide
+            # £560m to local authorities' → 'X Fund for local authorities')
+            gives = fund not in view or view.find(fund) < m.start < m.end <= view.find(subject)
+            if gives and len(f"{fund} for {subject}".split()) <= 12:
+                return f"{fund} for {subject}"
+        return subject
+    raised = RAISED_TO.search(view[max(0, m.start - 120):m.start])
+    if raised:
+        found = clean_subject(raised.group(1))
+        if found and not GENERIC_OWNER.match(found):
+            return found
+    return clean_subject(named_fund(view, m)) or subject
+
+
+def _last_fund(context: str) -> str | None:
+    """The named fund nearest the end of ``context`` (what 'the fund' refers back to)."""
+    return named_fund(context, MoneyMention("", 0.0, len(context), len(context))) if context else None
+
+
+MEASURED = re.compile(
+    r"((?:(?:total|average|annual|net|gross|overall|the|their|its)\s+)*(?:[\w\-’']+\s+)?"
+    r"(?:spend|spending|expenditure|investment|income|costs?|savings|funding|budget|deficit|profits?|EBITDA|"
+    r"allocation|grant|revenue|turnover)"
+    r"(?:\s+(?:per|on|in|of|for|by)\s+(?:the\s+)?[\w\-’'/]+(?:\s+[\w\-’'/]+){0,2}){0,3})"
+    r"\s+(?:was|is|were|are|of|at|totalled|totaled|stood\s+at|amounted\s+to|amount\s+to|reached)"
+    r"(?:\s+(?:around|about|over|nearly|almost|approximately|up\s+to|more\s+than|less\s+than|at\s+least|only|just))?\s*$",
+    re.I,
+)
+
+
+def measured_phrase(view: str, m: MoneyMention) -> str | None:
+    """The money noun phrase an amount measures, with what qualifies it: 'spend per person in
+    Copenhagen was around £40', 'the total income for this expanded sample is £1,537 million'."""
+    found = MEASURED.search(view[max(0, m.start - 140):m.start])
+    if not found:
+        return None
+    phrase = re.sub(r"^(?:(?:the|their|its)\s+)+", "", found.group(1).strip(), flags=re.I)
+    return clean_subject(phrase) if len(phrase.split()) >= 2 else None

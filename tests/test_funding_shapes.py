@@ -1,0 +1,153 @@
+"""Funding figures a researcher can rely on: the right kind, subject and period for the shapes
+real reports use, figures in tables, and bounded work on a hostile text (issues 16 and 17).
+
+Every text here is our own, written to imitate the layouts of Budget documents, committee
+reports and statistical tables (a Markdown table as converters write it, a PDF table page
+after page).
+"""
+from __future__ import annotations
+
+import pytest
+
+from demosite.site import PAGE_BREAK, render_pdf
+from nlp.extract import extract
+from nlp.funding import FundingLimits
+from nlp.models import SourceDocument
+from nlp.money import find_money, kind_for, period_for
+from nlp.pipeline import build_pipeline
+from nlp.text import load_document
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_pipeline(barriers=False, use_parser=False)
+
+
+def figures(nlp, text: str):
+    return extract(SourceDocument("note.md", "markdown", [text], False), nlp=nlp).funding
+
+
+@pytest.mark.parametrize("text, kind", [
+    # a rate, a tax or a threshold is not money handed to anyone
+    ("Cars with a list price above £40,000 pay a supplement of £310 per year on top of the standard rate.", "other"),
+    ("The personal allowance will rise to £11,500 next month.", "other"),
+    ("The higher rate threshold will increase to £45,000 in April.", "other"),
+    ("The net debt of the providers' private equity owners is £894 million.", "other"),
+    # borrowing is the deficit; measures that bring it down save money
+    ("Public sector net borrowing is forecast to fall to £16.8 billion by 2021-22.", "deficit"),
+    ("The Chancellor announced £4 billion of deficit reduction measures in June.", "saving"),
+    # a sum that names its programme is an allocation
+    ("The Department confirmed a £400m programme to support the uptake of electric vans.", "allocation"),
+])
+def test_the_kind_follows_what_the_money_is(text: str, kind: str) -> None:
+    assert kind_for(text, find_money(text)[-1]) == kind
+
+
+@pytest.mark.parametrize("text, periods", [
+    ("Towns in the programme spent £10 per person per year on walking schemes.", ["per person per year"]),
+    ("The cost per quality-adjusted life year was £1,671 per QALY gained.", ["per QALY"]),
+    ("The fund will make £560 million available over four years.", ["over four years"]),
+    ("Obesity will cost the economy £49.9 billion a year by 2050.", ["a year by 2050"]),
+    ("Spending on homes and fostering was £778 million and £1,021 million respectively in 2018-19.",
+     ["2018/19", "2018/19"]),
+    ("The Department will spend over £1.5 billion on major schemes (those costing over £5 million) "
+     "in the period 2011-12 to 2014-15.", ["2011/12 to 2014/15", None]),
+])
+def test_the_period_is_the_one_the_sentence_gives_each_amount(text: str, periods: list) -> None:
+    assert [period_for(text, m) for m in find_money(text)] == periods
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("Average spend per person in Northmoor was around £38 per head.", "Average spend per person in Northmoor"),
+    ("The government has pledged to raise the personal allowance to £12,500 by 2020.", "personal allowance"),
+    ("The government will run a further round of the New Stations Fund with up to £20 million available.",
+     "New Stations Fund"),
+])
+def test_the_subject_is_what_the_money_is_not_who_acts(nlp, text: str, subject: str) -> None:
+    assert figures(nlp, text)[0].subject == subject
+
+
+MARKDOWN_TABLE = """# Council spending on adult social care
+
+Table 3: Net current expenditure on adult social care, by council
+
+| Council | 2021/22 | 2022/23 | 2023/24 |
+|---|---|---|---|
+| Northmoor | £41,200,000 | £43,950,000 | £46,010,000 |
+| Eastfield | £28,700,500 | £29,100,000 | £31,300,250 |
+| Riverside and Vale | £12,004,000 | £12,560,000 | £13,900,000 |
+
+Source: council revenue outturn returns.
+"""
+
+
+def test_every_cell_of_a_markdown_table_is_a_figure_with_its_row_and_column(nlp) -> None:
+    found = figures(nlp, MARKDOWN_TABLE)
+    assert len(found) == 9
+    assert [(f.subject, f.period) for f in found[:3]] == [
+        ("Northmoor", "2021/22"), ("Northmoor", "2022/23"), ("Northmoor", "2023/24")]
+    assert found[-1].subject == "Riverside and Vale" and found[-1].amount_gbp == 13_900_000
+    assert {f.kind for f in found} == {"spend"}  # the caption says it is expenditure
+
+
+def test_a_large_markdown_table_gives_its_figures(nlp) -> None:
+    rows = [f"| Authority {i} | £{1000 + i:,} | £{2000 + i:,} | £{3000 + i:,} |" for i in range(1500)]
+    text = "Table 1: Grant allocations\n\n| Authority | 2022/23 | 2023/24 | 2024/25 |\n|---|---|---|---|\n" \
+        + "\n".join(rows) + "\n"
+    found = figures(nlp, text)
+    assert len(found) == 4500
+    assert (found[-1].subject, found[-1].period, found[-1].kind) == ("Authority 1499", "2024/25", "allocation")
+
+
+def test_rows_of_a_pdf_table_are_not_taken_for_running_headers(tmp_path) -> None:
+    """Each page of the table starts and ends with rows whose digits differ but 'normalise
+    alike'; they are figures, not page furniture (the title line and page number are)."""
+    pages = []
+    for p in range(6):
+        rows = [f"Area {chr(65 + p)}{r} £{(p + 1) * 1000 + r * 37:,} £{(p + 2) * 2000 + r * 53:,}" for r in range(12)]
+        pages.append("Annex B: grant allocations by area\n\n" + "\n".join(rows) + f"\n\nPage {p + 1}")
+    path = tmp_path / "annex.pdf"
+    path.write_bytes(render_pdf("title: Grant annex\n---\n" + f"\n{PAGE_BREAK}\n".join(pages)))
+    found = extract(load_document(path), nlp=build_pipeline(barriers=False, use_parser=False)).funding
+    assert len(found) == 6 * 12 * 2
+    assert found[0].page == 1 and found[-1].page == 6
+
+
+def test_a_megabyte_of_repeated_amounts_is_bounded_and_says_so() -> None:
+    """One line of '£5.3 billion' repeated for 1 MB (the hostile file of issue 17): the funding
+    component keeps its per-document cap of figures and reports that it stopped."""
+    nlp = build_pipeline(barriers=False)
+    nlp.get_pipe("refrain_funding").limits = FundingLimits(max_items=3000, max_parsed=50)
+    text = "The programme costs £5.3 billion " * (1_000_000 // 33)
+    result = extract(SourceDocument("hostile.txt", "text", [text], False), nlp=nlp)
+    assert len(result.funding) == 3000
+    # (the sentence splitter cuts a 1,200-character 'sentence' at a space, now and then
+    # between '£5.3' and 'billion')
+    assert {f.amount_gbp for f in result.funding} <= {5.3e9, 5.3}
+    assert any("max_items" in note and "not extracted" in note for note in result.notes)
+
+
+def test_a_figure_a_document_repeats_is_listed_once_and_totals_never_mix_kinds(tmp_path) -> None:
+    """A report states its £5.3 billion fund in the summary, a chapter and the conclusion: the
+    funding list shows one figure stated three times, and totals are kind by kind."""
+    from kb.analysis.browse import FundingQuery, funding_by_kind, funding_figures
+    from kb.store.db import Store
+
+    store = Store(tmp_path / "kb.sqlite")
+    with store.conn:
+        store.conn.execute("INSERT INTO documents(id, sha256, url, source, year, ingested_at) "
+                           "VALUES ('d1', 'x', 'file:///r.pdf', 'local', 2024, '2024-01-01')")
+        rows = [(5.3e9, "Better Care Fund", "2024/25", "allocation", "Summary: the £5.3bn Better Care Fund.", 1),
+                (5.3e9, "better care fund", "2024/25", "allocation", "Chapter 2 on the £5.3 billion fund.", 9),
+                (5.3e9, "Better Care Fund", "2024/25", "allocation", "In conclusion, the £5.3bn fund.", 40),
+                (5.3e9, "Better Care Fund", "2025/26", "allocation", "Next year £5.3bn again.", 41),
+                (1.2e9, "agency staff", "2024/25", "saving", "Savings of £1.2bn on agency staff.", 12)]
+        store.conn.executemany("INSERT INTO funding(doc_id, amount_gbp, mention, subject, period, kind, sentence, "
+                               "page) VALUES ('d1', ?, '£', ?, ?, ?, ?, ?)", rows)
+    listed = funding_figures(store)
+    assert [(f.amount_gbp, f.period, f.mentions) for f in listed] == [
+        (5.3e9, "2024/25", 3), (5.3e9, "2025/26", 1), (1.2e9, "2024/25", 1)]
+    assert listed[0].page == 1  # the first mention stands for the figure
+    assert [(t.kind, t.count, t.total_gbp) for t in funding_by_kind(store, FundingQuery())] == [
+        ("allocation", 2, 10.6e9), ("saving", 1, 1.2e9)]
+    assert len(funding_figures(store, FundingQuery(distinct=False))) == 5
