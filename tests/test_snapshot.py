@@ -85,7 +85,9 @@ def test_filters_on_the_snapshot_select_the_rows_sql_selects(reader):
         assert got == expected, filters
 
 
-def test_a_filtered_dense_search_is_exact(reader):
+def test_a_filtered_dense_search_is_exact_over_the_int8_vectors(reader):
+    """The snapshot keeps int8 vectors (a scale per passage): a filtered dense search ranks
+    every filtered passage by them, and its top 20 are the float32 top 20 up to near-ties."""
     snap = reader.snapshots.build_now()
     vector = _vectors(1, seed=9)[0]
     stored = reader.vectors.collection(PASSAGES).get(include=["embeddings"], limit=5_000)
@@ -94,8 +96,16 @@ def test_a_filtered_dense_search_is_exact(reader):
         where, args = filters.sql()
         ids = [r[0] for r in reader.store.conn.execute(
             f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {where}", args)]
-        brute = sorted(ids, key=lambda pid: -float(matrix[pid] @ vector))[:20]
-        assert snap.nearest(vector, snap.mask(filters), 20) == brute
+        got = snap.nearest(vector, snap.mask(filters), 20)
+
+        def int8_score(pid):
+            seg, i = snap.locate_position(snap.pos_of[pid])
+            return float(seg.vectors[i].astype(np.float32) @ vector) * float(seg.scale[i])
+
+        assert got == sorted(ids, key=lambda pid: (-np.float32(int8_score(pid)), snap.rowids[snap.pos_of[pid]]))[:20]
+        exact = sorted((float(matrix[pid] @ vector) for pid in ids), reverse=True)
+        assert all(float(matrix[pid] @ vector) >= exact[19] - 0.01 for pid in got)
+        assert all(abs(int8_score(pid) - float(matrix[pid] @ vector)) < 0.01 for pid in got)
 
 
 def test_search_through_a_snapshot_returns_what_sqlite_returns(reader):
