@@ -97,14 +97,20 @@ class KnowledgeBase:
         keeper = self.__dict__.get("snapshots")
         if keeper is not None:
             return keeper.current()
-        from kb.store.snapshot_files import open_current
+        from kb.store.snapshot_files import MANIFEST, open_current, snapshot_dir
 
-        version = self.store.conn.execute("PRAGMA data_version").fetchone()[0]
+        conn = self.store.conn
+        try:
+            written = (snapshot_dir(self.settings) / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return None
+        # Other connections' commits move data_version, this one's total_changes.
+        state = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes, written)
         held = self.__dict__.get("_disk_snapshot")
-        if held is not None and held[0] == version:
+        if held is not None and held[0] == state:
             return held[1]
-        snap = open_current(self.settings, self.store.conn)
-        self.__dict__["_disk_snapshot"] = (version, snap)
+        snap = open_current(self.settings, conn)
+        self.__dict__["_disk_snapshot"] = (state, snap)
         return snap
 
     def refresh_snapshot(self):

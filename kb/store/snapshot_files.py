@@ -15,7 +15,7 @@ milliseconds and its pages are shared with every other process that opens it.
 matches; otherwise the passages added since become a new segment (tokenised by a temporary
 FTS5 table with the index's own tokenizer, vectors from the embedding cache) and the ones
 deleted or replaced are marked dead. It builds from scratch only when there is no usable
-snapshot, when more than ``MAX_SEGMENTS`` segments or a quarter dead passages have piled up
+snapshot, when more than ``MAX_SEGMENTS`` segments or a quarter dead passages (and over ``SMALL_CHANGE``) have piled up
 (compaction), or when something changed that it cannot follow (an edited document's
 filter fields, retagged themes, another embedding backend).
 """
@@ -44,6 +44,7 @@ MANIFEST = "manifest.json"
 FORMAT = 1
 MAX_SEGMENTS = 8
 MAX_DEAD_FRACTION = 0.25
+SMALL_CHANGE = 2_000  # passages: below this, a change is always appended (a rebuild would gain nothing)
 KEY_BATCH = 500
 
 
@@ -168,7 +169,7 @@ def _documents(conn: sqlite3.Connection) -> dict[str, list]:
 def _why_full(conn, folder: Path, old: Snapshot, docs: dict) -> str | None:
     if len(old.segments) >= MAX_SEGMENTS:
         return f"compacting {len(old.segments)} segments"
-    if old.dead_count > MAX_DEAD_FRACTION * max(len(old), 1):
+    if old.dead_count > max(MAX_DEAD_FRACTION * len(old), SMALL_CHANGE):
         return f"compacting {old.dead_count} dead passages"
     try:
         before = json.loads((folder / old.manifest["docs"]).read_text(encoding="utf-8"))
@@ -202,7 +203,7 @@ def _update(conn, folder: Path, old: Snapshot, manifest: dict, stamp, docs: dict
     held = np.zeros(len(db_rowids), dtype=bool)
     held[order[at[kept]]] = True
     new_rowids = np.sort(db_rowids[~held])
-    if len(new_rowids) + len(gone) > 0.5 * max(len(db_rowids), 1):
+    if len(new_rowids) + len(gone) > max(0.5 * len(db_rowids), SMALL_CHANGE):
         return None  # most of it changed: a full build is as quick and leaves no dead weight
     codes = Codes(manifest["sources"], manifest["doc_types"], manifest["theme_bits"])
     dead = ~old.alive
