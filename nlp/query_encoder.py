@@ -62,8 +62,8 @@ def map_safetensors(path: Path) -> dict[str, np.ndarray]:
             continue
         start, end = info["data_offsets"]
         shape = tuple(info["shape"])
-        out[name] = np.memmap(path, dtype=DTYPES[info["dtype"]], mode="r", offset=8 + size + start,
-                              shape=shape) if end > start else np.zeros(shape, dtype=DTYPES[info["dtype"]])
+        out[name] = np.asarray(np.memmap(path, dtype=DTYPES[info["dtype"]], mode="r", offset=8 + size + start,
+                                         shape=shape)) if end > start else np.zeros(shape, dtype=DTYPES[info["dtype"]])
     return out
 
 

@@ -40,6 +40,9 @@ MIN_PASSAGES = 2_000  # below this, FTS5 and SQL filters are already fast: no in
 NO_YEAR = -1
 DIM = 384
 CHUNK_ROWS = 4_096      # int8 rows converted per BLAS call: stays in cache
+BINARY_FROM = 250_000   # kept rows above which dense search shortlists by sign bits first
+SHORTLIST = 20_000      # rows ranked exactly after the shortlist (recall@10 0.99 at 300k)
+BITS_CHUNK = 65_536
 INSTANCE_CHUNK = 2_000_000  # fts5vocab instances handled at once: bounds a build's memory
 
 
@@ -57,6 +60,8 @@ class Segment:
     themes: np.ndarray      # int64 bit set
     vectors: np.ndarray     # int8 (n, DIM)
     scale: np.ndarray       # float32: vector ≈ int8 row × scale; 0 where no vector is known
+    center: np.ndarray      # float32 (DIM,): the segment's mean vector
+    bits: np.ndarray        # uint64 (DIM / 64, n): signs of (vector - center), one column per passage
     term_text: np.ndarray   # uint8: the tokens' UTF-8, concatenated in byte order
     term_off: np.ndarray    # int64 (tokens + 1): where each token's text starts
     term_post: np.ndarray   # int64 (tokens + 1): where each token's postings start
@@ -234,7 +239,9 @@ class Snapshot:
         if limit <= 0 or not len(rows):
             return []
         vector = np.asarray(vector, dtype=np.float32)
-        if len(rows) * 8 > len(self):  # gathering many rows costs more than the whole product
+        if len(rows) > BINARY_FROM:  # a million rows: shortlist by sign bits, then rank exactly
+            rows = self._shortlist(vector, keep, max(SHORTLIST, limit * 50))
+        elif len(rows) * 8 > len(self):  # gathering many rows costs more than the whole product
             scores = np.concatenate([int8_scores(seg.vectors, seg.scale, vector) for seg in self.segments])
             return self._best(rows, scores[rows], limit)
         scores = np.empty(len(rows), dtype=np.float32)
@@ -245,6 +252,38 @@ class Snapshot:
                 scores[a:b] = (seg.vectors[local].astype(np.float32) @ vector) * seg.scale[local]
         return self._best(rows, scores, limit)
 
+    def _shortlist(self, vector: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
+        """The ``size`` kept rows whose sign bits are nearest the query's (Hamming distance over
+        384 bits: 48 bytes a passage), in position order; each segment gets its share."""
+        total = int(keep.sum())
+        out = []
+        for seg, start in zip(self.segments, self.starts):
+            kept = keep[start:start + len(seg)]
+            n_kept = int(kept.sum())
+            if not n_kept:
+                continue
+            share = min(n_kept, int(math.ceil(size * n_kept / total)))
+            query = np.packbits((vector - seg.center) > 0).view(np.uint64)
+            distance = np.zeros(len(seg), dtype=np.uint16)
+            for word, column in zip(query, seg.bits):
+                distance += np.bitwise_count(column ^ word)
+            distance[~kept] = 65535
+            chosen = np.argpartition(distance, share - 1)[:share] if share < len(seg) else np.flatnonzero(kept)
+            out.append(np.sort(chosen[kept[chosen]]) + start)
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def ids_at(self, rows: np.ndarray) -> list[str]:
+        """Passage ids of many positions at once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        out: list[str] = [""] * len(rows)
+        for k in np.unique(which):
+            at = np.flatnonzero(which == k)
+            seg = self.segments[int(k)]
+            for j, pid in zip(at, seg.ids[rows[at] - self.starts[k]].tolist()):
+                out[j] = pid.decode()
+        return out
+
     def _best(self, rows: np.ndarray, scores: np.ndarray, limit: int) -> list[str]:
         """Best first; equal scores in rowid order (as FTS5 orders ties), so a ranking is reproducible."""
         if limit <= 0 or not len(rows):
@@ -254,7 +293,7 @@ class Snapshot:
             keep = scores >= cut  # everything tied with the last place, then cut after sorting
             rows, scores = rows[keep], scores[keep]
         order = np.lexsort((self.rowids[rows], -scores))[:limit]
-        return [self.ids[i] for i in rows[order]]
+        return self.ids_at(rows[order])
 
 
 def int8_scores(vectors: np.ndarray, scale: np.ndarray, vector: np.ndarray) -> np.ndarray:
@@ -271,6 +310,23 @@ def int8_scores(vectors: np.ndarray, scale: np.ndarray, vector: np.ndarray) -> n
             np.matmul(buf, vector, out=out[i:i + len(part)])
     out *= scale
     return out
+
+
+def sign_bits(vectors: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean vector and each passage's signs around it, packed: (DIM / 64, n) uint64.
+    Centring first matters: MiniLM's vectors share a common direction that would otherwise
+    set most bits alike for every passage."""
+    n = len(vectors)
+    total = np.zeros(DIM, dtype=np.float64)
+    has = scale > 0
+    for i in range(0, n, BITS_CHUNK):
+        total += (vectors[i:i + BITS_CHUNK].astype(np.float32) * scale[i:i + BITS_CHUNK, None]).sum(axis=0)
+    center = (total / max(int(has.sum()), 1)).astype(np.float32)
+    bits = np.zeros((DIM // 64, n), dtype=np.uint64)
+    for i in range(0, n, BITS_CHUNK):
+        block = vectors[i:i + BITS_CHUNK].astype(np.float32) * scale[i:i + BITS_CHUNK, None]
+        bits[:, i:i + len(block)] = np.packbits(block - center > 0, axis=1).view(np.uint64).T
+    return center, bits
 
 
 def quantise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -385,6 +441,7 @@ def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors_of, fts_
     width = max((len(i) for i in id_list), default=1)
     ids = np.array(id_list, dtype=f"S{max(width, 1)}")
     del id_list
+    arrays["center"], arrays["bits"] = sign_bits(arrays["vectors"], arrays["scale"])
     term_text, term_off, term_post, post_pos, post_tf, doclen = _postings(conn, arrays["rowids"], fts_table, schema)
     return Segment(ids=ids, doclen=doclen, term_text=term_text, term_off=term_off, term_post=term_post,
                    post_pos=post_pos, post_tf=post_tf, **arrays)
