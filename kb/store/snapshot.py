@@ -448,79 +448,66 @@ def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors_of, fts_
 
 
 def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, schema: str):
-    """Postings from fts5vocab: 'row' gives each token's instance count in index order and
-    'instance' the documents of every instance in that same order, so one stream of rowids
-    splits into tokens without a GROUP BY (which sorted 14M rows: 12 s against 5 s). The
-    stream is handled a block at a time, so a million passages (~130M instances) never sit
-    in memory at once."""
+    """Postings from fts5vocab's 'instance' table, whose rows come ordered by token and then
+    rowid: ``GROUP BY term`` follows that order (no sort), and ``group_concat`` hands each
+    token's rowids over as one string that numpy parses in C — a million passages are ~130M
+    instances, which one Python tuple each took minutes to cross. Tokens are handled a block
+    of ``INSTANCE_CHUNK`` instances at a time, so memory stays bounded."""
     tag = f"{schema}_{fts_table}"
-    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vrow_{tag} USING fts5vocab({schema}, {fts_table}, row)")
     conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vinst_{tag} "
                  f"USING fts5vocab({schema}, {fts_table}, instance)")
-    vocab = conn.execute(f"SELECT term, cnt FROM temp.vrow_{tag}").fetchall()
-    terms = [t.encode("utf-8") for t, _ in vocab]
-    counts = np.fromiter((c for _, c in vocab), dtype=np.int64, count=len(vocab))
-    ends = np.cumsum(counts)
-    total = int(ends[-1]) if len(ends) else 0
     n = len(rowids)
-    doclen = np.zeros(n, dtype=np.int64)
-    per_term = np.zeros(len(vocab), dtype=np.int64)
+    terms: list[bytes] = []
+    per_term: list[int] = []
     pos_parts, tf_parts = [], []
+    pending: list[tuple[str, int, str]] = []
+    pending_count = 0
 
-    def emit(p_term, p_pos, tf) -> None:
-        per_term[:] += np.bincount(p_term, minlength=len(vocab))
-        pos_parts.append(np.asarray(p_pos, dtype=np.int32))
-        tf_parts.append(np.minimum(tf, 65535).astype(np.uint16))
-
-    carry = None  # (term, pos, tf) of the last posting of a block, which may go on in the next
-    filled = 0
-    cursor = conn.execute(f"SELECT doc FROM temp.vinst_{tag}")
-    while True:
-        chunk = cursor.fetchmany(INSTANCE_CHUNK)
-        if not chunk:
-            break
-        docs = np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
-        del chunk
-        if filled + len(docs) > total:
-            raise RuntimeError("fts5vocab instance stream is longer than its row counts")
-        term_of = np.searchsorted(ends, np.arange(filled, filled + len(docs)), side="right")
-        filled += len(docs)
+    def flush() -> None:
+        nonlocal pending, pending_count
+        if not pending:
+            return
+        counts = np.fromiter((c for _, c, _ in pending), dtype=np.int64, count=len(pending))
+        docs = np.fromstring(",".join(d for _, _, d in pending), dtype=np.int64, sep=",")
+        if len(docs) != int(counts.sum()):
+            raise RuntimeError("fts5vocab returned a malformed instance list")
+        term_of = np.repeat(np.arange(len(pending), dtype=np.int64), counts)
         pos, found = locate(rowids, docs)
         if not found.all():
             raise RuntimeError("the full-text index names passages the passages table lacks")
-        doclen += np.bincount(pos, minlength=n)
         # Instances are ordered (token, rowid): equal neighbours are one posting with tf > 1.
         key = term_of * max(n, 1) + pos
         starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
         tf = np.diff(np.r_[starts, len(key)])
-        p_pos, p_term = pos[starts], term_of[starts]
-        if carry is not None and p_term[0] == carry[0] and p_pos[0] == carry[1]:
-            tf[0] += carry[2]
-        elif carry is not None:
-            emit(np.array([carry[0]]), np.array([carry[1]]), np.array([carry[2]]))
-        carry = (int(p_term[-1]), int(p_pos[-1]), int(tf[-1]))
-        emit(p_term[:-1], p_pos[:-1], tf[:-1])
-    if filled != total:
-        raise RuntimeError("fts5vocab instance stream is shorter than its row counts")
-    if carry is not None:
-        emit(np.array([carry[0]]), np.array([carry[1]]), np.array([carry[2]]))
+        per_term.extend(np.bincount(term_of[starts], minlength=len(pending)).tolist())
+        pos_parts.append(pos[starts].astype(np.int32))
+        tf_parts.append(np.minimum(tf, 65535).astype(np.uint16))
+        terms.extend(t.encode("utf-8") for t, _, _ in pending)
+        pending, pending_count = [], 0
+
+    for term, count, docs in conn.execute(
+            f"SELECT term, COUNT(*), group_concat(doc) FROM temp.vinst_{tag} GROUP BY term"):
+        pending.append((term, count, docs))
+        pending_count += count
+        if pending_count >= INSTANCE_CHUNK:
+            flush()
+    flush()
     post_pos = np.concatenate(pos_parts) if pos_parts else np.zeros(0, dtype=np.int32)
     post_tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, dtype=np.uint16)
     del pos_parts, tf_parts
-    bounds = np.r_[0, np.cumsum(per_term)]
+    bounds = np.r_[0, np.cumsum(np.asarray(per_term, dtype=np.int64))].astype(np.int64)
+    doclen = np.bincount(post_pos, weights=post_tf, minlength=n) if n else np.zeros(0)
     # The dictionary in byte order (FTS5 keeps it so; sorting makes the binary search safe anyway).
     order = sorted(range(len(terms)), key=terms.__getitem__)
     if order != list(range(len(terms))):
         post_parts = [(post_pos[bounds[i]:bounds[i + 1]], post_tf[bounds[i]:bounds[i + 1]]) for i in order]
         terms = [terms[i] for i in order]
-        sizes = np.array([len(p) for p, _ in post_parts], dtype=np.int64)
-        bounds = np.r_[0, np.cumsum(sizes)]
+        bounds = np.r_[0, np.cumsum([len(p) for p, _ in post_parts], dtype=np.int64)].astype(np.int64)
         post_pos = np.concatenate([p for p, _ in post_parts]) if post_parts else post_pos
         post_tf = np.concatenate([t for _, t in post_parts]) if post_parts else post_tf
     term_off = np.r_[0, np.cumsum([len(t) for t in terms], dtype=np.int64)].astype(np.int64)
     term_text = np.frombuffer(b"".join(terms), dtype=np.uint8).copy()
-    return (term_text, term_off, np.asarray(bounds, dtype=np.int64), post_pos, post_tf,
-            np.minimum(doclen, 2**32 - 1).astype(np.uint32))
+    return term_text, term_off, bounds, post_pos, post_tf, np.minimum(doclen, 2**32 - 1).astype(np.uint32)
 
 
 def locate(sorted_rowids: np.ndarray, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -248,7 +248,6 @@ def _delta_segment(conn, rowids: np.ndarray, codes: Codes, variant: str) -> Segm
     try:
         return build_segment(conn, rows, codes, _vectors_from_cache(conn, variant), "snapshot_delta", "temp")
     finally:
-        conn.execute("DROP TABLE IF EXISTS temp.vrow_temp_snapshot_delta")
         conn.execute("DROP TABLE IF EXISTS temp.vinst_temp_snapshot_delta")
         conn.execute("DROP TABLE IF EXISTS temp.snapshot_delta")
         conn.execute("DROP TABLE IF EXISTS temp.snapshot_new")
