@@ -84,9 +84,9 @@ class KnowledgeBase:
 
     @cached_property
     def snapshots(self):
-        """The in-memory search snapshot's keeper (``kb/store/snapshot.py``): created only by a
+        """The search snapshot's keeper (``kb/store/snapshot_files.py``): created only by a
         long-lived reader that asks for it, so one-shot commands never pay for building one."""
-        from kb.store.snapshot import SnapshotKeeper
+        from kb.store.snapshot_files import SnapshotKeeper
 
         return SnapshotKeeper(self)
 

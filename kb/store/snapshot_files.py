@@ -27,6 +27,7 @@ import logging
 import os
 import shutil
 import sqlite3
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -34,8 +35,8 @@ from typing import Iterator
 
 import numpy as np
 
-from kb.store.snapshot import (DIM, PASSAGE_ROWS, SEGMENT_FIELDS, Codes, Segment, Snapshot, build_segment,
-                               fingerprint, quantise)
+from kb.store.snapshot import (DIM, MIN_PASSAGES, PASSAGE_ROWS, SEGMENT_FIELDS, Codes, Segment, Snapshot,
+                               build_segment, fingerprint, quantise)
 
 log = logging.getLogger(__name__)
 
@@ -345,3 +346,112 @@ def _commit(folder: Path, manifest: dict, dead: np.ndarray, docs: dict, started:
     if snap is None:
         raise RuntimeError(f"the search snapshot just written to {folder} does not load")
     return snap
+
+
+# --- keeping one fresh in a long-lived reader -----------------------------------------------
+
+class SnapshotKeeper:
+    """Holds a knowledge base's snapshot (memory-mapped from disk) and brings it up to date,
+    in a thread, when the data changes — incrementally where it can (``snapshot_files.refresh``).
+
+    ``current()`` is what a search asks for: the snapshot if its fingerprint still matches
+    the database, else None (and a refresh starts). Checking costs one ``PRAGMA
+    data_version`` per search; the fingerprint is re-read only when that moved.
+    """
+
+    def __init__(self, kbase, min_passages: int = MIN_PASSAGES):
+        self.kbase = kbase
+        self.min_passages = min_passages
+        self.snapshot: Snapshot | None = None
+        self._lock = threading.Lock()
+        self._building: threading.Thread | None = None
+        self._seen_version = None
+        self.failures = 0              # consecutive failed builds (reset by a good one)
+        self.last_error: str | None = None
+        self.built_at: float | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        path = self.kbase.settings.sqlite_path
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+
+    def build_now(self, min_passages: int | None = None) -> Snapshot | None:
+        """Bring the snapshot up to date synchronously (benchmarks, tests, evaluation); None
+        when the KB has fewer passages than ``min_passages`` (default: the keeper's)."""
+        floor = self.min_passages if min_passages is None else min_passages
+        conn = self._connect()
+        try:
+            if conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0] < floor:
+                self.snapshot = None
+                return None
+        finally:
+            conn.close()
+        snap = refresh(self.kbase)
+        with self._lock:
+            self.snapshot = snap
+            self._seen_version = None
+            self.built_at = time.time()
+        return snap
+
+    def start(self) -> None:
+        """Build in the background unless a build is already running."""
+        with self._lock:
+            if self._building is not None and self._building.is_alive():
+                return
+            self._building = threading.Thread(target=self._run, name="refrain-snapshot", daemon=True)
+            self._building.start()
+
+    def wait(self, timeout: float | None = None) -> None:
+        thread = self._building
+        if thread is not None:
+            thread.join(timeout)
+
+    def _run(self, retry_s: float = 2.0, max_wait_s: float = 60.0) -> None:
+        """Wait for any writer to finish (a snapshot of a half-written state is never built),
+        look at what it wrote, build; on failure log it, show it in ``status()`` and retry
+        with a growing pause. Searches take the SQL path all the while."""
+        from kb.store.lock import writer_active
+
+        while True:
+            while writer_active(self.kbase.settings.home):
+                time.sleep(1.0)
+            try:
+                self.kbase.follow_writers()
+                self.build_now()
+                self.failures, self.last_error = 0, None
+                return
+            except Exception as exc:
+                self.failures += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                pause = min(retry_s * 2 ** (self.failures - 1), max_wait_s)
+                log.warning("search snapshot build failed (%d in a row: %s); searches use SQLite "
+                            "directly; retrying in %.0f s", self.failures, self.last_error, pause)
+                time.sleep(pause)
+
+    def status(self) -> dict:
+        """For /about: is the snapshot in use, being built, or failing (and why)."""
+        building = self._building is not None and self._building.is_alive()
+        snap = self.snapshot
+        state = "failing" if self.failures else "building" if building else "ready" if snap else "not kept"
+        return {"state": state, "passages": snap.n_rows if snap else 0, "built_s": snap.built_s if snap else None,
+                "built_at": self.built_at, "failures": self.failures, "last_error": self.last_error}
+
+    def current(self) -> Snapshot | None:
+        snap = self.snapshot
+        if snap is None:
+            return None
+        conn = self.kbase.store.conn
+        version = conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._seen_version:
+            return snap
+        try:
+            fresh = fingerprint(conn) == snap.fingerprint
+        except sqlite3.Error:
+            fresh = False
+        if fresh:
+            self._seen_version = version
+            return snap
+        with self._lock:
+            if self.snapshot is snap:
+                self.snapshot = None
+        self.start()
+        return None
