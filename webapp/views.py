@@ -179,6 +179,6 @@ def funding():
 @bp.get("/about")
 def about():
     kbase = get_kb()
-    keeper = kbase.__dict__.get("snapshots")  # kept only by a long-lived server (kb/store/snapshot_files.py)
+    keeper = kbase.__dict__.get("snapshots")  # kept only by a long-lived server (kb/store/snapshot.py)
     return render_template("about.html", about=documents.about(kbase.store, kbase.settings.crawl_dir),
                            search_index=keeper.status() if keeper is not None else None)
