@@ -39,7 +39,7 @@ MIN_PASSAGES = 2_000  # below this, FTS5 and SQL filters are already fast: no in
 NO_YEAR = -1
 DIM = 384
 CHUNK_ROWS = 4_096      # int8 rows converted per BLAS call: stays in cache
-BINARY_FROM = 250_000   # kept rows above which dense search shortlists by sign bits first
+BINARY_FROM = 250_000   # passages above which dense search shortlists by sign bits (when > 2 × SHORTLIST kept)
 SHORTLIST = 20_000      # rows ranked exactly after the shortlist (recall@10 0.99 at 300k)
 BITS_CHUNK = 65_536
 INSTANCE_CHUNK = 2_000_000  # fts5vocab instances handled at once: bounds a build's memory
@@ -192,12 +192,12 @@ class Snapshot:
         for seg, start in zip(self.segments, self.starts):
             pos, tf = seg.postings(key)
             if len(pos):
-                pos_parts.append(pos.astype(np.int64) + start)
+                pos_parts.append(pos + start if start else pos)
                 tf_parts.append(tf)
         if not pos_parts:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
-        pos = np.concatenate(pos_parts)
-        tf = np.concatenate(tf_parts).astype(np.float64)
+        pos = np.concatenate(pos_parts) if len(pos_parts) > 1 else pos_parts[0]
+        tf = (np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]).astype(np.float64)
         if self.dead_count:
             live = self.alive[pos]
             pos, tf = pos[live], tf[live]
@@ -238,7 +238,7 @@ class Snapshot:
         if limit <= 0 or not len(rows):
             return []
         vector = np.asarray(vector, dtype=np.float32)
-        if len(rows) > BINARY_FROM:  # a million rows: shortlist by sign bits, then rank exactly
+        if len(self) > BINARY_FROM and len(rows) > 2 * SHORTLIST:  # shortlist by sign bits, rank exactly
             rows = self._shortlist(vector, keep, max(SHORTLIST, limit * 50))
         elif len(rows) * 8 > len(self):  # gathering many rows costs more than the whole product
             scores = np.concatenate([int8_scores(seg.vectors, seg.scale, vector) for seg in self.segments])
@@ -266,9 +266,14 @@ class Snapshot:
             distance = np.zeros(len(seg), dtype=np.uint16)
             for word, column in zip(query, seg.bits):
                 distance += np.bitwise_count(column ^ word)
+            if share >= n_kept:
+                out.append(np.flatnonzero(kept) + start)
+                continue
             distance[~kept] = 65535
-            chosen = np.argpartition(distance, share - 1)[:share] if share < len(seg) else np.flatnonzero(kept)
-            out.append(np.sort(chosen[kept[chosen]]) + start)
+            # The share-th smallest distance from a histogram (distances are 0..384): cheaper
+            # than a partition of a million; rows tied at the cut all stay.
+            cut = int(np.searchsorted(np.cumsum(np.bincount(distance, minlength=DIM + 1)[:DIM + 1]), share))
+            out.append(np.flatnonzero(distance <= cut) + start)
         return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
 
     def ids_at(self, rows: np.ndarray) -> list[str]:
