@@ -207,8 +207,14 @@ class Snapshot:
         idf = math.log((self.n_rows - hits + 0.5) / (hits + 0.5))
         if idf <= 0.0:
             idf = 1e-6
-        norm = K1 * (1 - B + B * self.doclen[pos] / self.avgdl)
+        norm = self._norm[pos]
         return pos, idf * ((tf * (K1 + 1.0)) / (tf + norm))  # FTS5 multiplies last
+
+    @cached_property
+    def _norm(self) -> np.ndarray:
+        """BM25's length normalisation of every passage, computed once (the same float64
+        operations per element as computing it per posting, so scores are unchanged)."""
+        return K1 * (1 - B + B * self.doclen / self.avgdl) if self.avgdl else np.full(len(self), K1)
 
     @cached_property
     def _by_rowid(self) -> tuple[np.ndarray, np.ndarray]:
