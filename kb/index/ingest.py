@@ -119,8 +119,7 @@ def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
             progress(result, n, len(files))
     if regroup and kbase.store.flag(LINKS_STALE):
         derive_links(kbase)
-    if any(r.status in ("new", "updated") for r in results):
-        kbase.refresh_snapshot()  # the new passages join the search snapshot: no rebuild
+    kbase.refresh_snapshot()  # new passages join the search snapshot (no rebuild); a no-op when current
     return results
 
 

@@ -373,16 +373,20 @@ def tokens_of(word: str) -> tuple[str, ...]:
 # --- building --------------------------------------------------------------------------------
 
 def fingerprint(conn: sqlite3.Connection, vectors=None) -> list:
-    """What a snapshot depends on, cheap to read: FTS5's structure cookie (it changes with
-    every write to the index), passage and document counts and extremes, the themes' total
-    length. (Chroma is not read: a snapshot's vectors come from SQLite's embedding cache.)"""
+    """What a snapshot depends on, cheap to read: a digest of FTS5's structure record (its
+    write counter and segment list change with every write to the index; its first four bytes,
+    the configuration cookie, do not — a replaced passage that reused its rowid went
+    unnoticed), passage and document counts and extremes, the themes' total length. (Chroma
+    is not read: a snapshot's vectors come from SQLite's embedding cache.)"""
+    import hashlib
+
     cookie = conn.execute("SELECT block FROM passages_fts_data WHERE id = 10").fetchone()
     passages = list(conn.execute("SELECT COUNT(*), MAX(rowid) FROM passages").fetchone())
     documents = list(conn.execute(
         "SELECT COUNT(*), MAX(rowid), TOTAL(year), COUNT(DISTINCT source), COUNT(DISTINCT doc_type) "
         "FROM documents").fetchone())
     themes = conn.execute("SELECT TOTAL(LENGTH(themes)) FROM passages").fetchone()[0]
-    return [bytes(cookie[0][:4]).hex() if cookie else "", passages, documents, themes]
+    return [hashlib.sha1(bytes(cookie[0])).hexdigest()[:20] if cookie else "", passages, documents, themes]
 
 
 PASSAGE_ROWS = """SELECT p.rowid, p.id, p.themes, d.source, d.doc_type, d.year, p.text

@@ -42,7 +42,7 @@ log = logging.getLogger(__name__)
 
 DIRNAME = "search-snapshot"
 MANIFEST = "manifest.json"
-FORMAT = 2
+FORMAT = 3
 MAX_SEGMENTS = 8
 MAX_DEAD_FRACTION = 0.25
 SMALL_CHANGE = 2_000  # passages: below this, a change is always appended (a rebuild would gain nothing)
