@@ -38,13 +38,29 @@ def synth_passages(sentences: list[str], vectors: np.ndarray, n: int, seed: int 
     return texts, _unit(out)
 
 
-def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, seed: int = 7) -> None:
+CHUNK = 100_000  # passages generated and written at a time: a million never sit in memory at once
+
+
+def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, seed: int = 7,
+                    chroma: bool = True) -> None:
     """Fill an empty knowledge base with ``n`` synthetic passages in ``n/100`` documents:
-    SQLite rows (FTS included), cached vectors and the Chroma passage collection."""
+    SQLite rows (FTS included), cached vectors and (with ``chroma``) the Chroma passage
+    collection. Above ``CHUNK`` passages they are made and written a chunk at a time (the
+    million-passage bench skips Chroma: the search snapshot reads vectors from the cache)."""
+    if n <= CHUNK:
+        _build_chunk(kbase, sentences, vectors, n, seed, 0, n, chroma)
+        return
+    for start in range(0, n, CHUNK):
+        _build_chunk(kbase, sentences, vectors, n, seed + start, start, min(start + CHUNK, n), chroma)
+
+
+def _build_chunk(kbase, sentences: list[str], vectors: np.ndarray, n: int, seed: int, first: int, last: int,
+                 chroma: bool) -> None:
+    """Passages ``first``..``last`` of ``n`` (documents are written with the first chunk)."""
     from kb.store.vectors import PASSAGES
 
     rng = np.random.default_rng(seed + 1)
-    texts, pvecs = synth_passages(sentences, vectors, n, seed)
+    texts, pvecs = synth_passages(sentences, vectors, last - first, seed)
     n_docs = max(1, n // PASSAGES_PER_DOC)
     docs = []
     for d in range(n_docs):
@@ -54,7 +70,7 @@ def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, se
                      f"{year}-06-01", year, DOC_TYPES[d % len(DOC_TYPES)], "Synthetic", "pdf", PASSAGES_PER_DOC,
                      json.dumps({}), None, None, None, "2026-01-01T00:00:00+00:00"))
     rows, metas = [], []
-    for i, text in enumerate(texts):
+    for i, text in enumerate(texts, first):
         d = i % n_docs
         themes = ""
         if rng.random() < 0.15:  # about one passage in seven states a barrier
@@ -65,13 +81,15 @@ def build_search_kb(kbase, sentences: list[str], vectors: np.ndarray, n: int, se
         metas.append({"doc_id": docs[d][0], "source": docs[d][3], "year": docs[d][6], "page": rows[-1][3]})
     store = kbase.store
     with store.transaction() as conn:
-        conn.executemany(
-            """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
-                   format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", docs)
+        if first == 0:
+            conn.executemany(
+                """INSERT INTO documents(id, sha256, url, source, title, published, year, doc_type, publisher,
+                       format, pages, identifiers, referrer, content_type, raw_path, ingested_at)
+                   VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)""", docs)
         conn.executemany("INSERT INTO passages(id, doc_id, seq, page, text, themes) VALUES (?,?,?,?,?,?)", rows)
         store.cache_vectors({kbase.key(t): v for t, v in zip(texts, pvecs)})
-    kbase.vectors.upsert(PASSAGES, [r[0] for r in rows], pvecs, metas)
+    if chroma:
+        kbase.vectors.upsert(PASSAGES, [r[0] for r in rows], pvecs, metas)
 
 
 def synth_recommendations(sentences: list[str], vectors: np.ndarray, n: int, seed: int = 11):

@@ -19,6 +19,7 @@ REQUIRED = [
     "ingest_corpus_s", "ingest_peak_rss_mb",
     "search_p50_ms", "search_p95_ms", "filtered_search_p95_ms",
     "search_p50_ms_10k", "search_p95_ms_10k", "filtered_search_p95_ms_10k",
+    "cold_search_s", "search_snapshot_mb_100k",
     "recurrence_s_10k", "recurrence_s_100k",
     "extract_words_per_s",
 ]

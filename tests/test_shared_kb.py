@@ -113,6 +113,10 @@ def test_doctor_finds_and_mends_damaged_vectors_of_one_document(tmp_path, inboxe
     # The damage a second embedded writer left: this document's vectors replaced by noise, and
     # one of them gone altogether (done in its own process, as the other writer was).
     subprocess.run([sys.executable, "-c", DAMAGE, str(home), *ids], cwd=REPO, env=kb_env(home), check=True)
+    # A one-shot search answers from the search snapshot, whose vectors come from the embedding
+    # cache: Chroma's damage does not reach it. Without a snapshot, search reads Chroma.
+    assert doc_id in dense_documents(home, query)
+    shutil.rmtree(home / "search-snapshot")
     assert doc_id not in dense_documents(home, query)
 
     check = json.loads(run_kb(home, "doctor", "--check", "--json", check=False).stdout)

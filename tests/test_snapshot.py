@@ -85,7 +85,9 @@ def test_filters_on_the_snapshot_select_the_rows_sql_selects(reader):
         assert got == expected, filters
 
 
-def test_a_filtered_dense_search_is_exact(reader):
+def test_a_filtered_dense_search_is_exact_over_the_int8_vectors(reader):
+    """The snapshot keeps int8 vectors (a scale per passage): a filtered dense search ranks
+    every filtered passage by them, and its top 20 are the float32 top 20 up to near-ties."""
     snap = reader.snapshots.build_now()
     vector = _vectors(1, seed=9)[0]
     stored = reader.vectors.collection(PASSAGES).get(include=["embeddings"], limit=5_000)
@@ -94,8 +96,16 @@ def test_a_filtered_dense_search_is_exact(reader):
         where, args = filters.sql()
         ids = [r[0] for r in reader.store.conn.execute(
             f"SELECT p.id FROM passages p JOIN documents d ON d.id = p.doc_id WHERE {where}", args)]
-        brute = sorted(ids, key=lambda pid: -float(matrix[pid] @ vector))[:20]
-        assert snap.nearest(vector, snap.mask(filters), 20) == brute
+        got = snap.nearest(vector, snap.mask(filters), 20)
+
+        def int8_score(pid):
+            seg, i = snap.locate_position(snap.pos_of[pid])
+            return float(seg.vectors[i].astype(np.float32) @ vector) * float(seg.scale[i])
+
+        assert got == sorted(ids, key=lambda pid: (-np.float32(int8_score(pid)), snap.rowids[snap.pos_of[pid]]))[:20]
+        exact = sorted((float(matrix[pid] @ vector) for pid in ids), reverse=True)
+        assert all(float(matrix[pid] @ vector) >= exact[19] - 0.01 for pid in got)
+        assert all(abs(int8_score(pid) - float(matrix[pid] @ vector)) < 0.01 for pid in got)
 
 
 def test_search_through_a_snapshot_returns_what_sqlite_returns(reader):
@@ -135,3 +145,22 @@ def test_a_small_knowledge_base_keeps_no_snapshot(tmp_path):
     assert reader.snapshots.build_now() is None  # FTS5 is already fast at this size
     assert reader.snapshot() is None and search(reader, "workforce", mode="keyword")
     reader.close()
+
+
+def test_at_a_million_passages_dense_search_shortlists_by_sign_bits_and_keeps_the_top(reader, monkeypatch):
+    """Above ``BINARY_FROM`` rows a full int8 product is too slow for 50 ms on two cores, so
+    the snapshot shortlists by 384 sign bits and ranks the shortlist exactly: the top 10
+    must stay the exact top 10 (here forced at 2,400 passages with a shortlist of 600)."""
+    from kb.store import snapshot as snapshot_module
+
+    snap = reader.snapshots.build_now()
+    keep = snap.mask(Filters())
+    found = []
+    for seed in range(10, 20):
+        vector = _vectors(1, seed=seed)[0]
+        exact = snap.nearest(vector, keep, 10)
+        monkeypatch.setattr(snapshot_module, "BINARY_FROM", 0)
+        monkeypatch.setattr(snapshot_module, "SHORTLIST", 600)
+        found.append(len(set(snap.nearest(vector, keep, 10)) & set(exact)) / 10)
+        monkeypatch.undo()
+    assert np.mean(found) >= 0.9, found

@@ -120,6 +120,7 @@ def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
             progress(result, n, len(files))
     if regroup and kbase.store.flag(LINKS_STALE):
         derive_links(kbase)
+    kbase.refresh_snapshot()  # new passages join the search snapshot (no rebuild); a no-op when current
     return results
 
 

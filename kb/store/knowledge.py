@@ -84,16 +84,50 @@ class KnowledgeBase:
 
     @cached_property
     def snapshots(self):
-        """The in-memory search snapshot's keeper (``kb/store/snapshot.py``): created only by a
+        """The search snapshot's keeper (``kb/store/snapshot_files.py``): created only by a
         long-lived reader that asks for it, so one-shot commands never pay for building one."""
-        from kb.store.snapshot import SnapshotKeeper
+        from kb.store.snapshot_files import SnapshotKeeper
 
         return SnapshotKeeper(self)
 
     def snapshot(self):
-        """The current search snapshot, or None (none kept, not built yet, or out of date)."""
+        """The current search snapshot, or None (none built yet, or out of date): the one a
+        long-lived reader keeps, else the one on disk (memory-mapped once per process and
+        state of the database, so a one-shot ``kb search`` reads no Chroma at all)."""
         keeper = self.__dict__.get("snapshots")
-        return keeper.current() if keeper is not None else None
+        if keeper is not None:
+            return keeper.current()
+        from kb.store.snapshot_files import MANIFEST, open_current, snapshot_dir
+
+        conn = self.store.conn
+        try:
+            written = (snapshot_dir(self.settings) / MANIFEST).stat().st_mtime_ns
+        except OSError:
+            return None
+        # Other connections' commits move data_version, this one's total_changes.
+        state = (conn.execute("PRAGMA data_version").fetchone()[0], conn.total_changes, written)
+        held = self.__dict__.get("_disk_snapshot")
+        if held is not None and held[0] == state:
+            return held[1]
+        snap = open_current(self.settings, conn)
+        self.__dict__["_disk_snapshot"] = (state, snap)
+        return snap
+
+    def refresh_snapshot(self):
+        """Bring the on-disk search snapshot up to date after a write (incrementally where it
+        can: ``kb/store/snapshot_files.py``). A failure is logged, never raised: searches
+        then use SQLite until the next refresh."""
+        from kb.store.snapshot_files import refresh
+
+        try:
+            return refresh(self)
+        except Exception as exc:
+            import logging
+
+            logging.getLogger(__name__).warning("search snapshot not updated (%s: %s); searches use SQLite "
+                                                "until the next ingest or `kb serve` brings it up to date",
+                                                type(exc).__name__, exc)
+            return None
 
     def key(self, text: str) -> str:
         """Cache key of ``text`` for the embedder in use (its backend is part of the key)."""
@@ -121,6 +155,29 @@ class KnowledgeBase:
                     self.store.cache_vectors(new)
             cached.update(new)
         return np.stack([cached[k] for k in keys])
+
+    def embed_query(self, text: str):
+        """One search query's vector, fast in a fresh process: from the cache (under this
+        backend's key or the fp32 one); else from the loaded model when there is one (a
+        server); else from the numpy encoder (``nlp/query_encoder.py``: the fp32 model's
+        vectors, without importing torch), cached under the fp32 key it matches."""
+        from nlp.embed import text_key
+
+        variant = getattr(self.embedder, "variant", "")
+        keys = [text_key(text, variant), text_key(text, "")]
+        cached = self.store.cached_vectors(list(dict.fromkeys(keys)))
+        for key in keys:
+            if key in cached:
+                return cached[key]
+        if getattr(self.embedder, "_model", None) is not None or not hasattr(self.embedder, "_model"):
+            return self.embed([text])[0]
+        from nlp.query_encoder import query_encoder
+
+        vector = query_encoder().encode_one(text)
+        if not self.readonly:
+            with self.store.transaction():
+                self.store.cache_vectors({keys[1]: vector})
+        return vector
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -14,7 +14,6 @@ import logging
 import re
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +35,8 @@ def shingles(text: str, k: int = SHINGLE) -> set[bytes]:
 
 def signature(text: str) -> tuple[np.ndarray, int]:
     """(MinHash hash values, number of shingles) of one document's text."""
+    from datasketch import MinHash  # 1.3 s of scipy imports: only where documents are hashed
+
     sh = shingles(text)
     m = MinHash(num_perm=NUM_PERM, scheme=SCHEME)
     if sh:
@@ -46,6 +47,8 @@ def signature(text: str) -> tuple[np.ndarray, int]:
 def link_renditions(store) -> dict[str, str]:
     """Hash documents that have no signature yet, then give every document its publication id
     (the earliest-ingested rendition's document id). Returns {doc_id: publication_id}."""
+    from datasketch import MinHash, MinHashLSH
+
     conn = store.conn
     missing = [r[0] for r in conn.execute(
         "SELECT id FROM documents WHERE id NOT IN (SELECT doc_id FROM doc_signatures)")]

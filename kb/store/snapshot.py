@@ -1,4 +1,4 @@
-"""An in-memory copy of the passage index, for readers that live long (the web server).
+"""The search snapshot: a compact, memory-mapped copy of the passage index, kept on disk.
 
 At 100k passages FTS5 scores every row that holds any query word (50–115 ms a query), and a
 filter is a SQL scan (10–220 ms). A snapshot holds FTS5's own postings — its tokens, term
@@ -6,10 +6,16 @@ frequencies and document lengths, read through ``fts5vocab`` — so BM25 becomes
 additions with FTS5's formula and FTS5's ranking; and it holds each passage's filter fields
 and vector, so a filter is a boolean mask and an exact filtered dense search one product.
 
-A snapshot is an accelerator, never the record: it is built from SQLite and Chroma, stamped
-with a fingerprint of both, and a search uses it only while the fingerprint still holds.
-When the knowledge base changes the keeper rebuilds it in the background, and searches take
-the SQL path meanwhile.
+It lives in ``KB_HOME/search-snapshot`` (``kb/store/snapshot_files.py``) as numpy arrays that
+are memory-mapped, not read: a one-shot ``kb search`` opens it in milliseconds and never
+imports Chroma. Vectors are int8 with a float32 scale per passage (a quarter of float32:
+≈ 0.4 GB at a million passages); postings are int32 positions and uint16 term frequencies.
+
+A snapshot is a list of immutable *segments* — the first from a full build, one more per
+ingest (its new passages) — and a *dead* mask of passages deleted or replaced since. BM25's
+row count, average length and document frequencies count live passages only, so scores stay
+FTS5's exactly. It is an accelerator, never the record: it is stamped with a fingerprint of
+SQLite and used only while the fingerprint still holds.
 """
 from __future__ import annotations
 
@@ -17,52 +23,151 @@ import logging
 import math
 import sqlite3
 import threading
-import time
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
 
 import numpy as np
+
+from nlp.query_encoder import one_blas_thread
 
 log = logging.getLogger(__name__)
 
 # FTS5's bm25() constants and the passages_fts tokenizer (kb/store/db.py, migration 1).
 K1, B = 1.2, 0.75
 TOKENIZER = "porter unicode61"
-MIN_PASSAGES = 2_000  # below this, FTS5 and SQL filters are already fast: nothing to keep
+MIN_PASSAGES = 2_000  # below this, FTS5 and SQL filters are already fast: no in-memory keeper
 NO_YEAR = -1
+DIM = 384
+CHUNK_ROWS = 4_096      # int8 rows converted per BLAS call: stays in cache
+BINARY_FROM = 250_000   # passages above which dense search shortlists by sign bits (when > 2 × SHORTLIST kept)
+SHORTLIST = 20_000      # rows ranked exactly after the shortlist (recall@10 0.99 at 300k)
+BITS_CHUNK = 65_536
+INSTANCE_CHUNK = 2_000_000  # fts5vocab instances handled at once: bounds a build's memory
 
 
 @dataclass
-class Snapshot:
-    fingerprint: tuple
-    ids: list[str]                 # passage id at each position (positions follow rowid order)
-    rowids: np.ndarray             # int64 passage rowid at each position, ascending
-    pos_of: dict[str, int]
-    n_rows: int                    # FTS5's row count and average length, as bm25() uses them
-    avgdl: float
-    doclen: np.ndarray             # tokens per passage, float64
-    terms: dict[str, tuple[int, int]]  # token -> slice of the posting arrays
-    post_pos: np.ndarray           # int32 positions, grouped by token
-    post_tf: np.ndarray            # float64 term frequencies, same order
-    source: np.ndarray             # codes into ``sources``
-    sources: dict[str, int]
-    doc_type: np.ndarray
-    doc_types: dict[str, int]
-    year: np.ndarray               # int32, NO_YEAR where unknown
-    themes: np.ndarray             # int64 bit set per passage
-    theme_bits: dict[str, int]
-    vectors: np.ndarray            # float32 (n, dim); zero rows where Chroma has none
-    has_vector: np.ndarray
-    built_s: float = 0.0
+class Segment:
+    """One immutable block of passages, in rowid order: every array has one entry per passage,
+    except the token dictionary (``term_*``) and the postings (``post_*``)."""
+    rowids: np.ndarray      # int64
+    ids: np.ndarray         # bytes (S)
+    doclen: np.ndarray      # uint32: tokens per passage, as FTS5 counts them
+    theme_len: np.ndarray   # uint16: LENGTH(themes), so a changed tagging is noticed
+    source: np.ndarray      # int32 codes (the snapshot's ``sources``), -1 when NULL
+    doc_type: np.ndarray    # int32 codes
+    year: np.ndarray        # int32, NO_YEAR where unknown
+    themes: np.ndarray      # int64 bit set
+    vectors: np.ndarray     # int8 (n, DIM)
+    scale: np.ndarray       # float32: vector ≈ int8 row × scale; 0 where no vector is known
+    center: np.ndarray      # float32 (DIM,): the segment's mean vector
+    bits: np.ndarray        # uint64 (DIM / 64, n): signs of (vector - center), one column per passage
+    term_text: np.ndarray   # uint8: the tokens' UTF-8, concatenated in byte order
+    term_off: np.ndarray    # int64 (tokens + 1): where each token's text starts
+    term_post: np.ndarray   # int64 (tokens + 1): where each token's postings start
+    post_pos: np.ndarray    # int32 position in this segment, grouped by token
+    post_tf: np.ndarray     # uint16 term frequency
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.rowids)
+
+    def postings(self, token: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """(positions, term frequencies) of one token: a binary search of the dictionary."""
+        off, text = self.term_off, self.term_text
+        lo, hi = 0, len(off) - 1
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if text[off[mid]:off[mid + 1]].tobytes() < token:
+                lo = mid + 1
+            else:
+                hi = mid
+        if lo < len(off) - 1 and text[off[lo]:off[lo + 1]].tobytes() == token:
+            a, b = int(self.term_post[lo]), int(self.term_post[lo + 1])
+            return self.post_pos[a:b], self.post_tf[a:b]
+        return self.post_pos[:0], self.post_tf[:0]
+
+
+SEGMENT_FIELDS = tuple(f.name for f in fields(Segment))
+
+
+class _Ids:
+    """Passage ids by position, decoded on demand (a million Python strings cost 0.3 s)."""
+
+    def __init__(self, snap: "Snapshot"):
+        self.snap = snap
+
+    def __len__(self) -> int:
+        return len(self.snap)
+
+    def __getitem__(self, i) -> str:
+        seg, local = self.snap.locate_position(int(i))
+        return seg.ids[local].decode()
+
+    def __iter__(self):
+        for seg, start in zip(self.snap.segments, self.snap.starts):
+            alive = self.snap.alive[start:start + len(seg)]
+            for pid, ok in zip(seg.ids, alive):
+                if ok:
+                    yield pid.decode()
+
+
+class Snapshot:
+    """Segments seen as one array of passages (positions: segment after segment)."""
+
+    def __init__(self, segments: list[Segment], dead: np.ndarray | None, sources: dict[str, int],
+                 doc_types: dict[str, int], theme_bits: dict[str, int], fingerprint=None, built_s: float = 0.0):
+        self.segments = segments
+        self.sources, self.doc_types, self.theme_bits = sources, doc_types, theme_bits
+        self.fingerprint = fingerprint
+        self.built_s = built_s
+        self.starts = np.cumsum([0] + [len(s) for s in segments])[:-1].astype(np.int64)
+        total = int(sum(len(s) for s in segments))
+        self.alive = np.ones(total, dtype=bool) if dead is None else ~np.asarray(dead, dtype=bool)
+        self.rowids = self._cat("rowids", np.int64)
+        self.source = self._cat("source", np.int32)
+        self.doc_type = self._cat("doc_type", np.int32)
+        self.year = self._cat("year", np.int32)
+        self.themes = self._cat("themes", np.int64)
+        self.doclen = self._cat("doclen", np.uint32).astype(np.float64)
+        self.has_vector = (self._cat("scale", np.float32) > 0) & self.alive
+        live_len = self.doclen[self.alive]
+        self.n_rows = int(self.alive.sum())       # FTS5's row count and average length, as bm25() uses them
+        self.avgdl = float(live_len.sum()) / self.n_rows if self.n_rows else 0.0
+        live_rowids = self.rowids[self.alive]
+        self.max_rowid = int(live_rowids.max()) if len(live_rowids) else 0
+        self.ids = _Ids(self)
+
+    def _cat(self, name: str, dtype) -> np.ndarray:
+        parts = [getattr(s, name) for s in self.segments]
+        if len(parts) == 1:
+            return np.asarray(parts[0])
+        return np.concatenate(parts) if parts else np.zeros(0, dtype=dtype)
+
+    def __len__(self) -> int:
+        return len(self.alive)
+
+    @property
+    def dead_count(self) -> int:
+        return len(self) - self.n_rows
+
+    def locate_position(self, i: int) -> tuple[Segment, int]:
+        k = int(np.searchsorted(self.starts, i, side="right")) - 1
+        return self.segments[k], i - int(self.starts[k])
+
+    @cached_property
+    def pos_of(self) -> dict[str, int]:
+        """Position of each live passage id (built on first use: the keeper's tests, not searches)."""
+        out: dict[str, int] = {}
+        for seg, start in zip(self.segments, self.starts):
+            for j, pid in enumerate(seg.ids):
+                if self.alive[start + j]:
+                    out[pid.decode()] = int(start + j)
+        return out
 
     # --- filters --------------------------------------------------------------------------
 
     def mask(self, filters) -> np.ndarray:
-        """Passages passing ``filters`` (``kb.search.engine.Filters``), exactly as its SQL would."""
-        keep = np.ones(len(self), dtype=bool)
+        """Live passages passing ``filters`` (``kb.search.engine.Filters``), exactly as its SQL would."""
+        keep = self.alive.copy()
         if filters.theme:
             bit = self.theme_bits.get(filters.theme)
             keep &= False if bit is None else (self.themes & (1 << bit)) != 0
@@ -79,49 +184,169 @@ class Snapshot:
     # --- keyword --------------------------------------------------------------------------
 
     def phrase(self, token: str) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, bm25 contribution) of a one-token phrase: FTS5's formula and constants
-        (``fts5Bm25Function``), so sums of these equal FTS5's scores (negated: higher is better)."""
-        start, end = self.terms.get(token, (0, 0))
-        pos, tf = self.post_pos[start:end], self.post_tf[start:end]
-        hits = end - start
+        """(positions, bm25 contribution) of a one-token phrase over live passages: FTS5's
+        formula and constants (``fts5Bm25Function``), so sums of these equal FTS5's scores
+        (negated: higher is better)."""
+        key = token.encode("utf-8")
+        pos_parts, tf_parts = [], []
+        for seg, start in zip(self.segments, self.starts):
+            pos, tf = seg.postings(key)
+            if len(pos):
+                pos_parts.append(pos + start if start else pos)
+                tf_parts.append(tf)
+        if not pos_parts:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+        pos = np.concatenate(pos_parts) if len(pos_parts) > 1 else pos_parts[0]
+        tf = (np.concatenate(tf_parts) if len(tf_parts) > 1 else tf_parts[0]).astype(np.float64)
+        if self.dead_count:
+            live = self.alive[pos]
+            pos, tf = pos[live], tf[live]
+        hits = len(pos)
         if not hits:
             return pos, tf
         idf = math.log((self.n_rows - hits + 0.5) / (hits + 0.5))
         if idf <= 0.0:
             idf = 1e-6
-        norm = K1 * (1 - B + B * self.doclen[pos] / self.avgdl)
+        norm = self._norm[pos]
         return pos, idf * ((tf * (K1 + 1.0)) / (tf + norm))  # FTS5 multiplies last
 
+    @cached_property
+    def _norm(self) -> np.ndarray:
+        """BM25's length normalisation of every passage, computed once (the same float64
+        operations per element as computing it per posting, so scores are unchanged)."""
+        return K1 * (1 - B + B * self.doclen / self.avgdl) if self.avgdl else np.full(len(self), K1)
+
+    @cached_property
+    def _by_rowid(self) -> tuple[np.ndarray, np.ndarray]:
+        live = np.flatnonzero(self.alive)
+        rowids = self.rowids[live]
+        order = np.argsort(rowids, kind="stable")
+        return rowids[order], live[order]
+
     def positions(self, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(positions, found): where passage ``rowids`` sit, and which the snapshot holds."""
-        return locate(self.rowids, rowids)
+        """(positions, found): where live passages ``rowids`` sit, and which the snapshot holds."""
+        sorted_rowids, where = self._by_rowid
+        pos, found = locate(sorted_rowids, rowids)
+        return (where[pos] if len(where) else pos), found
 
     def top(self, scores: np.ndarray, keep: np.ndarray, limit: int) -> list[str]:
-        """Ids of the ``limit`` best kept passages, best first."""
-        rows = np.flatnonzero(keep)
+        """Ids of the ``limit`` best kept live passages, best first."""
+        rows = np.flatnonzero(keep & self.alive)
         return self._best(rows, scores[rows], limit)
 
     # --- dense ----------------------------------------------------------------------------
 
     def nearest(self, vector: np.ndarray, keep: np.ndarray, limit: int) -> list[str]:
-        """Exact cosine ranking of the kept passages that have a vector: one product, over
-        all rows (100k: 5 ms) or only the few a narrow filter leaves."""
-        rows = np.flatnonzero(keep & self.has_vector)
+        """Cosine ranking of the kept passages that have a vector, from the int8 vectors: one
+        pass over all rows (100k: ~10 ms) or only the few rows a narrow filter leaves."""
+        keep = keep & self.has_vector
+        rows = np.flatnonzero(keep)
+        if limit <= 0 or not len(rows):
+            return []
         vector = np.asarray(vector, dtype=np.float32)
-        if len(rows) * 8 > len(self):  # gathering many rows costs more than the whole product
-            return self._best(rows, (self.vectors @ vector)[rows], limit)
-        return self._best(rows, self.vectors[rows] @ vector, limit)
+        if len(self) > BINARY_FROM and len(rows) > 2 * SHORTLIST:  # shortlist by sign bits, rank exactly
+            rows = self._shortlist(vector, keep, max(SHORTLIST, limit * 50))
+        elif len(rows) * 8 > len(self):  # gathering many rows costs more than the whole product
+            scores = np.concatenate([int8_scores(seg.vectors, seg.scale, vector) for seg in self.segments])
+            return self._best(rows, scores[rows], limit)
+        scores = np.empty(len(rows), dtype=np.float32)
+        for k, (seg, start) in enumerate(zip(self.segments, self.starts)):
+            a, b = np.searchsorted(rows, [start, start + len(seg)])
+            if b > a:
+                local = rows[a:b] - start
+                scores[a:b] = (seg.vectors[local].astype(np.float32) @ vector) * seg.scale[local]
+        return self._best(rows, scores, limit)
+
+    def _shortlist(self, vector: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
+        """The ``size`` kept rows whose sign bits are nearest the query's (Hamming distance over
+        384 bits: 48 bytes a passage), in position order; each segment gets its share."""
+        total = int(keep.sum())
+        out = []
+        for seg, start in zip(self.segments, self.starts):
+            kept = keep[start:start + len(seg)]
+            n_kept = int(kept.sum())
+            if not n_kept:
+                continue
+            share = min(n_kept, int(math.ceil(size * n_kept / total)))
+            query = np.packbits((vector - seg.center) > 0).view(np.uint64)
+            distance = np.zeros(len(seg), dtype=np.uint16)
+            for word, column in zip(query, seg.bits):
+                distance += np.bitwise_count(column ^ word)
+            if share >= n_kept:
+                out.append(np.flatnonzero(kept) + start)
+                continue
+            distance[~kept] = 65535
+            # The share-th smallest distance from a histogram (distances are 0..384): cheaper
+            # than a partition of a million; rows tied at the cut all stay.
+            cut = int(np.searchsorted(np.cumsum(np.bincount(distance, minlength=DIM + 1)[:DIM + 1]), share))
+            out.append(np.flatnonzero(distance <= cut) + start)
+        return np.concatenate(out) if out else np.zeros(0, dtype=np.int64)
+
+    def ids_at(self, rows: np.ndarray) -> list[str]:
+        """Passage ids of many positions at once."""
+        rows = np.asarray(rows, dtype=np.int64)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        out: list[str] = [""] * len(rows)
+        for k in np.unique(which):
+            at = np.flatnonzero(which == k)
+            seg = self.segments[int(k)]
+            for j, pid in zip(at, seg.ids[rows[at] - self.starts[k]].tolist()):
+                out[j] = pid.decode()
+        return out
 
     def _best(self, rows: np.ndarray, scores: np.ndarray, limit: int) -> list[str]:
-        """Best first; equal scores in passage (rowid) order, so a ranking is reproducible."""
+        """Best first; equal scores in rowid order (as FTS5 orders ties), so a ranking is reproducible."""
         if limit <= 0 or not len(rows):
             return []
         if len(rows) > limit:
             cut = -np.partition(-scores, limit - 1)[limit - 1]
             keep = scores >= cut  # everything tied with the last place, then cut after sorting
             rows, scores = rows[keep], scores[keep]
-        order = np.lexsort((rows, -scores))[:limit]
-        return [self.ids[i] for i in rows[order]]
+        order = np.lexsort((self.rowids[rows], -scores))[:limit]
+        return self.ids_at(rows[order])
+
+
+def int8_scores(vectors: np.ndarray, scale: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """``(vectors × scale) @ vector`` for int8 rows, a cache-sized block at a time (numpy has
+    no int8 product: converting the whole matrix would make a float32 copy of it)."""
+    out = np.empty(len(vectors), dtype=np.float32)
+    block = np.empty((min(CHUNK_ROWS, len(vectors)), vectors.shape[1] if vectors.ndim == 2 else DIM),
+                     dtype=np.float32)
+    with one_blas_thread():
+        for i in range(0, len(vectors), CHUNK_ROWS):
+            part = vectors[i:i + CHUNK_ROWS]
+            buf = block[:len(part)]
+            buf[...] = part
+            np.matmul(buf, vector, out=out[i:i + len(part)])
+    out *= scale
+    return out
+
+
+def sign_bits(vectors: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The mean vector and each passage's signs around it, packed: (DIM / 64, n) uint64.
+    Centring first matters: MiniLM's vectors share a common direction that would otherwise
+    set most bits alike for every passage."""
+    n = len(vectors)
+    total = np.zeros(DIM, dtype=np.float64)
+    has = scale > 0
+    for i in range(0, n, BITS_CHUNK):
+        total += (vectors[i:i + BITS_CHUNK].astype(np.float32) * scale[i:i + BITS_CHUNK, None]).sum(axis=0)
+    center = (total / max(int(has.sum()), 1)).astype(np.float32)
+    bits = np.zeros((DIM // 64, n), dtype=np.uint64)
+    for i in range(0, n, BITS_CHUNK):
+        block = vectors[i:i + BITS_CHUNK].astype(np.float32) * scale[i:i + BITS_CHUNK, None]
+        bits[:, i:i + len(block)] = np.packbits(block - center > 0, axis=1).view(np.uint64).T
+    return center, bits
+
+
+def quantise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """int8 rows and a float32 scale per row (row ≈ int8 × scale); zero rows get scale 0."""
+    matrix = np.asarray(matrix, dtype=np.float32)
+    peak = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, dtype=np.float32)
+    scale = (peak / 127.0).astype(np.float32)
+    safe = np.where(scale > 0, scale, 1.0)
+    q = np.clip(np.rint(matrix / safe[:, None]), -127, 127).astype(np.int8)
+    return q, scale
 
 
 # --- query tokens ---------------------------------------------------------------------------
@@ -147,96 +372,156 @@ def tokens_of(word: str) -> tuple[str, ...]:
 
 # --- building --------------------------------------------------------------------------------
 
-def fingerprint(conn: sqlite3.Connection, vectors=None) -> tuple:
-    """What a snapshot depends on, cheap to read: FTS5's structure cookie (it changes with
-    every write to the index), passage and document counts and extremes, Chroma's count."""
+def fingerprint(conn: sqlite3.Connection, vectors=None) -> list:
+    """What a snapshot depends on, cheap to read: a digest of FTS5's structure record (its
+    write counter and segment list change with every write to the index; its first four bytes,
+    the configuration cookie, do not — a replaced passage that reused its rowid went
+    unnoticed), passage and document counts and extremes, the themes' total length. (Chroma
+    is not read: a snapshot's vectors come from SQLite's embedding cache.)"""
+    import hashlib
+
     cookie = conn.execute("SELECT block FROM passages_fts_data WHERE id = 10").fetchone()
-    passages = tuple(conn.execute("SELECT COUNT(*), MAX(rowid) FROM passages").fetchone())
-    documents = tuple(conn.execute(
+    passages = list(conn.execute("SELECT COUNT(*), MAX(rowid) FROM passages").fetchone())
+    documents = list(conn.execute(
         "SELECT COUNT(*), MAX(rowid), TOTAL(year), COUNT(DISTINCT source), COUNT(DISTINCT doc_type) "
         "FROM documents").fetchone())
     themes = conn.execute("SELECT TOTAL(LENGTH(themes)) FROM passages").fetchone()[0]
-    chroma = vectors.count("passages") if vectors is not None else None
-    return (bytes(cookie[0][:4]) if cookie else b"", passages, documents, themes, chroma)
+    return [hashlib.sha1(bytes(cookie[0])).hexdigest()[:20] if cookie else "", passages, documents, themes]
 
 
-def build(conn: sqlite3.Connection, vectors=None, dim: int = 384) -> Snapshot:
-    """Read a snapshot in one read transaction, so every part describes the same state."""
-    started = time.perf_counter()
-    conn.execute("BEGIN")
-    try:
-        stamp = fingerprint(conn, vectors)
-        rows = conn.execute(
-            """SELECT p.rowid, p.id, p.themes, d.source, d.doc_type, d.year
-               FROM passages p JOIN documents d ON d.id = p.doc_id ORDER BY p.rowid""").fetchall()
-        rowids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-        terms, post_pos, post_tf, doclen = _postings(conn, rowids)
-    finally:
-        conn.execute("COMMIT")
-    ids = [r[1] for r in rows]
-    pos_of = {pid: i for i, pid in enumerate(ids)}
-    sources, source = _codes([r[3] for r in rows])
-    doc_types, doc_type = _codes([r[4] for r in rows])
-    year = np.fromiter((r[5] if isinstance(r[5], int) else NO_YEAR for r in rows), dtype=np.int32, count=len(rows))
-    theme_bits: dict[str, int] = {}
-    themes = np.zeros(len(rows), dtype=np.int64)
-    for i, r in enumerate(rows):
-        for theme in filter(None, (r[2] or "").split("|")):
-            bit = theme_bits.setdefault(theme, len(theme_bits))
-            if bit < 63:  # the taxonomy has nine themes; an unknown flood is never filterable
-                themes[i] |= 1 << bit
-    theme_bits = {t: b for t, b in theme_bits.items() if b < 63}
-    matrix, has_vector = _vectors(vectors, pos_of, dim)
-    n_rows = len(rows)
-    total_tokens = float(doclen.sum())
-    snap = Snapshot(
-        fingerprint=stamp, ids=ids, rowids=rowids, pos_of=pos_of, n_rows=n_rows,
-        avgdl=total_tokens / n_rows if n_rows else 0.0, doclen=doclen, terms=terms,
-        post_pos=post_pos, post_tf=post_tf, source=source, sources=sources, doc_type=doc_type,
-        doc_types=doc_types, year=year, themes=themes, theme_bits=theme_bits, vectors=matrix,
-        has_vector=has_vector)
-    snap.built_s = round(time.perf_counter() - started, 2)
-    log.info("search snapshot of %d passages, %d tokens, %d vectors built in %.1f s",
-             n_rows, len(terms), int(has_vector.sum()), snap.built_s)
-    return snap
+PASSAGE_ROWS = """SELECT p.rowid, p.id, p.themes, d.source, d.doc_type, d.year, p.text
+                  FROM passages p JOIN documents d ON d.id = p.doc_id"""
 
 
-def _postings(conn: sqlite3.Connection, rowids: np.ndarray):
-    """Postings from fts5vocab: 'row' gives each token's instance count in index order and
-    'instance' the documents of every instance in that same order, so one stream of rowids
-    splits into tokens without a GROUP BY (which sorted 14M rows: 12 s against 5 s)."""
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.snapshot_vocab_row USING fts5vocab(main, passages_fts, row)")
-    conn.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.snapshot_vocab_inst "
-                 "USING fts5vocab(main, passages_fts, instance)")
-    vocab = conn.execute("SELECT term, cnt FROM temp.snapshot_vocab_row").fetchall()
-    counts = np.fromiter((c for _, c in vocab), dtype=np.int64, count=len(vocab))
-    docs = np.empty(int(counts.sum()), dtype=np.int64)
-    filled = 0
-    cursor = conn.execute("SELECT doc FROM temp.snapshot_vocab_inst")
+class Codes:
+    """The snapshot's dictionaries — source and document-type codes, theme bits — which grow
+    as segments are added and never renumber (older segments keep their codes)."""
+
+    def __init__(self, sources=None, doc_types=None, theme_bits=None):
+        self.sources: dict[str, int] = dict(sources or {})
+        self.doc_types: dict[str, int] = dict(doc_types or {})
+        self.theme_bits: dict[str, int] = dict(theme_bits or {})
+
+    def code(self, table: dict[str, int], value) -> int:
+        return -1 if value is None else table.setdefault(value, len(table))
+
+    def bits(self, themes: str | None) -> int:
+        out = 0
+        for theme in filter(None, (themes or "").split("|")):
+            bit = self.theme_bits.get(theme)
+            if bit is None:
+                if len(self.theme_bits) >= 63:  # the taxonomy has nine themes; an unknown flood is never filterable
+                    continue
+                bit = self.theme_bits[theme] = len(self.theme_bits)
+            out |= 1 << bit
+        return out
+
+
+def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors_of, fts_table: str = "passages_fts",
+                  schema: str = "main", batch: int = 50_000) -> Segment:
+    """A segment of ``rows`` (an iterable of ``PASSAGE_ROWS``' columns in rowid order, read a
+    batch at a time so a million texts never sit in memory) whose postings come from
+    ``schema.fts_table`` — the main index for a full build, a temporary one holding only the
+    new passages for an update — and whose vectors come from ``vectors_of(batch) -> (int8, scale)``."""
+    parts: dict[str, list] = {name: [] for name in ("rowids", "theme_len", "source", "doc_type", "year",
+                                                    "themes", "vectors", "scale")}
+    id_list: list[bytes] = []
+    iterator = iter(rows)
     while True:
-        chunk = cursor.fetchmany(200_000)
-        if not chunk:
+        block = [r for _, r in zip(range(batch), iterator)]
+        if not block:
             break
-        if filled + len(chunk) > len(docs):
-            raise RuntimeError("fts5vocab instance stream is longer than its row counts")
-        docs[filled:filled + len(chunk)] = np.fromiter((r[0] for r in chunk), dtype=np.int64, count=len(chunk))
-        filled += len(chunk)
-    if filled != len(docs):
-        raise RuntimeError("fts5vocab instance stream is shorter than its row counts")
-    term_of = np.repeat(np.arange(len(vocab), dtype=np.int64), counts)
-    pos, found = locate(rowids, docs)
-    if not found.all():
-        raise RuntimeError("the full-text index names passages the passages table lacks")
-    # Instances are ordered (token, rowid): equal neighbours are one posting with tf > 1.
-    key = term_of * max(len(rowids), 1) + pos
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if len(key) else np.zeros(0, dtype=np.int64)
-    tf = np.diff(np.r_[starts, len(key)]).astype(np.float64)
-    post_pos = pos[starts].astype(np.int32)
-    post_term = term_of[starts]
-    bounds = np.searchsorted(post_term, np.arange(len(vocab) + 1))
-    terms = {term: (int(bounds[i]), int(bounds[i + 1])) for i, (term, _) in enumerate(vocab)}
-    doclen = np.bincount(pos, minlength=len(rowids)).astype(np.float64)
-    return terms, post_pos, tf, doclen
+        n = len(block)
+        parts["rowids"].append(np.fromiter((r[0] for r in block), dtype=np.int64, count=n))
+        id_list += [r[1].encode() for r in block]
+        parts["theme_len"].append(np.fromiter((min(len(r[2] or ""), 65535) for r in block), dtype=np.uint16, count=n))
+        parts["source"].append(np.fromiter((codes.code(codes.sources, r[3]) for r in block), dtype=np.int32, count=n))
+        parts["doc_type"].append(np.fromiter((codes.code(codes.doc_types, r[4]) for r in block), dtype=np.int32,
+                                             count=n))
+        parts["year"].append(np.fromiter((r[5] if isinstance(r[5], int) else NO_YEAR for r in block), dtype=np.int32,
+                                         count=n))
+        parts["themes"].append(np.fromiter((codes.bits(r[2]) for r in block), dtype=np.int64, count=n))
+        q, scale = vectors_of(block)
+        parts["vectors"].append(q)
+        parts["scale"].append(scale)
+        del block
+    empty = {"rowids": np.int64, "theme_len": np.uint16, "source": np.int32, "doc_type": np.int32,
+             "year": np.int32, "themes": np.int64, "scale": np.float32}
+    arrays = {name: (np.concatenate(p) if p else np.zeros(0, dtype=empty.get(name, np.int8)))
+              for name, p in parts.items()}
+    if not parts["vectors"]:
+        arrays["vectors"] = np.zeros((0, DIM), dtype=np.int8)
+    del parts
+    width = max((len(i) for i in id_list), default=1)
+    ids = np.array(id_list, dtype=f"S{max(width, 1)}")
+    del id_list
+    arrays["center"], arrays["bits"] = sign_bits(arrays["vectors"], arrays["scale"])
+    term_text, term_off, term_post, post_pos, post_tf, doclen = _postings(conn, arrays["rowids"], fts_table, schema)
+    return Segment(ids=ids, doclen=doclen, term_text=term_text, term_off=term_off, term_post=term_post,
+                   post_pos=post_pos, post_tf=post_tf, **arrays)
+
+
+def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, schema: str):
+    """Postings from fts5vocab's 'instance' table, whose rows come ordered by token and then
+    rowid: ``GROUP BY term`` follows that order (no sort), and ``group_concat`` hands each
+    token's rowids over as one string that numpy parses in C — a million passages are ~130M
+    instances, which one Python tuple each took minutes to cross. Tokens are handled a block
+    of ``INSTANCE_CHUNK`` instances at a time, so memory stays bounded."""
+    tag = f"{schema}_{fts_table}"
+    conn.execute(f"CREATE VIRTUAL TABLE IF NOT EXISTS temp.vinst_{tag} "
+                 f"USING fts5vocab({schema}, {fts_table}, instance)")
+    n = len(rowids)
+    terms: list[bytes] = []
+    per_term: list[int] = []
+    pos_parts, tf_parts = [], []
+    pending: list[tuple[str, int, str]] = []
+    pending_count = 0
+
+    def flush() -> None:
+        nonlocal pending, pending_count
+        if not pending:
+            return
+        counts = np.fromiter((c for _, c, _ in pending), dtype=np.int64, count=len(pending))
+        docs = np.fromstring(",".join(d for _, _, d in pending), dtype=np.int64, sep=",")
+        if len(docs) != int(counts.sum()):
+            raise RuntimeError("fts5vocab returned a malformed instance list")
+        term_of = np.repeat(np.arange(len(pending), dtype=np.int64), counts)
+        pos, found = locate(rowids, docs)
+        if not found.all():
+            raise RuntimeError("the full-text index names passages the passages table lacks")
+        # Instances are ordered (token, rowid): equal neighbours are one posting with tf > 1.
+        key = term_of * max(n, 1) + pos
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        tf = np.diff(np.r_[starts, len(key)])
+        per_term.extend(np.bincount(term_of[starts], minlength=len(pending)).tolist())
+        pos_parts.append(pos[starts].astype(np.int32))
+        tf_parts.append(np.minimum(tf, 65535).astype(np.uint16))
+        terms.extend(t.encode("utf-8") for t, _, _ in pending)
+        pending, pending_count = [], 0
+
+    for term, count, docs in conn.execute(
+            f"SELECT term, COUNT(*), group_concat(doc) FROM temp.vinst_{tag} GROUP BY term"):
+        pending.append((term, count, docs))
+        pending_count += count
+        if pending_count >= INSTANCE_CHUNK:
+            flush()
+    flush()
+    post_pos = np.concatenate(pos_parts) if pos_parts else np.zeros(0, dtype=np.int32)
+    post_tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, dtype=np.uint16)
+    del pos_parts, tf_parts
+    bounds = np.r_[0, np.cumsum(np.asarray(per_term, dtype=np.int64))].astype(np.int64)
+    doclen = np.bincount(post_pos, weights=post_tf, minlength=n) if n else np.zeros(0)
+    # The dictionary in byte order (FTS5 keeps it so; sorting makes the binary search safe anyway).
+    order = sorted(range(len(terms)), key=terms.__getitem__)
+    if order != list(range(len(terms))):
+        post_parts = [(post_pos[bounds[i]:bounds[i + 1]], post_tf[bounds[i]:bounds[i + 1]]) for i in order]
+        terms = [terms[i] for i in order]
+        bounds = np.r_[0, np.cumsum([len(p) for p, _ in post_parts], dtype=np.int64)].astype(np.int64)
+        post_pos = np.concatenate([p for p, _ in post_parts]) if post_parts else post_pos
+        post_tf = np.concatenate([t for _, t in post_parts]) if post_parts else post_tf
+    term_off = np.r_[0, np.cumsum([len(t) for t in terms], dtype=np.int64)].astype(np.int64)
+    term_text = np.frombuffer(b"".join(terms), dtype=np.uint8).copy()
+    return term_text, term_off, bounds, post_pos, post_tf, np.minimum(doclen, 2**32 - 1).astype(np.uint32)
 
 
 def locate(sorted_rowids: np.ndarray, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -245,138 +530,3 @@ def locate(sorted_rowids: np.ndarray, rowids: np.ndarray) -> tuple[np.ndarray, n
         return np.zeros(len(rowids), dtype=np.int64), np.zeros(len(rowids), dtype=bool)
     pos = np.minimum(np.searchsorted(sorted_rowids, rowids), len(sorted_rowids) - 1)
     return pos, sorted_rowids[pos] == rowids
-
-
-def _codes(values: list) -> tuple[dict[str, int], np.ndarray]:
-    codes: dict[str, int] = {}
-    out = np.fromiter((-1 if v is None else codes.setdefault(v, len(codes)) for v in values),
-                      dtype=np.int32, count=len(values))
-    return codes, out
-
-
-def _vectors(vectors, pos_of: dict[str, int], dim: int) -> tuple[np.ndarray, np.ndarray]:
-    matrix = np.zeros((len(pos_of), dim), dtype=np.float32)
-    has = np.zeros(len(pos_of), dtype=bool)
-    if vectors is None:
-        return matrix, has
-    col = vectors.collection("passages")
-    offset = 0
-    while True:
-        got = col.get(limit=5000, offset=offset, include=["embeddings"])
-        if not got["ids"]:
-            break
-        offset += len(got["ids"])
-        for pid, emb in zip(got["ids"], got["embeddings"]):
-            i = pos_of.get(pid)
-            if i is not None and len(emb) == dim:
-                matrix[i] = emb
-                has[i] = True
-    return matrix, has
-
-
-# --- keeping one fresh -----------------------------------------------------------------------
-
-class SnapshotKeeper:
-    """Holds a knowledge base's snapshot and rebuilds it, in a thread, when the data changes.
-
-    ``current()`` is what a search asks for: the snapshot if its fingerprint still matches
-    the database, else None (and a rebuild starts). Checking costs one ``PRAGMA
-    data_version`` per search; the fingerprint is re-read only when that moved.
-    """
-
-    def __init__(self, kbase, min_passages: int = MIN_PASSAGES):
-        self.kbase = kbase
-        self.min_passages = min_passages
-        self.snapshot: Snapshot | None = None
-        self._lock = threading.Lock()
-        self._building: threading.Thread | None = None
-        self._seen_version = None
-        self.failures = 0              # consecutive failed builds (reset by a good one)
-        self.last_error: str | None = None
-        self.built_at: float | None = None
-
-    def _connect(self) -> sqlite3.Connection:
-        path = self.kbase.settings.sqlite_path
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
-
-    def build_now(self, min_passages: int | None = None) -> Snapshot | None:
-        """Build synchronously (benchmarks, tests, evaluation); None when the KB has fewer
-        passages than ``min_passages`` (default: the keeper's) and so needs none."""
-        floor = self.min_passages if min_passages is None else min_passages
-        conn = self._connect()
-        try:
-            if conn.execute("SELECT COUNT(*) FROM passages").fetchone()[0] < floor:
-                self.snapshot = None
-                return None
-            snap = build(conn, self.kbase.vectors)
-        finally:
-            conn.close()
-        with self._lock:
-            self.snapshot = snap
-            self._seen_version = None
-            self.built_at = time.time()
-        return snap
-
-    def start(self) -> None:
-        """Build in the background unless a build is already running."""
-        with self._lock:
-            if self._building is not None and self._building.is_alive():
-                return
-            self._building = threading.Thread(target=self._run, name="refrain-snapshot", daemon=True)
-            self._building.start()
-
-    def wait(self, timeout: float | None = None) -> None:
-        thread = self._building
-        if thread is not None:
-            thread.join(timeout)
-
-    def _run(self, retry_s: float = 2.0, max_wait_s: float = 60.0) -> None:
-        """Wait for any writer to finish (a snapshot of a half-written state is never built),
-        look at what it wrote, build; on failure log it, show it in ``status()`` and retry
-        with a growing pause. Searches take the SQL path all the while."""
-        from kb.store.lock import writer_active
-
-        while True:
-            while writer_active(self.kbase.settings.home):
-                time.sleep(1.0)
-            try:
-                self.kbase.follow_writers()
-                self.build_now()
-                self.failures, self.last_error = 0, None
-                return
-            except Exception as exc:
-                self.failures += 1
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                pause = min(retry_s * 2 ** (self.failures - 1), max_wait_s)
-                log.warning("search snapshot build failed (%d in a row: %s); searches use SQLite "
-                            "directly; retrying in %.0f s", self.failures, self.last_error, pause)
-                time.sleep(pause)
-
-    def status(self) -> dict:
-        """For /about: is the snapshot in use, being built, or failing (and why)."""
-        building = self._building is not None and self._building.is_alive()
-        snap = self.snapshot
-        state = "failing" if self.failures else "building" if building else "ready" if snap else "not kept"
-        return {"state": state, "passages": len(snap) if snap else 0, "built_s": snap.built_s if snap else None,
-                "built_at": self.built_at, "failures": self.failures, "last_error": self.last_error}
-
-    def current(self) -> Snapshot | None:
-        snap = self.snapshot
-        if snap is None:
-            return None
-        conn = self.kbase.store.conn
-        version = conn.execute("PRAGMA data_version").fetchone()[0]
-        if version == self._seen_version:
-            return snap
-        try:
-            fresh = fingerprint(conn, self.kbase.vectors) == snap.fingerprint
-        except sqlite3.Error:
-            fresh = False
-        if fresh:
-            self._seen_version = version
-            return snap
-        with self._lock:
-            if self.snapshot is snap:
-                self.snapshot = None
-        self.start()
-        return None
