@@ -213,7 +213,7 @@ def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[st
         rows = _fts_rows(conn, quote(word), cand.tolist(), len(known) + 1)
         ok &= ~np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
     keyword &= ok
-    sims = snap.vectors[pos] @ np.asarray(query_vector(kbase, query), dtype=np.float32)
+    sims = snap.similarities(query_vector(kbase, query), pos)
     need = np.where(held > 0, floor, max(floor, DENSE_FLOOR_NO_WORD))
     close = snap.has_vector[pos] & (sims >= need) & ok
     keep = close if mode == "dense" else (keyword | close)
@@ -332,9 +332,9 @@ def match_set(kbase: KnowledgeBase, query: Query, mode: str = "hybrid", floor: f
         vector = query_vector(kbase, query)
         snap = kbase.snapshot()
         if snap is not None:  # every vector in memory: an exact, complete count in a few ms
-            sims = snap.vectors @ np.asarray(vector, dtype=np.float32)
+            sims = snap.similarities(vector)
             rows = np.flatnonzero(snap.has_vector & (sims >= floor))
-            near = [(snap.ids[i], float(sims[i])) for i in rows]
+            near = [(pid, float(sims[i])) for pid, i in zip(snap.ids_at(rows), rows)]
         else:
             near = kbase.vectors.query(PASSAGES, vector, DENSE_COUNT_LIMIT)
             if len(near) == DENSE_COUNT_LIMIT and near[-1][1] >= floor:

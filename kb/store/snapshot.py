@@ -257,6 +257,23 @@ class Snapshot:
                 scores[a:b] = (seg.vectors[local].astype(np.float32) @ vector) * seg.scale[local]
         return self._best(rows, scores, limit)
 
+    def similarities(self, vector: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+        """Cosine of ``vector`` to the passages at ``rows`` (every position when None), from the
+        int8 vectors: what search's relevance floor and match counts compare (0 where no vector)."""
+        vector = np.asarray(vector, dtype=np.float32)
+        if rows is None:
+            if not self.segments:
+                return np.zeros(0, dtype=np.float32)
+            return np.concatenate([int8_scores(seg.vectors, seg.scale, vector) for seg in self.segments])
+        rows = np.asarray(rows, dtype=np.int64)
+        out = np.zeros(len(rows), dtype=np.float32)
+        which = np.searchsorted(self.starts, rows, side="right") - 1
+        for k in np.unique(which):
+            at = np.flatnonzero(which == k)
+            seg, local = self.segments[int(k)], rows[at] - self.starts[k]
+            out[at] = (seg.vectors[local].astype(np.float32) @ vector) * seg.scale[local]
+        return out
+
     def _shortlist(self, vector: np.ndarray, keep: np.ndarray, size: int) -> np.ndarray:
         """The ``size`` kept rows whose sign bits are nearest the query's (Hamming distance over
         384 bits: 48 bytes a passage), in position order; each segment gets its share."""
