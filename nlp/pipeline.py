@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
+from nlp import budget
 from nlp.barrier_model import cue_feature_names
 from nlp.barrier_model import load_model as load_barrier_model
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
@@ -295,7 +296,7 @@ class RecommendationComponent:
         if doc.spans.get(SPANS_RESPONSES):
             doc.spans[SPANS_RECOMMENDATIONS] = []
             return doc
-        cands = find_recommendations(doc_layout(doc), doc_sents(doc), self.patterns)
+        cands = budget.cap("recommendations", find_recommendations(doc_layout(doc), doc_sents(doc), self.patterns))
         directive_sentences = [self._directive_sentence(c.raw or c.text) for c in cands]
         if self.use_parser and cands:
             from nlp.parse import actor_from_doc, parse
@@ -373,6 +374,8 @@ class BarrierComponent:
         for s in doc_sents(doc):
             if skip[s.block]:
                 continue
+            if budget.too_long("barrier_sentences_too_long", s.end - s.start):
+                continue  # a table or run-on line read as one sentence: not a finding, not embedded
             if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
                     and len(text[s.start:s.end].split()) < 8:
                 continue
@@ -390,7 +393,8 @@ class BarrierComponent:
         if self.model is not None:
             return self._classify(doc)
         text = doc.text
-        cands = [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)]
+        cands = budget.cap("barrier_candidates",
+                           [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)])
         spans = []
         if cands:
             embedder = self._embedder()
@@ -413,7 +417,7 @@ class BarrierComponent:
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
         sentences = [text[s.start:s.end] for s in sents]
         gate = model.gate(sentences) if sentences else np.zeros(0)
-        passed = [i for i in np.flatnonzero(gate >= model.gate_threshold)]
+        passed = budget.cap("barrier_candidates", [i for i in np.flatnonzero(gate >= model.gate_threshold)])
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
@@ -502,7 +506,8 @@ def run(nlp: Language, layout: Layout, embedder=None) -> Doc:
     doc._.refrain_layout = layout
     if embedder is not None and "refrain_barriers" in nlp.pipe_names:
         nlp.get_pipe("refrain_barriers").embedder = embedder
-    for _name, proc in nlp.pipeline:
+    for name, proc in nlp.pipeline:
+        budget.check(name.replace("refrain_", "extraction: "))
         doc = proc(doc)
     return doc
 
