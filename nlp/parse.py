@@ -25,7 +25,9 @@ def statistical_model():
     """The trained pipeline (tagger and parser only; NER and lemmas are not needed)."""
     global _model
     if _model is None:
-        with _lock:
+        from nlp import budget
+
+        with _lock, budget.excluded():  # once per process, not the document's work
             if _model is None:
                 import spacy
 

@@ -108,7 +108,9 @@ def barrier_taxonomy_v1(path: str | None = None) -> Taxonomy:
 def doc_layout(doc: Doc) -> Layout:
     """The layout attached by ``extract`` or, for a Doc made from a plain string, a fresh one."""
     layout = doc._.refrain_layout
-    if layout is None or layout.text != doc.text:
+    # ``run`` records the text the Doc was made from: comparing with ``doc.text`` would rebuild
+    # the whole text token by token on every call (20 s of a corpus ingest, profiled).
+    if layout is None or (doc.user_data.get("refrain_text") is not layout.text and layout.text != doc.text):
         layout = build_layout(SourceDocument("<doc>", "text", [doc.text], False))
         if layout.text != doc.text:
             # The Doc was not made from a layout: treat the whole text as one block.
@@ -144,12 +146,17 @@ def refrain_sentences(doc: Doc) -> Doc:
     import numpy as np
     from spacy.attrs import SENT_START
 
-    starts = {s.start for s in doc_sents(doc)}
+    from spacy.attrs import IDX
+
     if len(doc) == 0:
         return doc
-    # One array write: setting token.is_sent_start one by one is quadratic in spaCy.
-    values = np.array([[1 if (t.i == 0 or t.idx in starts) else -1] for t in doc], dtype="int64")
-    doc.from_array([SENT_START], values.astype("uint64"))
+    starts = np.fromiter((s.start for s in doc_sents(doc)), dtype="int64")
+    # One array write: setting token.is_sent_start one by one is quadratic in spaCy; token
+    # offsets come as an array too (no Token object per token).
+    idx = doc.to_array([IDX]).astype("int64")
+    values = np.where(np.isin(idx, starts), 1, -1)
+    values[0] = 1
+    doc.from_array([SENT_START], values.reshape(-1, 1).astype("int64").astype("uint64"))
     return doc
 
 
@@ -368,7 +375,7 @@ class BarrierComponent:
     def _sentences(self, doc: Doc) -> list[SentSpan]:
         """Sentences outside bibliographies and short unlabelled headings."""
         layout = doc_layout(doc)
-        text = doc.text
+        text = layout.text
         out: list[SentSpan] = []
         skip = skipped_blocks(layout, self.taxonomy)
         for s in doc_sents(doc):
@@ -392,7 +399,7 @@ class BarrierComponent:
     def __call__(self, doc: Doc) -> Doc:
         if self.model is not None:
             return self._classify(doc)
-        text = doc.text
+        text = doc_layout(doc).text
         cands = budget.cap("barrier_candidates",
                            [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)])
         spans = []
@@ -413,7 +420,7 @@ class BarrierComponent:
 
     def _classify(self, doc: Doc) -> Doc:
         """The trained model: quality filter, lexical gate, then the embedding heads."""
-        model, text = self.model, doc.text
+        model, text = self.model, doc_layout(doc).text
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
         sentences = [text[s.start:s.end] for s in sents]
         gate = model.gate(sentences) if sentences else np.zeros(0)
@@ -504,6 +511,7 @@ def run(nlp: Language, layout: Layout, embedder=None) -> Doc:
     """Run ``nlp`` over a laid-out document (the Doc text is the clean layout text)."""
     doc = nlp.make_doc(layout.text)
     doc._.refrain_layout = layout
+    doc.user_data["refrain_text"] = layout.text  # the Doc's text, without rebuilding it (doc_layout)
     if embedder is not None and "refrain_barriers" in nlp.pipe_names:
         nlp.get_pipe("refrain_barriers").embedder = embedder
     for name, proc in nlp.pipeline:
