@@ -91,15 +91,14 @@ def ingest_shape(path: Path, home: Path) -> dict:
             "reason": result.get("reason"), "capped": result.get("capped"), "bytes": path.stat().st_size}
 
 
-def bench_shapes(workdir: Path, only: set[str] | None = None) -> dict:
+def bench_shapes(workdir: Path, only: list[str] | None = None) -> dict:
     """``hostile_<shape>_*`` keys for every shape (made once under ``workdir``, then reused)."""
     sys.path.insert(0, str(REPO))
     from bench.shapes import MAKERS, make
 
     out: dict = {}
-    for name, (_, ext) in MAKERS.items():
-        if only and name not in only:
-            continue
+    for name in only or MAKERS:
+        ext = MAKERS[name][1]
         path = workdir / f"{name}.{ext}"
         if not path.is_file():
             path = make(name, workdir)
@@ -123,7 +122,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.ingest:
         args.workdir.mkdir(parents=True, exist_ok=True)
-        report = bench_shapes(args.workdir.resolve(), set(args.only.split(",")) if args.only else None)
+        report = bench_shapes(args.workdir.resolve(), args.only.split(",") if args.only else None)
         print(json.dumps(report, indent=2))
         return 0
     home = args.home.resolve()

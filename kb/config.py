@@ -40,7 +40,7 @@ class Settings:
     # which the document is reported failed with the stage it was in and the run goes on, and
     # caps on items, reported in the ingest JSON (``capped``) when hit. 0 means no limit.
     doc_timeout_s: float = 120.0
-    max_passages: int = 2_000  # the largest real document so far had ~1,000 (295 pages)
+    max_passages: int = 2_000  # the corpus's largest: 1,025 (295 pages)
     max_sentences_parsed: int = 3_000
     max_barrier_candidates: int = 3_000
     max_recommendations: int = 2_000
