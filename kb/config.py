@@ -41,8 +41,8 @@ class Settings:
     # caps on items, reported in the ingest JSON (``capped``) when hit. 0 means no limit.
     doc_timeout_s: float = 120.0
     max_passages: int = 2_000  # the corpus's largest: 1,025 (295 pages)
-    max_sentences_parsed: int = 3_000
-    max_barrier_candidates: int = 3_000
+    max_sentences_parsed: int = 1_000
+    max_barrier_candidates: int = 10_000  # the Infected Blood Inquiry vol. 1 has 3,407
     max_recommendations: int = 2_000
     max_sentence_chars: int = 2_000  # longer "sentences" (tables, run-on lines) are not parsed or embedded
     # The day statuses are judged on (``overdue``: a target date before it); None is the real
@@ -99,8 +99,8 @@ class Settings:
             max_text_bytes=int(float(env.get("KB_MAX_TEXT_MB", "20")) * 1000 * 1000),
             doc_timeout_s=float(env.get("KB_DOC_TIMEOUT_S", "120")),
             max_passages=int(env.get("KB_MAX_PASSAGES", "2000")),
-            max_sentences_parsed=int(env.get("KB_MAX_PARSED_SENTENCES", "3000")),
-            max_barrier_candidates=int(env.get("KB_MAX_BARRIER_CANDIDATES", "3000")),
+            max_sentences_parsed=int(env.get("KB_MAX_PARSED_SENTENCES", "1000")),
+            max_barrier_candidates=int(env.get("KB_MAX_BARRIER_CANDIDATES", "10000")),
             max_recommendations=int(env.get("KB_MAX_RECOMMENDATIONS", "2000")),
             max_sentence_chars=int(env.get("KB_MAX_SENTENCE_CHARS", "2000")),
             today=_iso_day("KB_TODAY", env.get("KB_TODAY")),
