@@ -7,6 +7,15 @@ gives the hostile file — its 5 MB text as its one page and one funding row per
 shows the document or its figures is fetched while the server's peak RSS (VmHWM) is read.
 
     python bench/hostile.py [--home /tmp/kb-hostile] [--json]
+
+``--ingest`` instead times a real ``kb ingest`` of each hostile shape of ``bench/shapes.py`` at
+full size (the 5.6 MB line of "£5.3 billion", a 3,000-page PDF, an HTML page of 200,000 links,
+a 1 MB Markdown table, a 10 MB GOV.UK JSON body, a PDF table of 10,000 £ figures), each into an
+empty knowledge base in a child process: wall seconds, CPU seconds, peak RSS, the outcome and
+the caps hit (keys ``hostile_<shape>_s``, ``_cpu_s``, ``_rss_mb``, ``_status``, ``_reason``,
+``_capped``).
+
+    python bench/hostile.py --ingest [--only long_pdf,links_html] [--workdir /tmp/shapes] [--json]
 """
 from __future__ import annotations
 
@@ -61,11 +70,61 @@ def rss_mb(pid: int) -> float:
     return int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) / 1024
 
 
+def ingest_shape(path: Path, home: Path) -> dict:
+    """One ``kb ingest`` of ``path`` into ``home`` in a child process: times, peak RSS, outcome."""
+    import shutil
+    import tempfile
+
+    shutil.rmtree(home, ignore_errors=True)
+    env = dict(os.environ, KB_HOME=str(home), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               TOKENIZERS_PARALLELISM="false", PYTHONPATH=str(REPO))
+    out = tempfile.TemporaryFile()
+    began = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "kb.cli", "ingest", "--json", str(path)], cwd=REPO, env=env,
+                            stdout=out, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - began
+    out.seek(0)
+    result = (json.loads(out.read() or b"{}").get("results") or [{}])[0]
+    return {"s": round(seconds, 1), "cpu_s": round(usage.ru_utime + usage.ru_stime, 1),
+            "rss_mb": round(usage.ru_maxrss / 1024), "status": result.get("status"),
+            "reason": result.get("reason"), "capped": result.get("capped"), "bytes": path.stat().st_size}
+
+
+def bench_shapes(workdir: Path, only: list[str] | None = None) -> dict:
+    """``hostile_<shape>_*`` keys for every shape (made once under ``workdir``, then reused)."""
+    sys.path.insert(0, str(REPO))
+    from bench.shapes import MAKERS, make
+
+    out: dict = {}
+    for name in only or MAKERS:
+        ext = MAKERS[name][1]
+        path = workdir / f"{name}.{ext}"
+        if not path.is_file():
+            path = make(name, workdir)
+        for key, value in ingest_shape(path, workdir / f"kb-{name}").items():
+            out[f"hostile_{name}_{key}"] = value
+        print(f"{name}: {out[f'hostile_{name}_s']} s, {out[f'hostile_{name}_cpu_s']} CPU s, "
+              f"{out[f'hostile_{name}_rss_mb']} MB, {out[f'hostile_{name}_status']}"
+              f"{' — ' + str(out[f'hostile_{name}_reason']) if out[f'hostile_{name}_reason'] else ''}"
+              f"{' capped ' + str(out[f'hostile_{name}_capped']) if out[f'hostile_{name}_capped'] else ''}",
+              file=sys.stderr, flush=True)
+    return out
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, default=Path("/tmp/kb-hostile"))
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--ingest", action="store_true", help="time kb ingest of each hostile shape")
+    parser.add_argument("--only", help="comma-separated shapes (with --ingest)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/kb-hostile-shapes"))
     args = parser.parse_args()
+    if args.ingest:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        report = bench_shapes(args.workdir.resolve(), args.only.split(",") if args.only else None)
+        print(json.dumps(report, indent=2))
+        return 0
     home = args.home.resolve()
     if not (home / "kb.sqlite").is_file():
         build(home)

@@ -36,9 +36,25 @@ class Settings:
     # whose whole text is read and segmented at once (everything but PDF, read page by page).
     max_file_bytes: int = 500 * 1000 * 1000
     max_text_bytes: int = 20 * 1000 * 1000
+    # Bounded work per document (issue 17; README "Reliability"): a budget of CPU seconds after
+    # which the document is reported failed with the stage it was in and the run goes on, and
+    # caps on items, reported in the ingest JSON (``capped``) when hit. 0 means no limit.
+    doc_timeout_s: float = 600.0  # CPU s; under load the embedder's threads inflate CPU time (README)
+    max_passages: int = 2_000  # the corpus's largest: 1,025 (295 pages)
+    max_sentences_parsed: int = 1_000
+    max_barrier_candidates: int = 10_000  # the Infected Blood Inquiry vol. 1 has 3,407
+    max_recommendations: int = 2_000
+    max_sentence_chars: int = 2_000  # longer "sentences" (tables, run-on lines) are not parsed or embedded
     # The day statuses are judged on (``overdue``: a target date before it); None is the real
     # today. Fixed by tests and by anyone reproducing a report as of a date.
     today: str | None = None
+
+    def limits(self):
+        """The per-document budget ``nlp.budget`` enforces."""
+        from nlp.budget import Limits
+
+        return Limits(self.doc_timeout_s or None, self.max_passages, self.max_sentences_parsed,
+                      self.max_barrier_candidates, self.max_recommendations, self.max_sentence_chars)
 
     @property
     def sqlite_path(self) -> Path:
@@ -81,6 +97,12 @@ class Settings:
             port=int(env.get("KB_PORT", "5000")),
             max_file_bytes=int(float(env.get("KB_MAX_FILE_MB", "500")) * 1000 * 1000),
             max_text_bytes=int(float(env.get("KB_MAX_TEXT_MB", "20")) * 1000 * 1000),
+            doc_timeout_s=float(env.get("KB_DOC_TIMEOUT_S", "600")),
+            max_passages=int(env.get("KB_MAX_PASSAGES", "2000")),
+            max_sentences_parsed=int(env.get("KB_MAX_PARSED_SENTENCES", "1000")),
+            max_barrier_candidates=int(env.get("KB_MAX_BARRIER_CANDIDATES", "10000")),
+            max_recommendations=int(env.get("KB_MAX_RECOMMENDATIONS", "2000")),
+            max_sentence_chars=int(env.get("KB_MAX_SENTENCE_CHARS", "2000")),
             today=_iso_day("KB_TODAY", env.get("KB_TODAY")),
         )
 

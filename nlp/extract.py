@@ -36,7 +36,9 @@ def default_pipeline() -> Language:
     """The process-wide pipeline (blank English + rules; cheap, but built once)."""
     global _pipeline
     if _pipeline is None:
-        with _lock:
+        from nlp import budget
+
+        with _lock, budget.excluded():  # once per process, not the document's work
             if _pipeline is None:
                 _pipeline = build_pipeline()
     return _pipeline

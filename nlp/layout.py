@@ -232,6 +232,9 @@ def _strip_footnotes(lines: list[_Line]) -> list[_Line]:
     return lines[:cut]
 
 
+MAX_RUNNING = 100  # running header/footer lines kept for unpaged text (real documents: a few)
+
+
 def _clean_pages(doc: SourceDocument) -> list[_Line]:
     pages = _page_lines(doc)
     out: list[_Line] = []
@@ -259,6 +262,11 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
         if counts.get(_furniture_key(ln.text), 0) >= 3 and _word_count(ln.text) >= 3
         and not TERMINAL.search(ln.text) and not _item_match(ln.text)
     }
+    if len(running) > MAX_RUNNING:
+        # Thousands of "running lines" are a table's rows (digits normalise alike), not page
+        # furniture: one alternation of them all made every line's match cost grow with the
+        # document (a 1 MB Markdown table: minutes). Keep the commonest.
+        running = set(sorted(running, key=lambda r: (-counts[_norm_furniture(r)], r))[:MAX_RUNNING])
     prefix = re.compile("^(?:" + "|".join(re.escape(r) for r in sorted(running, key=len, reverse=True))
                         + r")\s*\d{0,3}\s+") if running else None
     refs = _superscript_refs(" ".join(ln.text for ln in lines))

@@ -25,7 +25,9 @@ def statistical_model():
     """The trained pipeline (tagger and parser only; NER and lemmas are not needed)."""
     global _model
     if _model is None:
-        with _lock:
+        from nlp import budget
+
+        with _lock, budget.excluded():  # once per process, not the document's work
             if _model is None:
                 import spacy
 
@@ -36,10 +38,21 @@ def statistical_model():
 
 def parse(texts: Iterable[str]):
     """Parsed Docs for ``texts`` (a list), in order."""
+    from nlp import budget
+
     texts = list(texts)
     if not texts:
         return []
-    return list(statistical_model().pipe(texts, batch_size=64))
+    model = statistical_model()
+    # The document's cap on parsed sentences: those past it are only tokenised (no tags or
+    # dependencies), so callers fall back to their rules for them; counted in the report.
+    allowed = budget.current().take("sentences_parsed", len(texts))
+    out = []
+    for i in range(0, allowed, 64):
+        budget.check("parsing")
+        out.extend(model.pipe(texts[i:min(i + 64, allowed)], batch_size=64))
+    out.extend(model.make_doc(t) for t in texts[allowed:])
+    return out
 
 
 def _span_text(tokens) -> str:

@@ -25,6 +25,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry
 
+from nlp import budget
 from nlp.barrier_model import cue_feature_names
 from nlp.barrier_model import load_model as load_barrier_model
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
@@ -109,7 +110,9 @@ def doc_layout(doc: Doc) -> Layout:
     layout = doc._.refrain_layout
     if layout is not None and doc.user_data.get("refrain_layout_checked"):
         return layout  # Doc.text joins every token: compare it once per Doc, not once per component
-    if layout is None or layout.text != doc.text:
+    # ``run`` records the text the Doc was made from: comparing with ``doc.text`` would rebuild
+    # the whole text token by token (20 s of a corpus ingest, profiled).
+    if layout is None or (doc.user_data.get("refrain_text") is not layout.text and layout.text != doc.text):
         layout = build_layout(SourceDocument("<doc>", "text", [doc.text], False))
         if layout.text != doc.text:
             # The Doc was not made from a layout: treat the whole text as one block.
@@ -148,12 +151,17 @@ def refrain_sentences(doc: Doc) -> Doc:
     import numpy as np
     from spacy.attrs import SENT_START
 
-    starts = {s.start for s in doc_sents(doc)}
+    from spacy.attrs import IDX
+
     if len(doc) == 0:
         return doc
-    # One array write: setting token.is_sent_start one by one is quadratic in spaCy.
-    values = np.array([[1 if (t.i == 0 or t.idx in starts) else -1] for t in doc], dtype="int64")
-    doc.from_array([SENT_START], values.astype("uint64"))
+    starts = np.fromiter((s.start for s in doc_sents(doc)), dtype="int64")
+    # One array write: setting token.is_sent_start one by one is quadratic in spaCy; token
+    # offsets come as an array too (no Token object per token).
+    idx = doc.to_array([IDX]).astype("int64")
+    values = np.where(np.isin(idx, starts), 1, -1)
+    values[0] = 1
+    doc.from_array([SENT_START], values.reshape(-1, 1).astype("int64").astype("uint64"))
     return doc
 
 
@@ -306,7 +314,7 @@ class RecommendationComponent:
         if doc.spans.get(SPANS_RESPONSES):
             doc.spans[SPANS_RECOMMENDATIONS] = []
             return doc
-        cands = find_recommendations(doc_layout(doc), doc_sents(doc), self.patterns)
+        cands = budget.cap("recommendations", find_recommendations(doc_layout(doc), doc_sents(doc), self.patterns))
         directive_sentences = [self._directive_sentence(c.raw or c.text) for c in cands]
         if self.use_parser and cands:
             from nlp.parse import actor_from_doc, parse
@@ -378,12 +386,14 @@ class BarrierComponent:
     def _sentences(self, doc: Doc) -> list[SentSpan]:
         """Sentences outside bibliographies and short unlabelled headings."""
         layout = doc_layout(doc)
-        text = doc.text
+        text = layout.text
         out: list[SentSpan] = []
         skip = skipped_blocks(layout, self.taxonomy)
         for s in doc_sents(doc):
             if skip[s.block]:
                 continue
+            if budget.too_long("barrier_sentences_too_long", s.end - s.start):
+                continue  # a table or run-on line read as one sentence: not a finding, not embedded
             if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
                     and len(text[s.start:s.end].split()) < 8:
                 continue
@@ -400,8 +410,9 @@ class BarrierComponent:
     def __call__(self, doc: Doc) -> Doc:
         if self.model is not None:
             return self._classify(doc)
-        text = doc.text
-        cands = [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)]
+        text = doc_layout(doc).text
+        cands = budget.cap("barrier_candidates",
+                           [s for s in self._sentences(doc) if is_candidate(text[s.start:s.end], self.taxonomy)])
         spans = []
         if cands:
             embedder = self._embedder()
@@ -420,11 +431,11 @@ class BarrierComponent:
 
     def _classify(self, doc: Doc) -> Doc:
         """The trained model: quality filter, lexical gate, then the embedding heads."""
-        model, text = self.model, doc.text
+        model, text = self.model, doc_layout(doc).text
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
         sentences = [text[s.start:s.end] for s in sents]
         gate = model.gate(sentences) if sentences else np.zeros(0)
-        passed = [i for i in np.flatnonzero(gate >= model.gate_threshold)]
+        passed = budget.cap("barrier_candidates", [i for i in np.flatnonzero(gate >= model.gate_threshold)])
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
@@ -511,9 +522,11 @@ def run(nlp: Language, layout: Layout, embedder=None) -> Doc:
     """Run ``nlp`` over a laid-out document (the Doc text is the clean layout text)."""
     doc = nlp.make_doc(layout.text)
     doc._.refrain_layout = layout
+    doc.user_data["refrain_text"] = layout.text  # the Doc's text, without rebuilding it (doc_layout)
     if embedder is not None and "refrain_barriers" in nlp.pipe_names:
         nlp.get_pipe("refrain_barriers").embedder = embedder
-    for _name, proc in nlp.pipeline:
+    for name, proc in nlp.pipeline:
+        budget.check(name.replace("refrain_", "extraction: "))
         doc = proc(doc)
     return doc
 

@@ -291,6 +291,7 @@ def _formal_items(layout: Layout, spans: list[SentSpan], patterns: RecPatterns,
     """Labelled, closing-list, section and lead-in items, and the list position at each block."""
     blocks = layout.blocks
     text = layout.text
+    span_starts = [s.start for s in spans]  # in document order: _last_sentence bisects them
     labels = _Labels()
     block_labels: list[str | None] = [None] * len(blocks)  # the list position at each block
     out: list[RecCandidate] = []
@@ -327,7 +328,7 @@ def _formal_items(layout: Layout, spans: list[SentSpan], patterns: RecPatterns,
                 continue
         if b.kind in ("para", "heading") and b.style not in ("num", "nao_num"):
             lead_in, lead_text = None, None
-            last = _last_sentence(text, spans, b)
+            last = _last_sentence(text, spans, b, span_starts)
             if _any(patterns.lead_ins, last):
                 lead_in = "bundle" if re.search(r"\b(?:should|must)\s*:\s*$", last) and \
                     not re.search(r"\brecommend", last, re.I) else "list"
@@ -529,9 +530,17 @@ def _quoted(sentence: str) -> bool:
     return s[:1] in "“\"‘" and s.rstrip()[-1:] in "”\"’"
 
 
-def _last_sentence(text: str, spans: list[SentSpan], block: Block) -> str:
-    inside = [s for s in spans if block.start <= s.start < block.end]
-    return text[inside[-1].start:inside[-1].end] if inside else text[block.start:block.end]
+def _last_sentence(text: str, spans: list[SentSpan], block: Block, starts: list[int] | None = None) -> str:
+    """The block's last sentence. ``starts`` (the spans' start offsets, sorted as the spans
+    are) makes it a binary search: scanning every span for every block was quadratic."""
+    import bisect
+
+    if starts is None:
+        starts = [s.start for s in spans]
+    i = bisect.bisect_left(starts, block.end) - 1
+    if i >= 0 and starts[i] >= block.start:
+        return text[spans[i].start:spans[i].end]
+    return text[block.start:block.end]
 
 
 def _conclusion_flags(layout: Layout) -> list[bool]:

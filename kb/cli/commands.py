@@ -23,6 +23,8 @@ def _progress(result, n, total) -> None:
     line = f"[{n}/{total}] {result.status:9} {result.path}"
     if result.reason:
         line += f" — {result.reason}"
+    if getattr(result, "capped", None):
+        line += " — capped (items left out): " + ", ".join(f"{k} {v}" for k, v in result.capped.items())
     err(line)
 
 

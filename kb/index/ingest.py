@@ -36,6 +36,8 @@ from kb.index.passages import Passage, split_passages
 from kb.index.projection import write_documents
 from kb.store.vectors import FINDINGS, PASSAGES, RECOMMENDATIONS
 from kb.vocabulary import LOCAL_SOURCE
+from nlp import budget
+from nlp.budget import DocumentTimeout
 from nlp.models import ExtractedDocument, SourceDocument
 from nlp.page_labels import printed_labels
 from nlp.text import DocumentError, load_document
@@ -54,6 +56,7 @@ class IngestResult:
     doc_id: str | None = None
     title: str | None = None
     reason: str | None = None
+    capped: dict | None = None  # per-document caps hit: kind -> items left out (kb.config)
 
     def to_json(self) -> dict:
         return {k: v for k, v in self.__dict__.items() if v is not None}
@@ -164,6 +167,8 @@ def ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None =
         return _ingest_file(kbase, path, meta)
     except DocumentError as exc:
         return _fail(kbase, path, str(exc))
+    except DocumentTimeout as exc:  # a BaseException: nothing of the document was stored
+        return _fail(kbase, path, str(exc))
     except RecursionError:
         return _fail(kbase, path, "document too deeply nested to process")
     except MemoryError:
@@ -217,14 +222,30 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
     if existing:
         return IngestResult(str(path), "unchanged", existing.id, existing.title)
     meta = meta or read_sidecar(path)
-    source_doc = load_document(path)
     from nlp.extract import extract
 
-    # Through the cache: the barrier candidates embedded here are stored with the document below.
-    extracted = extract(source_doc, embedder=kbase.cached_embedder)
+    # Everything slow runs inside the document's budget (time and caps, nlp.budget) and
+    # stores nothing; past the budget the document fails with the stage it was in.
+    with budget.document(kbase.settings.limits()) as bud:
+        source_doc = load_document(path)
+        bud.check("extraction")
+        # Through the cache: the barrier sentences embedded here are stored with the document.
+        extracted = extract(source_doc, embedder=kbase.cached_embedder)
+        bud.check("passages")
+        passages = bud.cap("passages", split_passages(sha, source_doc.pages, source_doc.paged))
+        _tag_themes(passages, extracted)
+        bud.check("embedding")
+        # Embed before the transaction (slow, and it fills the cache the Chroma write reads from).
+        kbase.embed([p.text for p in passages] + [r.text for r in extracted.recommendations]
+                    + [b.sentence for b in extracted.barriers])
     if not meta.path:
         meta = meta.replace(path=str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
-    return _store(kbase, path, sha, meta, source_doc, extracted)
+    result = _store(kbase, path, sha, meta, source_doc, extracted, passages)
+    if bud.capped:
+        result.capped = dict(bud.capped)
+        log.warning("%s: per-document caps hit (items left out): %s", path,
+                    ", ".join(f"{k} {v}" for k, v in bud.capped.items()))
+    return result
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
@@ -244,23 +265,19 @@ def _fail(kbase: KnowledgeBase, path: Path, reason: str) -> IngestResult:
 
 
 def _store(kbase: KnowledgeBase, path: Path, sha: str, meta: CrawledDocument, src: SourceDocument,
-           ex: ExtractedDocument) -> IngestResult:
+           ex: ExtractedDocument, passages: list[Passage]) -> IngestResult:
     """Commit the document and its extractions to SQLite with notes of what Chroma is owed,
-    then write Chroma from the committed rows and drop the notes (see the module docstring)."""
+    then write Chroma from the committed rows and drop the notes (see the module docstring).
+    The passages come split, tagged and embedded (their vectors cached) by the caller."""
     store = kbase.store
     doc_id = sha[:16]
     url = meta.url or path.resolve().as_uri()
     title = meta.title or ex.title or path.stem  # ex.title is src.title when that reads as a title
     published = meta.published or ex.published or src.published
-    passages = split_passages(sha, src.pages, src.paged)
-    _tag_themes(passages, ex)
     rec_ids = [hashlib.sha256(f"{sha}:rec:{i}:{r.text}".encode()).hexdigest()[:32]
                for i, r in enumerate(ex.recommendations)]
     finding_ids = [hashlib.sha256(f"{sha}:finding:{i}:{b.sentence}".encode()).hexdigest()[:32]
                    for i, b in enumerate(ex.barriers)]
-    # Embed before the transaction (slow, and it fills the cache the Chroma write reads from).
-    kbase.embed([p.text for p in passages] + [r.text for r in ex.recommendations] + [b.sentence for b in ex.barriers])
-
     replaced = [d for d in store.documents_by_url(url) if d.sha256 != sha]
     stale: list[tuple[str, str]] = []  # (collection, vector id) of the documents this one replaces
     with store.transaction() as conn:
@@ -350,14 +367,40 @@ def _norm(text: str) -> str:
 
 
 def _tag_themes(passages: list[Passage], ex: ExtractedDocument) -> None:
-    """Mark each passage with the barrier themes stated in it, for the search theme filter."""
-    normed = [(_norm(p.text), p) for p in passages]
+    """Mark each passage with the barrier themes stated in it, for the search theme filter.
+
+    Linear in the document, not barriers x passages: the passages' texts are joined once and
+    each barrier's opening is looked for from where the previous one was found (barriers come
+    in document order), then, failing that, from the start of its page (or the document)."""
+    import bisect
+
+    normed = [_norm(p.text) for p in passages]
+    starts: list[int] = []
+    offset = 0
+    for text in normed:
+        starts.append(offset)
+        offset += len(text) + 1
+    joined = "\x00".join(normed)  # a probe never spans two passages
+    page_start: dict[int | None, int] = {}
+    page_end: dict[int | None, int] = {}
+    for i, p in enumerate(passages):
+        page_start.setdefault(p.page, starts[i])
+        page_end[p.page] = starts[i] + len(normed[i])
     tags: dict[str, set[str]] = {}
+    last = 0
     for barrier in ex.barriers:
         probe = _norm(barrier.sentence)[:80]
-        for text, p in normed:
-            if (barrier.page is None or p.page == barrier.page) and probe and probe in text:
-                tags.setdefault(p.id, set()).update(barrier.themes or [barrier.theme])
-                break
+        lo, hi = (0, len(joined)) if barrier.page is None else \
+            (page_start.get(barrier.page, 0), page_end.get(barrier.page, -1))
+        if not probe or hi < lo:
+            continue
+        at = joined.find(probe, max(lo, last), hi)
+        if at < 0 and last > lo:
+            at = joined.find(probe, lo, hi)
+        if at < 0:
+            continue
+        last = at
+        p = passages[bisect.bisect_right(starts, at) - 1]
+        tags.setdefault(p.id, set()).update(barrier.themes or [barrier.theme])
     for p in passages:
         p.themes = "|" + "|".join(sorted(tags[p.id])) + "|" if p.id in tags else ""
