@@ -161,7 +161,7 @@ def similarities(kbase: KnowledgeBase, vector: np.ndarray, ids: list[str]) -> di
 
 def query_vector(kbase: KnowledgeBase, query: Query) -> np.ndarray:
     """The query's embedding (through the knowledge base's cache: the ranking embedded it already)."""
-    return kbase.embed([query.semantic_text()])[0]
+    return kbase.embed_query(query.semantic_text())
 
 
 def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str = "hybrid",
