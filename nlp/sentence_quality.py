@@ -89,7 +89,7 @@ def junk_reason(sentence: str) -> str | None:
         # lines or columns. (A short line with no full stop may be a headline that states an
         # obstacle, "Uncertainty over info sharing 'holds back care integration'", so a
         # capital start is kept.)
-        return "fragment"
+        return "cut-off"
     return None
 
 

@@ -243,7 +243,9 @@ def is_clean(text: str) -> bool:
     and not a note on the author's own method."""
     if METHOD.match(text) or "dataset" in text.lower() or TABLE_NOTE.search(text):
         return False
-    if junk_reason(text) is not None or COLUMN_JOIN.search(text):
+    # A "cut-off" line is kept: barrier findings never are one (the classifier sets them aside),
+    # and a recommendation's list item ("clarify the rules on …") starts lower-case by nature.
+    if junk_reason(text) not in (None, "cut-off") or COLUMN_JOIN.search(text):
         return False
     tokens = text.split()
     if not 6 <= len(tokens) <= 90:
