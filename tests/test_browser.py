@@ -59,8 +59,13 @@ def browser():
 def page(browser, request):
     """A fresh page; a console error (a CSP violation) or a failed asset fails the test.
     (A 4xx page itself may be the point of a test; a 4xx stylesheet never is.)"""
-    options = getattr(request, "param", {}) or {}
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, **options)
+    options = {"viewport": {"width": 1280, "height": 900}, **(getattr(request, "param", {}) or {})}
+    yield from watched_page(browser, **options)
+
+
+def watched_page(browser, **context_options):
+    """Yield a new page in its own context; afterwards, fail on any console error or failed asset."""
+    context = browser.new_context(**context_options)
     page = context.new_page()
     page.set_default_timeout(10_000)
     problems: list[str] = []

@@ -15,7 +15,8 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parent / "fixtures" / "web"))
 pytest_plugins = ["refrain_webtest"]
 
-from test_browser import CHROMIUM, browser, live_server, show_recommendations_only  # noqa: E402,F401
+from test_browser import (CHROMIUM, browser, live_server, show_recommendations_only,  # noqa: E402,F401
+                          watched_page)
 
 pytestmark = [
     pytest.mark.browser,
@@ -32,19 +33,8 @@ def page(browser, request):
     or a failed asset fails the test, as in tests/test_browser.py."""
     viewport = request.param
     phone = viewport["width"] < 500
-    context = browser.new_context(viewport=viewport, device_scale_factor=3 if phone else 1,
-                                  is_mobile=phone, has_touch=phone)
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    problems: list[str] = []
-    page.on("console", lambda msg: problems.append(msg.text)
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda exc: problems.append(str(exc)))
-    page.on("response", lambda r: problems.append(f"{r.status} {r.url}")
-            if r.status >= 400 and r.request.resource_type != "document" else None)
-    yield page
-    context.close()
-    assert not problems, f"browser console errors: {problems}"
+    yield from watched_page(browser, viewport=viewport, device_scale_factor=3 if phone else 1,
+                            is_mobile=phone, has_touch=phone)
 
 # The smallest rendered text size on the page, SVG text scaled by its picture's drawn width.
 SMALLEST_TEXT = """(scope) => {
