@@ -31,9 +31,14 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def live_server(web_app):
     """The app under waitress, as ``kb serve`` runs it, on a free 127.0.0.1 port."""
+    yield from served(web_app)
+
+
+def served(app):
+    """Yield the URL of ``app`` served by waitress on a free 127.0.0.1 port; stop it afterwards."""
     from webapp.serve import make_server, server_url
 
-    server = make_server(web_app, "127.0.0.1", 0)
+    server = make_server(app, "127.0.0.1", 0)
     thread = threading.Thread(target=server.run, name="waitress-under-test", daemon=True)
     thread.start()
     yield server_url(server)

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import threading
 from pathlib import Path
 
 import pytest
@@ -225,14 +224,9 @@ def test_small_things_labels_and_empty_downloads(client, ids):
 
 @pytest.fixture(scope="module")
 def live_server(app):
-    from webapp.serve import make_server, server_url
+    from test_browser import served
 
-    server = make_server(app, "127.0.0.1", 0)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield server_url(server)
-    server.close()
-    thread.join(timeout=5)
+    yield from served(app)
 
 
 @pytest.fixture(scope="module")
