@@ -23,6 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kb.analysis.sentence_shape import is_heading, said_of
 from nlp.sentence_quality import junk_reason
 
 STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
@@ -33,20 +34,21 @@ across per via upon out up down off new use used using make made one two three w
 recommend recommends recommended recommendation recommendations ensure ensures need needs needed
 government department nhs england local report reports said says found find finds however including
 include includes example key part way ways work working set sets within whilst while being
+compared compare comparison previous
 """.split())
 
 # Words that give a sentence its direction. A pair where one side only says "more" and the
 # other only "less" about the same topic is not one point.
 UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing|en)|rose|grow\w*|grew|higher|expand\w*|surplus\w*|"
                 r"excess\w*|too many|oversuppl\w*|over-suppl\w*)\b", re.I)
-DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|"
+DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|drop|drops|dropped|"
                   r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*|"
                   # Negation points the same way: "not enough staff" is "a shortage of staff",
                   # "no evidence of savings" is the opposite of "growing evidence of savings".
                   r"not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
 WORD = re.compile(r"[a-z][a-z'-]{2,}")
 # First two letters of every direction word (UP and DOWN): other words skip the regexes.
-DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi".split())
+DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi dr".split())
 CLAIMS_FILE = Path(__file__).resolve().parents[1] / "data" / "claims.json"
 CLAIM_BONUS = 0.15  # two sentences making one of the known recurring claims (kb/data/claims.json)
 SHORT = 8  # words: a sentence shorter than this names a topic more than it makes a point
@@ -65,6 +67,17 @@ BACK_REFERENCE = re.compile(r"\bsuch an?\b|\b(?:this|these|those)\s+(?!(?:is|was
                             r"can|could|should|must|means?|meant|shows?|suggests?|includes?|included)\b)[a-z]{3,}", re.I)
 CONTEXT_WORDS = 15  # an anaphoric sentence this long or longer names its subject well enough
 LEANING_PENALTY = 0.15
+# Two sentences sharing no known claim and hardly a rare word ("Covid" and "productivity" in a
+# 70-word sentence) are close in topic only, however near their vectors.
+MIN_OVERLAP = 0.1
+WEAK_OVERLAP_PENALTY = 0.1
+# A pair just above the threshold (within this band) whose shared words all sit in a subject
+# or only qualify another word ("NHS staff numbers rose" / "more NHS staff are new to the job")
+# shares a topic, not a point (``kb.analysis.sentence_shape.said_of``).
+PREDICATE_BAND = 0.08
+SUBJECT_ONLY_PENALTY = 0.1
+# A sentence of a document whose text reads two columns across may be two half-sentences.
+READ_ACROSS_PENALTY = 0.1
 # Side-by-side PDF columns read across leave a capitalised sentence opener in mid-sentence
 # ("sustained earlier than white areas is Having equitable access"); titles keep "The", "In".
 COLUMN_JOIN = re.compile(r"\b[a-z]{2,} (?:Having|And|Our|We|These|There|Is|Are|Was|Were|However|Whilst|While)\b")
@@ -142,11 +155,39 @@ def _literal(pattern: str) -> str | None:
     return best if len(best) >= 3 else None
 
 
+# "There is a link between poor productivity and low staff retention" claims a relation, not
+# that productivity is poor: a claim's words after such a frame are what is related, not said.
+RELATION = re.compile(r"\b(?:(?:a|an|the|no|some|strong|clear|direct)\s+)?(?:link|links|relationship|association|"
+                      r"correlation|connection|trade-off)\s+between\b|\b(?:is|are|was|were|be|been)\s+"
+                      r"(?:closely\s+|strongly\s+|often\s+)?(?:linked|associated|correlated)\s+(?:to|with)\b", re.I)
+# A claim's parts must sit together: "productivity" in a cited paper's title and "measures"
+# forty words on ("infection prevention and control measures") make no claim about measuring.
+CLAIM_SPAN = 120  # characters from the first part's match to the last
+
+
 def claims_in(text: str) -> frozenset[str]:
-    """Ids of the known recurring claims a sentence makes."""
+    """Ids of the known recurring claims a sentence makes: every part of the claim matched
+    within ``CLAIM_SPAN`` characters, before any relation frame ("a link between …")."""
+    frame = RELATION.search(text)
+    if frame:
+        text = text[:frame.start()]
     low = text.lower()
     return frozenset(cid for cid, _, parts, cues in known_claims()
-                     if (not cues or any(c in low for c in cues)) and all(p.search(text) for p in parts))
+                     if (not cues or any(c in low for c in cues)) and all(p.search(text) for p in parts)
+                     and (len(parts) == 1 or _span(text, parts) <= CLAIM_SPAN))
+
+
+def _span(text: str, parts: tuple[re.Pattern, ...]) -> int:
+    """The fewest characters holding a match of every part, anchored on the first part's matches."""
+    found = [[m.span() for m in p.finditer(text)] for p in parts]
+    best = len(text)
+    for start, end in found[0]:
+        lo, hi = start, end
+        for spans in found[1:]:
+            s, e = min(spans, key=lambda m: abs(m[0] - start))
+            lo, hi = min(lo, s), max(hi, e)
+        best = min(best, hi - lo)
+    return best
 
 
 def claim_label(claim_id: str) -> str:
@@ -253,7 +294,8 @@ def is_clean(text: str) -> bool:
     bare = [t.rstrip(".,;:") for t in tokens]
     wordy = sum(1 for t in bare if t.replace("'", "").replace("’", "").replace("-", "").isalpha())
     single = sum(1 for t in bare if len(t) == 1 and t.lower() not in ("a", "i"))
-    return wordy / len(tokens) >= 0.7 and single / len(tokens) < 0.15
+    # A heading or list fragment names a topic and makes no point.
+    return wordy / len(tokens) >= 0.7 and single / len(tokens) < 0.15 and not is_heading(text)
 
 
 @dataclass
@@ -281,6 +323,7 @@ class PairScorer:
                 seen[t] = (ts, surf, directions(t), claims_in(t), n_words,
                            n_words < CONTEXT_WORDS and bool(ANAPHOR.match(t) or BACK_REFERENCE.search(t)))
         rows = [seen[t] for t in texts]
+        self.texts = texts
         self.terms: list[frozenset[str]] = [r[0] for r in rows]
         self.surface: list[dict[str, str]] = [r[1] for r in rows]
         self.directions = [r[2] for r in rows]
@@ -291,6 +334,10 @@ class PairScorer:
         # least ``strong_score`` (the grouping sets it just above its threshold).
         self.strong = strong
         self.strong_score = strong_score
+        # Set by the grouping: items of documents read across columns (``READ_ACROSS_PENALTY``)
+        # and the score band where a pair must share a predicate, not only a subject.
+        self.suspect: list[bool] | None = None
+        self.predicate_band: tuple[float, float] | None = None
         df: Counter[str] = Counter()
         for ts in self.terms:
             df.update(ts)
@@ -327,10 +374,26 @@ class PairScorer:
             score -= 0.05
         if not claims and (self.leaning[i] or self.leaning[j]):  # "this was only on a small scale"
             score -= LEANING_PENALTY
+        if not claims and overlap < MIN_OVERLAP:
+            score -= WEAK_OVERLAP_PENALTY
+        band = self.predicate_band
+        if band is not None and not claims and band[0] <= score < band[1] and not self.share_predicate(i, j, shared):
+            score -= SUBJECT_ONLY_PENALTY
         if self.strong is not None and not opposite and self.strong[i] & self.strong[j]:
             # Both make one known claim outright: the same point, however differently worded.
             score = max(score, self.strong_score)
+        if self.suspect is not None and (self.suspect[i] or self.suspect[j]):
+            score -= READ_ACROSS_PENALTY
         return score, overlap, shared, opposite, claims
+
+    def share_predicate(self, i: int, j: int, shared: frozenset[str]) -> bool:
+        """Whether the two say something with a shared word: one outside both subjects, and a
+        head rather than a modifier, in both (``said_of``); words too general to say anything
+        ("care", "health") do not count."""
+        words = {t for t in shared if "_" not in t and t not in GENERAL}
+        if not words:
+            return False
+        return bool(words & said_of(self.texts[i]) & said_of(self.texts[j]))
 
     def verdict(self, i: int, j: int, cosine: float) -> PairVerdict:
         score, overlap, shared, opposite, claims = self._parts(i, j, cosine)

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kb.analysis.claims import PairScorer, claim_meanings, clearest, is_clean, key_phrases, strong_claims
+from kb.analysis.claims import (PREDICATE_BAND, PairScorer, claim_meanings, clearest, is_clean, key_phrases,
+                                strong_claims)
+from kb.analysis.sentence_shape import read_across_documents
 from nlp.dates import MONTHS, month_number
 
 log = logging.getLogger(__name__)
@@ -228,6 +230,12 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
     if meanings is not None and len(meanings[0]):
         scorer.strong = strong_claims(scorer.claims, vectors, list(meanings[0]), np.asarray(meanings[1], np.float32))
         scorer.strong_score = threshold + STRONG_MARGIN
+    # Sentences of a document whose text reads columns across need a stronger pair to group,
+    # and a pair just above the threshold must share what it says, not only its subject.
+    read_across = read_across_documents([it.doc_id for it in items], [it.text for it in items])
+    suspect = [it.doc_id in read_across for it in items]
+    scorer.suspect = suspect if any(suspect) else None
+    scorer.predicate_band = (threshold, threshold + PREDICATE_BAND)
     analysed = time.perf_counter()
     rows, cols, sims = candidate_pairs(vectors, pubs, floor)
     proposed = time.perf_counter()
@@ -312,7 +320,9 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
 
     for i, j in forced:
         merge(i, j, guard=False)
-    for (i, j), _ in sorted(accepted.items(), key=lambda kv: (-kv[1], kv[0])):
+    # Strongest pair first; between equal scores (two items making one known claim outright
+    # score alike), the closer pair first, so an item making two claims joins its nearer group.
+    for (i, j), _ in sorted(accepted.items(), key=lambda kv: (-kv[1], -candidates[kv[0]], kv[0])):
         merge(i, j, guard=True)
     clustered = time.perf_counter()
     pub_codes = np.unique(pubs, return_inverse=True)[1].reshape(-1)  # ints compare faster than strings
@@ -322,7 +332,7 @@ def group_items(items: list[Item], vectors: np.ndarray, threshold: float,
             continue
         idx = sorted(idx)
         member_items = [items[i] for i in idx]
-        central = idx[clearest([items[i].text for i in idx], vectors[idx], [is_ok(i) for i in idx])]
+        central = idx[clearest([items[i].text for i in idx], vectors[idx], [is_ok(i) and not suspect[i] for i in idx])]
         gid = hashlib.sha256("|".join(sorted(it.id for it in member_items)).encode()).hexdigest()[:12]
         years = sorted({it.year for it in member_items if it.year})
         phrases = key_phrases(scorer, idx)
