@@ -74,7 +74,7 @@ WEAK_OVERLAP_PENALTY = 0.1
 # A pair just above the threshold (within this band) whose shared words all sit in a subject
 # or only qualify another word ("NHS staff numbers rose" / "more NHS staff are new to the job")
 # shares a topic, not a point (``kb.analysis.sentence_shape.said_of``).
-PREDICATE_BAND = 0.08
+PREDICATE_BAND = 0.12
 SUBJECT_ONLY_PENALTY = 0.1
 # A sentence of a document whose text reads two columns across may be two half-sentences.
 READ_ACROSS_PENALTY = 0.1
