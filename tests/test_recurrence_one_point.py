@@ -31,6 +31,12 @@ FILLER = [
     "The harbour authority dredged the main channel to allow larger ferries to dock.",
     "Allotment waiting lists in the city have grown to more than three years.",
     "The fire service merged two control rooms into one regional centre.",
+    # A knowledge base about care says "care", "staff" and "council" often.
+    "Care staff in the county are now paid at least the real living wage.",
+    "The council publishes its accounts for the year every July.",
+    "Agency care staff cover most night shifts in the council's own homes.",
+    "The council's adult care budget was set for the year in February.",
+    "Staff turnover in home care fell after the council raised its fee rates.",
 ]
 
 
@@ -88,10 +94,12 @@ def test_sentences_sharing_only_their_subject_are_not_one_point():
     """A 2021 census says care staff numbers rose; a 2023 review says more care staff are new to
     the job. Same subject, different things said about it (growth, inexperience): no group,
     though the words and vectors are close."""
-    assert not grouped(("c21", "census2021", 2021, "Council care staff numbers have risen by 5% compared with the year "
-                                                   "before."),
+    assert not grouped(("c21", "census2021", 2021, "At the same time, the number of council care staff has risen by 5% "
+                                                   "in the first half of this year, against the same months of last "
+                                                   "year."),
                        ("r23", "review2023", 2023, "There are more council care staff who are new to the job than in "
-                                                   "previous years."), cosine=0.6)
+                                                   "previous years, many of them recruited from overseas on short "
+                                                   "visas."), cosine=0.73)
 
 
 def test_a_claim_named_as_one_side_of_a_link_is_not_made():

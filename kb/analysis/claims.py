@@ -76,6 +76,7 @@ WEAK_OVERLAP_PENALTY = 0.1
 # shares a topic, not a point (``kb.analysis.sentence_shape.said_of``).
 PREDICATE_BAND = 0.12
 SUBJECT_ONLY_PENALTY = 0.1
+SAME_WORDS = 0.5  # pairs sharing this much of their (rare-word) weight are not asked: mostly the same words
 # A sentence of a document whose text reads two columns across may be two half-sentences.
 READ_ACROSS_PENALTY = 0.1
 # Side-by-side PDF columns read across leave a capitalised sentence opener in mid-sentence
@@ -377,7 +378,8 @@ class PairScorer:
         if not claims and overlap < MIN_OVERLAP:
             score -= WEAK_OVERLAP_PENALTY
         band = self.predicate_band
-        if band is not None and not claims and band[0] <= score < band[1] and not self.share_predicate(i, j, shared):
+        if (band is not None and not claims and overlap < SAME_WORDS and band[0] <= score < band[1]
+                and not self.share_predicate(i, j, shared)):
             score -= SUBJECT_ONLY_PENALTY
         if self.strong is not None and not opposite and self.strong[i] & self.strong[j]:
             # Both make one known claim outright: the same point, however differently worded.

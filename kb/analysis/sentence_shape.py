@@ -25,6 +25,9 @@ HEADING_WORDS = 12  # a fragment this short without a full stop or a finite verb
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*\s*[\d,\s*]*$")
 _BULLET = re.compile(r"^\W+")
 FINITE = frozenset({"VBD", "VBZ", "VBP", "MD"})
+# A finite verb seen without the tagger (the tagger runs only on fragments without one).
+_AUXILIARY = re.compile(r"\b(?:is|are|was|were|has|have|had|will|would|can|could|may|might|must|should|shall|"
+                        r"does|do|did|cannot|isn't|aren't|wasn't|weren't|hasn't|haven't|won't|can't)\b", re.I)
 # A lower-case word, then a capitalised opener and a lower-case word: two lines run together
 # ("injection The early response", "stepped up In short", "communities and Despite the scale").
 RUN_TOGETHER = re.compile(
@@ -49,7 +52,7 @@ def is_heading(text: str) -> bool:
     closing full stop, no finite verb, and not an instruction (a recommendation's list item
     starts with its verb: "clarify the rules on …")."""
     bare = _BULLET.sub("", text).strip()
-    if not bare or len(bare.split()) > HEADING_WORDS or _ENDS.search(bare):
+    if not bare or len(bare.split()) > HEADING_WORDS or _ENDS.search(bare) or _AUXILIARY.search(bare):
         return False
     doc = _model()(bare)
     if any(t.tag_ in FINITE for t in doc):
