@@ -113,6 +113,17 @@ def test_a_claim_named_as_one_side_of_a_link_is_not_made():
                                              "to poorer care.")
 
 
+def test_a_claim_set_as_the_context_of_another_point_is_not_made():
+    """"Recognising the pressures of an ageing population, the county opened two day centres"
+    reports a measure; the ageing population is its context, not its point."""
+    assert "ageing_population" in claims_in("The county's population is ageing, and more residents live with "
+                                            "several conditions.")
+    assert "ageing_population" not in claims_in("Recognising the pressures of an ageing population, last year the "
+                                                "county opened two new day centres.")
+    assert "rising_demand" not in claims_in("Given rising demand and high vacancy rates, the new policy does not go "
+                                            "far enough.")
+
+
 def test_a_claims_words_far_apart_in_a_long_sentence_are_not_the_claim():
     """A board paper cites "the paper on productivity" and, many words later, "infection control
     measures": nothing about productivity being hard to measure."""

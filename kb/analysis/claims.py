@@ -161,6 +161,11 @@ def _literal(pattern: str) -> str | None:
 RELATION = re.compile(r"\b(?:(?:a|an|the|no|some|strong|clear|direct)\s+)?(?:link|links|relationship|association|"
                       r"correlation|connection|trade-off)\s+between\b|\b(?:is|are|was|were|be|been)\s+"
                       r"(?:closely\s+|strongly\s+|often\s+)?(?:linked|associated|correlated)\s+(?:to|with)\b", re.I)
+# "Recognising the challenges of an ageing population, the government introduced …", "Given
+# rising demand, this policy does not go far enough": a fronted phrase sets the context; the
+# point is what follows it.
+CONTEXT = re.compile(r"^\W*(?:recognising|recognizing|acknowledging|given|in (?:the )?(?:context|light|face) of|"
+                     r"against (?:a|the) (?:backdrop|background) of)\b[^,.;]{0,150},", re.I)
 # A claim's parts must sit together: "productivity" in a cited paper's title and "measures"
 # forty words on ("infection prevention and control measures") make no claim about measuring.
 CLAIM_SPAN = 120  # characters from the first part's match to the last
@@ -168,7 +173,11 @@ CLAIM_SPAN = 120  # characters from the first part's match to the last
 
 def claims_in(text: str) -> frozenset[str]:
     """Ids of the known recurring claims a sentence makes: every part of the claim matched
-    within ``CLAIM_SPAN`` characters, before any relation frame ("a link between …")."""
+    within ``CLAIM_SPAN`` characters, after any fronted context ("Given rising demand, …")
+    and before any relation frame ("a link between …")."""
+    context = CONTEXT.match(text)
+    if context:
+        text = text[context.end():]
     frame = RELATION.search(text)
     if frame:
         text = text[:frame.start()]
