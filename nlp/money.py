@@ -419,7 +419,7 @@ def clean_subject(subject: str | None) -> str | None:
         return None
     if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None
-    if len(subject.split()) > 10:
+    if len(subject.split()) > 12:  # a phrase, not a sentence (parse.MAX_WORDS)
         return None
     return subject
 

@@ -175,6 +175,8 @@ TIME_WORDS = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december|today|now)$",
     re.I,
 )
+NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty",
+                "thirty", "fifty", "hundred"}
 BENEFICIARY_PREPS = ("on", "for", "towards", "into", "in", "to")
 
 
@@ -192,6 +194,12 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
                                                                              "their", "our", "those", "that", "his", "her"):
                 continue
             if child.like_num or child.text in ("£", "$", "€") or child.dep_ in ("nummod", "quantmod", "punct"):
+                if not (child.dep_ == "nummod" and child.is_alpha and child.lower_ in NUMBER_WORDS):
+                    continue  # 'the largest twenty providers' keeps its number word
+            if child.dep_ in ("amod", "compound", "nmod") and child.i < tok.i:
+                # a left modifier is taken whole ('the updated and expanded sample')
+                out.extend(t for t in child.subtree if not (t.like_num and not t.is_alpha) and t.text not in "£$€"
+                           and t.dep_ not in ("det", "predet", "quantmod"))
                 continue
             walk(child, depth + 1)
         out.append(tok)
@@ -221,7 +229,7 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
     doc = head.doc
     run: list = []
     for t in tokens:
-        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].is_punct and doc[k].text in "'’")
+        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].is_punct and doc[k].text in "'’/-‑")
                                                for k in range(run[-1].i + 1, t.i)):
             if t.i > head.i:
                 break
@@ -287,13 +295,94 @@ def _clause_subject(verb, span):
     subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
     if not subj and verb.dep_ in ("xcomp", "ccomp", "conj", "advcl", "relcl", "acl") and verb.head.pos_ in ("VERB", "AUX"):
         subj = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
-    if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
-        return _np(verb.head)  # 'efficiencies ... which have saved £171m'
+    if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ in ("relcl", "advcl", "ccomp"):
+        # 'Medicines efficiencies through price savings and switches to biosimilars which have
+        # saved £171m': in a verbless item the whole phrase before 'which' is what saved it
+        return _fragment_before(subj[0]) or (_np(verb.head) if verb.dep_ == "relcl" else None)
     if subj and subj[0].lower_ not in PRONOUNS:
         tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at"))  # "Changes at NHS England"
         if _good(tokens) and len(tokens) <= 14:
             return tokens
     return None
+
+
+LIST_MARKER = re.compile(r"^(?:\(?[a-zA-Z0-9]{1,3}[.)]|[-•*–]|\\?\(?)$")
+FINITE = {"VBD", "VBZ", "VBP", "MD"}
+EXAMPLES = ("such as", "including", "for example", "e.g.")
+
+
+def _fragment_before(tok) -> list | None:
+    """The noun phrase a verbless item or clause opens with, up to ``tok`` (a 'which' or an
+    opening bracket), as written: 'b. Leveraging procurement and commercial savings through
+    NHS Supply Chain via price reductions (with an aim to release £100m of savings)' →
+    'procurement and commercial savings through NHS Supply Chain'. The examples after 'such
+    as' stand for the whole ('opportunities such as the national energy framework along with a
+    mobile audit which is due to deliver £14m' → 'national energy framework along with a mobile
+    audit'). None when the words before hold a finite verb (a clause, not a phrase)."""
+    doc = tok.doc
+    start = tok.sent.start
+    for k in range(tok.i - 1, start - 1, -1):
+        if doc[k].text in (";", ":") or doc[k].text == "(" and k < tok.i - 1:
+            start = k + 1
+            break
+    tokens = [t for t in doc[start:tok.i] if not t.is_space]
+    while tokens and (LIST_MARKER.match(tokens[0].text) or tokens[0].is_punct):
+        tokens = tokens[1:]
+    if not tokens or any(t.tag_ in FINITE for t in tokens):
+        return None
+    text = " ".join(t.text for t in tokens)
+    for cue in EXAMPLES:
+        if f" {cue} " in f" {text} ":
+            tokens = tokens[len(text[:text.index(cue) + len(cue)].split()):]
+            break
+    while tokens and (tokens[0].tag_ in ("VBG", "VB", "DT", "IN", "CC", "PRP$") or tokens[0].is_punct):
+        tokens = tokens[1:]  # 'Leveraging procurement ...', 'Work on the pipeline ...' → the noun phrase
+    while tokens and (tokens[-1].pos_ in ("ADP", "CCONJ", "DET", "PART", "NUM") or tokens[-1].is_punct
+                      or TIME_WORDS.match(tokens[-1].text)):
+        tokens = tokens[:-1]  # '... for biosimilars up to 2028'
+    for cut in ("via", "by", "from", "with", "as", "following", "after", "during"):
+        if len(tokens) <= MAX_WORDS - 2:
+            break
+        at = [i for i, t in enumerate(tokens) if t.lower_ == cut and i > 1]
+        if at:
+            tokens = tokens[:at[0]]
+    if not tokens or len(tokens) > MAX_WORDS - 2 or not _good(tokens):
+        return None
+    return tokens
+
+
+FUND_NOUNS = {"programme", "program", "fund", "scheme", "grant", "package", "plan", "initiative", "pot", "settlement",
+              "allocation", "budget", "contract", "deal"}
+PURPOSE_PREPS = ("for", "to", "towards", "on")
+
+
+def _purpose(noun, span) -> str | None:
+    """A money noun after the amount with what it is for, as written: '£2.1 billion funding set
+    aside for the plans' → 'funding set aside for the plans'; 'a £400m programme to support the
+    uptake of these vehicles' → 'programme to support the uptake of these vehicles'."""
+    end = None
+    for child in noun.rights:
+        if child.dep_ in ("acl", "relcl") and child.pos_ == "VERB":
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
+                objs = [c for c in child.rights if c.dep_ in ("dobj", "prep", "xcomp")]
+                last = _np(objs[0]) if objs and objs[0].dep_ == "dobj" else None
+                end = last[-1].i if last else child.i
+            else:
+                preps = [c for c in child.rights if c.dep_ == "prep" and c.lower_ in PURPOSE_PREPS]
+                objs = [g for g in preps[0].children if g.dep_ == "pobj"] if preps else []
+                last = _np(objs[0]) if objs and not TIME_WORDS.match(objs[0].text) and not objs[0].like_num else None
+                end = last[-1].i if last else None
+        elif child.dep_ == "prep" and child.lower_ in PURPOSE_PREPS:
+            objs = [g for g in child.children if g.dep_ == "pobj"]
+            last = _np(objs[0]) if objs and not TIME_WORDS.match(objs[0].text) and not objs[0].like_num else None
+            end = last[-1].i if last and _good(last) else None
+        if end is not None:
+            break
+    if end is None:
+        return None
+    left = [t for t in _np(noun) if span.end <= t.i <= noun.i]
+    tokens = list(noun.doc[(left or [noun])[0].i:end + 1])
+    return _text(tokens) if len(tokens) <= MAX_WORDS else None
 
 
 def _measured(noun, span) -> str | None:
@@ -476,6 +565,9 @@ def funding_subject(doc, start: int, end: int) -> str | None:
         seen.add(head.i)
         if node.dep_ in ("nmod", "compound", "amod", "nummod", "quantmod", "npadvmod") and head.i >= span.end \
                 and head.pos_ in ("NOUN", "PROPN"):
+            found = _purpose(head, span) if head.lower_ in KIND_HEADS | FUND_NOUNS else None
+            if found:
+                return found
             tokens = [t for t in _np(head) if t.i >= span.end]
             if _good(tokens):
                 return _text(tokens)
@@ -500,4 +592,29 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 return _text(tokens)
             break
         node = head
-    return None
+    return _aside(span)
+
+
+def _aside(span) -> str | None:
+    """An amount in a bracketed aside that names nothing itself ('(with an aim to release up to
+    £100m of savings in 2024/25)') is of what the item before the bracket names, with the
+    money noun that follows the amount ('procurement and commercial savings through NHS Supply
+    Chain')."""
+    doc = span.doc
+    opening = None
+    for k in range(span.start - 1, span.sent.start - 1, -1):
+        if doc[k].text == ")":
+            return None
+        if doc[k].text == "(":
+            opening = doc[k]
+            break
+    if opening is None:
+        return None
+    tokens = _fragment_before(opening)
+    if not tokens:
+        return None
+    phrase = _text(tokens)
+    k = span.end + (1 if span.end < len(doc) and doc[span.end].lower_ in ("of", "in") else 0)
+    if k < len(doc) and doc[k].lower_ in KIND_HEADS and doc[k].lower_ not in phrase.lower():
+        phrase = f"{phrase} {doc[k].lower_}"
+    return phrase if len(phrase.split()) <= MAX_WORDS else None

@@ -136,6 +136,7 @@ def _for_parser(sentence: str) -> str:
     Markdown emphasis ('Changes at** **NHS England') blanked."""
     sentence = re.sub(r"\b(bil|mil|tril) ion\b", lambda m: m.group(1) + "lion", sentence)
     sentence = re.sub(r"\*\*|__", "  ", sentence)
+    sentence = re.sub(r"\\(?=[()\[\]*_#.\-])", " ", sentence)  # Markdown escapes: '\(with' → ' (with'
     return re.sub(r"(?<=[a-z][.,;:])\d{1,3}(?=\s|$)", lambda m: " " * len(m.group(0)), sentence)
 
 
