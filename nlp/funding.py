@@ -290,8 +290,19 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     text before the sentence) names: 'The fund will make £560m available for smarter choices'."""
     if subject is not None and not GENERIC_OWNER.match(subject.strip()):
         fund = named_fund(view, m)
+        if fund is None and context and PRONOUN_LEAD.match(view):
+            # 'The Sustainable Travel Towns programme was introduced ... It ran between 2004 and
+            # 2009 and was funded by £10 million of DfT funding': the money is for what 'it' is
+            fund = _last_fund(context)
+            if fund and fund.lower() not in subject.lower() and len(f"{subject} for {fund}".split()) <= 12:
+                return f"{subject} for {fund}"
+            fund = None
         if fund is None and context and FUND_ANAPHOR.search(view, 0, m.start):
             fund = _last_fund(context)
+            inner = FUND_ANAPHOR.search(subject)
+            if fund and inner and inner.group(0).split()[-1].lower() == fund.split()[-1].lower():
+                # 'the cost effectiveness ratio of the programme' → '... of the MEND programme'
+                return f"{subject[:inner.start()]}the {fund}{subject[inner.end():]}"
         if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
             if len(subject.split()) == 1:
                 return f"{fund} {subject}"
@@ -309,9 +320,21 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     return clean_subject(named_fund(view, m)) or subject
 
 
+PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!is\s+(?:estimated|expected|likely|thought|clear)\b)")
+FUND_PHRASE = re.compile(r"\b[Tt]he\s+((?:[a-z][\w\-]*\s+){1,4}(?:fund|programme|scheme|initiative))\b")
+
+
 def _last_fund(context: str) -> str | None:
-    """The named fund nearest the end of ``context`` (what 'the fund' refers back to)."""
-    return named_fund(context, MoneyMention("", 0.0, len(context), len(context))) if context else None
+    """The named fund nearest the end of ``context`` (what 'the fund' refers back to); failing
+    a name in capitals, a described one ('The local sustainable transport fund is the
+    successor to ...')."""
+    if not context:
+        return None
+    found = named_fund(context, MoneyMention("", 0.0, len(context), len(context)))
+    if found:
+        return found
+    described = list(FUND_PHRASE.finditer(context))
+    return described[-1].group(1) if described else None
 
 
 MEASURED = re.compile(
@@ -333,3 +356,20 @@ def measured_phrase(view: str, m: MoneyMention) -> str | None:
         return None
     phrase = re.sub(r"^(?:(?:the|their|its)\s+)+", "", found.group(1).strip(), flags=re.I)
     return clean_subject(phrase) if len(phrase.split()) >= 2 else None
+
+
+UNIT_AFTER = re.compile(r"^\s*(?:per|for\s+each|for\s+every|each|every)\s+([A-Za-z][A-Za-z\-]*)")  # 'QALY250': a footnote
+TIME_UNITS = {"year", "years", "annum", "month", "months", "quarter", "week", "weeks", "day", "days", "decade"}
+
+
+def with_unit(subject: str | None, view: str, m: MoneyMention) -> str | None:
+    """A rate's subject says what it is per, as a reader writes it: '£10 per head of population
+    per year' on 'cycling expenditure' is 'cycling expenditure per head'; '£1,671 per QALY' is
+    '... per QALY'. Time units stay in the period ('per year')."""
+    if not subject or not m.per_unit or re.search(r"\bper\b", subject, re.I):
+        return subject
+    found = UNIT_AFTER.match(view[m.end:m.end + 60])
+    if not found or found.group(1).lower() in TIME_UNITS:
+        return subject
+    phrase = f"{subject} per {found.group(1)}"
+    return phrase if len(phrase.split()) <= 12 else subject

@@ -538,10 +538,17 @@ NAMED_FUND = re.compile(
 )
 
 
+# 'the Sustainable Travel Towns programme': a name in capitals with a lower-case head
+NAMED_FUND_LOWER = re.compile(
+    r"\b((?:[A-Z][\w’'&\-]*\s+(?:(?:and|for|of|the)\s+)?){1,5}(?:fund|programme|program|scheme|initiative|grant))\b"
+)
+
+
 def named_fund(text: str, mention: MoneyMention | None = None) -> str | None:
-    """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund')."""
+    """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund',
+    'the Sustainable Travel Towns programme')."""
     best: tuple[int, str] | None = None
-    for m in NAMED_FUND.finditer(text):
+    for m in [*NAMED_FUND.finditer(text), *NAMED_FUND_LOWER.finditer(text)]:
         name = re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip())
         if len(name.split()) < 2:
             continue
