@@ -358,7 +358,7 @@ def measured_phrase(view: str, m: MoneyMention) -> str | None:
     return clean_subject(phrase) if len(phrase.split()) >= 2 else None
 
 
-UNIT_AFTER = re.compile(r"^\s*(?:per|for\s+each|for\s+every|each|every)\s+([A-Za-z][A-Za-z\-]*)")  # 'QALY250': a footnote
+UNIT_AFTER = re.compile(r"^\s*(?:per|for\s+each|for\s+every|each|every)\s+([A-Za-z][A-Za-z\-]*)(?:\s+([A-Za-z]+))?")
 TIME_UNITS = {"year", "years", "annum", "month", "months", "quarter", "week", "weeks", "day", "days", "decade"}
 
 
@@ -368,8 +368,171 @@ def with_unit(subject: str | None, view: str, m: MoneyMention) -> str | None:
     '... per QALY'. Time units stay in the period ('per year')."""
     if not subject or not m.per_unit or re.search(r"\bper\b", subject, re.I):
         return subject
-    found = UNIT_AFTER.match(view[m.end:m.end + 60])
-    if not found or found.group(1).lower() in TIME_UNITS:
-        return subject
+    found = UNIT_AFTER.match(view[m.end:m.end + 60])  # the unit is letters only: 'QALY250' has a footnote
+    if found and (found.group(2) or "").lower() in TIME_UNITS:
+        return subject  # 'for each clinical year' is a period
+    if not found or found.group(1).lower() in TIME_UNITS or found.group(1).lower() in subject.lower():
+        return subject  # 'hourly wage rate' says 'per hour' already
     phrase = f"{subject} per {found.group(1)}"
     return phrase if len(phrase.split()) <= 12 else subject
+
+
+CAPTION = re.compile(r"^\W*(?:Figure|Fig\.|Table|Chart|Graph|Exhibit|Box)\s+[A-Z]?\d+(?:\.\d+)?[a-z]?\s*[:.–\-]\s*"
+                     r"((?:[A-Za-z’'\-]+\s+){0,2}?[A-Za-z’'\-]+(?:\s+[a-z][\w’'\-]*)*)")
+CAPTION_LEAD = re.compile(r"^(?:(?:approximate|estimated|indicative|illustrative|total|annual)\s+)*"
+                          r"(?:breakdown|distribution|composition|split|summary|analysis|sources?|components?)\s+of\s+",
+                          re.I)
+
+
+def caption_subject(view: str) -> str | None:
+    """What the amounts of a chart or table flattened into one text line are: its caption,
+    up to the first label in capitals ('Figure 4: Approximate breakdown of medical education
+    funding Grant to placement provider ... £64,300' → 'medical education funding')."""
+    found = CAPTION.match(view)
+    if not found:
+        return None
+    phrase = CAPTION_LEAD.sub("", found.group(1).strip())
+    return clean_subject(phrase) if len(phrase.split()) <= 8 else None
+
+
+ACRONYM = re.compile(r"\\?\(([A-Z][A-Za-z]{1,7})\\?\)")
+NAME_BEFORE = re.compile(r"((?:[A-Z][\w’'\-]*\s+(?:(?:of|and|for|the|on|in)\s+)?){1,7})$")
+# Acronyms a reader keeps as they are (Whitehall departments, the NHS, regulators everyone knows)
+WELL_KNOWN = {"NHS", "DH", "DHSC", "DfT", "DfE", "DWP", "DCMS", "DfID", "MHCLG", "DLUHC", "HMRC", "HMT", "MoJ",
+              "MoD", "NAO", "ONS", "GP", "GPs", "UK", "EU", "NICE", "CQC", "OBR", "IFS", "BBC", "LGA", "PAC"}
+
+
+def acronyms(text: str) -> dict[str, str]:
+    """Acronyms the document defines ('Health Education England (HEE)'), by acronym, when
+    the capitalised words' initials spell it. One pass over the brackets of the text."""
+    out: dict[str, str] = {}
+    for m in ACRONYM.finditer(text):
+        short = m.group(1)
+        if short in out or short in WELL_KNOWN:
+            continue
+        before = " ".join(text[max(0, m.start() - 160):m.start()].split())
+        name = NAME_BEFORE.search(before + " ")
+        if not name:
+            continue
+        words = name.group(1).split()
+        capitals = [w for w in words if w[0].isupper()]
+        letters = [c for c in short if c.isupper()]
+        if len(capitals) >= len(letters) >= 2 and [w[0] for w in capitals[-len(letters):]] == letters:
+            start = words.index(capitals[-len(letters)]) if capitals[-len(letters)] in words else 0
+            out[short] = " ".join(words[start:])
+    return out
+
+
+def expand_acronyms(subject: str | None, known: dict[str, str]) -> str | None:
+    """'HEE ring-fenced training budget' → 'Health Education England ring-fenced training
+    budget', where the document defines HEE; well-known ones ('DfT', 'NHS') stay."""
+    if not subject or not known:
+        return subject
+    out = re.sub(r"\b([A-Z][A-Za-z]{1,7})\b", lambda m: known.get(m.group(1), m.group(1)), subject)
+    return out if len(out.split()) <= 12 else subject
+
+
+FRONTED_PLACE = re.compile(r"^\W*(?:At|In|Within|Across)\s+((?:[A-Z][\w’'\-]*\s+(?:of\s+)?){0,4}[A-Z][\w’'\-]*)\s*,\s")
+NOT_A_PLACE = re.compile(r"\b(?:Figure|Table|Chart|Chapter|Section|Annex|Appendix|Box|Paragraph|Part|Summary|"
+                         r"Addition|Particular|Practice|Total|General|Short|Future|Contrast|Response|Brief|Turn|"
+                         r"January|February|March|April|May|June|July|August|September|October|November|December)\b")
+MEASURE_VERB = re.compile(r"\s+(?:was|were|is|are|totalled|totaled|reached|stood\s+at|amounted\s+to)\s+"
+                          r"(?:around\s+|about\s+|over\s+|nearly\s+|almost\s+)?$")
+CONJUNCT_END = re.compile(r"\s(?:by|in|of|for|on|at|across|from|among)\s")
+
+
+def respectively(view: str, first: MoneyMention, second: MoneyMention) -> tuple[str, str] | None:
+    """'spending on independent sector fostering and children’s homes services by councils in
+    England was £778 million and £1,021 million respectively': each amount is of its own
+    conjunct, with what the two share ('spending on independent sector fostering by councils in
+    England'; 'spending on independent sector children’s homes services by councils in
+    England')."""
+    if not re.match(r"^\s*respectively\b", view[second.end:second.end + 20], re.I) \
+            or not re.fullmatch(r"\s*(?:and|,)\s*", view[first.end:second.start]):
+        return None
+    verb = MEASURE_VERB.search(view[:first.start])
+    if not verb:
+        return None
+    clause = view[:verb.start()]
+    cut = max(clause.rfind(", "), clause.rfind(" that "), clause.rfind("; "))
+    clause = clause[cut + 1:].strip() if cut >= 0 else clause.strip()
+    clause = re.sub(r"^that\s+", "", clause)
+    if clause.count(" and ") != 1:
+        return None
+    left, right = clause.split(" and ")
+    tail = CONJUNCT_END.search(" " + right)
+    own, shared = (right[:tail.start()].strip(), right[tail.start():].strip()) if tail else (right, "")
+    head = left.rsplit(" ", 1)[0] if " " in left else ""
+    if not head or not own:
+        return None
+    one = clean_subject(f"{left} {shared}".strip())
+    two = clean_subject(f"{head} {own} {shared}".strip())
+    return (one, two) if one and two else None
+
+
+ALTERNATIVE = re.compile(r"^\s*((?:for|in|at|among|across)\s+[^()£]{3,80}?)\s*\)")
+
+
+def _alternative(first: Figure, second: Figure, subject: str | None) -> str | None:
+    """'The total annual fee income for children’s services ... is £1,537 million (£1,373 million
+    for the smaller sample in the first report)': the bracketed amount is the same measure for
+    another group or time → 'total annual fee income for the smaller sample in the first report'."""
+    if not subject or first.view != second.view or not re.fullmatch(r"\s*\(\s*",
+                                                                   first.view[first.mention.end:second.mention.start]):
+        return None
+    found = ALTERNATIVE.match(second.view[second.mention.end:])
+    if not found:
+        return None
+    head = re.split(r"\s(?:for|of|on|in|at|by)\s", subject)[0]
+    phrase = f"{head} {found.group(1)}"
+    return clean_subject(phrase) if len(phrase.split()) <= 12 else None
+
+
+TOTALLING = re.compile(r"(?:\btotall?ing|\ba\s+total\s+of|\bin\s+total)\s+(?:of\s+)?(?:around\s+|about\s+|over\s+)?$", re.I)
+
+
+def final_subjects(figures: list[Figure], subjects: list[str | None], text: str) -> list[str | None]:
+    """The last touches a reader would make, over all the figures of a document: amounts of a
+    chart flattened into one line are of its caption; acronyms the document defines are
+    written out; a rate says what it is per; an amount that names nothing itself
+    ('some charging more than £40,000 ... and others £20,140'; 'loans of £9,000 per year,
+    totalling £45,000') is of the same thing as the nearest amount of its sentence that does."""
+    known = acronyms(text)
+    out: list[str | None] = []
+    for fig, subject in zip(figures, subjects):
+        place = FRONTED_PLACE.match(fig.view)
+        if place and subject and not NOT_A_PLACE.search(place.group(1)) and place.group(1) not in subject \
+                and len(subject.split()) + len(place.group(1).split()) <= 12:
+            subject = f"{place.group(1)} {subject}"  # 'At Buckingham Medical School, students pay £36,000'
+
+        caption = caption_subject(fig.view)
+        if caption:
+            label = f"{caption} – {subject}" if subject and subject.lower() not in caption.lower() else caption
+            subject = label if len(label.split()) <= 12 else caption
+        out.append(subject)
+    by_sentence: dict[int, list[int]] = {}
+    for i, fig in enumerate(figures):
+        by_sentence.setdefault(fig.sentence_start, []).append(i)
+    for members in by_sentence.values():
+        if len(members) < 2:
+            continue
+        if len(members) == 2 and figures[members[0]].view == figures[members[1]].view:
+            pair = respectively(figures[members[0]].view, figures[members[0]].mention, figures[members[1]].mention)
+            if pair:
+                out[members[0]], out[members[1]] = pair
+                continue
+        for a, b in zip(members, members[1:]):
+            found = _alternative(figures[a], figures[b], out[a])
+            if found:
+                out[b] = found
+        for i in members:
+            fig = figures[i]
+            totals = TOTALLING.search(fig.view[max(0, fig.mention.start - 40):fig.mention.start])
+            if out[i] is not None and not totals:
+                continue
+            before = [j for j in members if j < i and out[j] and figures[j].start < fig.start]
+            after = [j for j in members if j > i and out[j] and figures[j].start > fig.start and not totals]
+            source = before[-1] if before else (after[0] if after else None)
+            if source is not None and subjects[source] is not None:
+                out[i] = out[source]
+    return [with_unit(expand_acronyms(subject, known), fig.view, fig.mention) for fig, subject in zip(figures, out)]

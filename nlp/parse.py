@@ -229,7 +229,8 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
     doc = head.doc
     run: list = []
     for t in tokens:
-        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].is_punct and doc[k].text in "'’/-‑")
+        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].dep_ == "poss" and doc[k].pos_ == "PRON"
+                                                    or doc[k].is_punct and doc[k].text in "'’/-‑")
                                                for k in range(run[-1].i + 1, t.i)):
             if t.i > head.i:
                 break
@@ -432,7 +433,8 @@ def _capped(phrase: str, on: str | None) -> str:
 # agency doctors' is 'NHS spending on agency doctors', 'DH ... spent £34m' is 'DH ... spending'.
 MONEY_NOUNS = {"spend": "spending", "invest": "investment", "commit": "commitments", "allocate": "allocation",
                "save": "savings", "cost": "cost", "fund": "funding", "award": "awards",
-               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing"}
+               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing",
+               "pay": "payments", "repay": "repayments"}
 MAX_WORDS = 12  # a subject names a thing; a longer phrase is a sentence, not a subject
 
 
@@ -440,6 +442,8 @@ def _verb_base(tok) -> str:
     """The base form of a verb of paying, read from its surface (the pipeline has no
     lemmatizer, so ``lemma_`` is often empty): 'spent' → 'spend', 'committed' → 'commit'."""
     word = (tok.lemma_ or tok.lower_).lower()
+    if any(c.lower_ == "back" and c.i == tok.i + 1 for c in tok.children) and word.startswith(("pay", "paid")):
+        return "repay"  # 'students should pay back £11,700'
     if word in MONEY_NOUNS:
         return word
     word = IRREGULAR_PAST.get(tok.lower_, tok.lower_)

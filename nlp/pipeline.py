@@ -32,7 +32,7 @@ from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, s
                           theme_vectors)
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
-from nlp.funding import Figure, FundingLimits, find_figures, specific_subject, with_unit
+from nlp.funding import Figure, FundingLimits, final_subjects, find_figures, specific_subject
 from nlp.money import FundingPatterns, clean_subject, load_funding_patterns
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
                                  is_directive, load_recommendation_patterns, named_actor)
@@ -210,9 +210,9 @@ class FundingComponent:
                 need_parse.append((span, fig))
         if self.use_parser and need_parse:
             self._parse_subjects(text, need_parse, found.notes)
-        for span, fig in placed:
-            rec = span._.refrain_funding
-            rec.subject = with_unit(rec.subject, fig.view, fig.mention)
+        finished = final_subjects([fig for _, fig in placed], [span._.refrain_funding.subject for span, _ in placed], text)
+        for (span, _), subject in zip(placed, finished):
+            span._.refrain_funding.subject = subject
         doc.spans[SPANS_FUNDING] = spans
         if found.notes:
             doc.user_data.setdefault("refrain_notes", []).extend(found.notes)
