@@ -419,6 +419,7 @@ def clean_subject(subject: str | None) -> str | None:
         return None
     if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None
+    subject = re.sub(r"^(?:an?|the)\s+(?=\w)", "", subject, flags=re.I)  # 'an investment' → 'investment'
     if len(subject.split()) > 12:  # a phrase, not a sentence (parse.MAX_WORDS)
         return None
     return subject
@@ -455,7 +456,7 @@ def subject_for(text: str, mention: MoneyMention) -> str | None:
     return clean_subject(_subject_for(text, mention))
 
 
-POSSESSOR = re.compile(r"((?:[A-Z][\w&\-]*\s+){0,5}[A-Z][\w&\-]*)[’']s\s+(?:[\w\-]+\s+){0,2}$")
+POSSESSOR = re.compile(r"((?:[A-Z][\w&\-]*\s+){0,5}[A-Z][\w&\-]*)[’']s\s+((?:[\w\-]+\s+){0,2})$")
 
 
 def adjacent_name(text: str, mention: MoneyMention) -> str | None:
@@ -471,6 +472,9 @@ def adjacent_name(text: str, mention: MoneyMention) -> str | None:
     if m:
         name = re.sub(r"^(?:(?:The|This|That|Its|A|An|In|By|Using|With|For|From|Of|And)\s+|[A-Z][a-z]+ing\s+)+", "", m.group(1))
         if name and not re.fullmatch(r"(?:The|This|It|Its|A|An)", name):
+            owned = m.group(2).split()
+            if len(owned) == 2 and owned[1] == "of" and owned[0].isalpha() and owned[0].islower():
+                return f"{name}’s {owned[0]}"  # 'the Department’s estimation of £230,000'
             return name
     return None
 

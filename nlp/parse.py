@@ -389,7 +389,7 @@ def _purpose(noun, span) -> str | None:
 def _measured(noun, span) -> str | None:
     """The noun phrase an amount measures ('a training budget of £4.8bn'), with the clause
     subject in front when the noun only says what kind of money it is ('NHS App benefits')."""
-    tokens = _np(noun, stop_at=span.start)
+    tokens = _np(noun, stop_at=span.start, keep_preps=("of", "for", "on", "in", "to", "by"))  # 'spend by councils'
     while tokens and tokens[-1].i > noun.i and tokens[-1].pos_ == "ADJ":
         tokens = tokens[:-1]  # 'benefits equivalent (to £249m)'
     verb = noun.head if noun.dep_ in ("dobj", "attr", "pobj", "nsubj") else None
@@ -468,8 +468,16 @@ def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
     if on_what is None and owner_text is None:
         return None
     if noun == "cost" and on_what is None:
-        phrase = f"cost of {owner_text}"  # 'obesity-related diseases would cost £49.9bn'
+        # 'obesity-related diseases would cost society £49.9bn' → 'cost to society of obesity-related diseases'
+        bearer = [c for c in verb.children if c.dep_ in ("dative", "dobj") and c.i < span.start
+                  and c.pos_ in ("NOUN", "PROPN") and not c.like_num]
+        to = _text(_np(bearer[0])) if bearer else None
+        phrase = f"cost to {to} of {owner_text}" if to else f"cost of {owner_text}"
+        if len(phrase.split()) > MAX_WORDS:
+            phrase = f"cost of {owner_text}"
     else:
+        if owner_text and noun in owner_text.lower().split():
+            noun = None  # 'efficiencies through price savings ... which have saved' names its savings already
         phrase = " ".join(p for p in [owner_text, noun] + (list(on_what) if on_what else []) if p)
     return phrase if len(phrase.split()) <= MAX_WORDS else None
 
@@ -596,7 +604,30 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 return _text(tokens)
             break
         node = head
-    return _aside(span)
+    return _aside(span) or _sentence_subject(span)
+
+
+def _sentence_subject(span) -> str | None:
+    """Last resort: what the sentence is about, when the amount is its object and nothing
+    nearer names it ('Aggregate profits measured using the popular EBITDA method (...) amount
+    to £265 million' → 'Aggregate profits')."""
+    root = span.sent.root
+    if root.i >= span.start:
+        return None
+    node = span.root
+    for _ in range(12):  # the amount must be in the main clause, not one joined to it ('..., but X ... £40,000')
+        if node == root or node.head == node:
+            break
+        if node.dep_ in ("conj", "advcl", "ccomp", "parataxis", "relcl") and node.pos_ in ("VERB", "AUX"):
+            return None
+        node = node.head
+    if root.pos_ in ("NOUN", "PROPN"):
+        tokens = _np(root, stop_at=span.start)
+    elif root.pos_ in ("VERB", "AUX"):
+        tokens = _clause_subject(root, span)
+    else:
+        return None
+    return _text(tokens) if tokens and _good(tokens) and len(tokens) <= MAX_WORDS else None
 
 
 def _aside(span) -> str | None:
