@@ -49,6 +49,7 @@ class Figure:
     view: str  # the text the amount was read in: its sentence, or a window of it
     view_start: int  # offset of ``view`` in the document text
     context: str  # the end of the previous sentence in the same block
+    table: bool = False  # a cell of a Markdown table: its row and column say what it is
 
     @property
     def start(self) -> int:
@@ -269,7 +270,8 @@ def _table_figure(m: MoneyMention, vm: MoneyMention, cell: Cell, view: str, s: S
                 else max(cues, key=lambda c: (c[1], c[1] - c[0]))[2]
     return Figure(mention=vm, subject=subject, certain=subject is not None,
                   period=period or period_for(view, vm, vmentions, vperiods), kind=kind,
-                  sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context)
+                  sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context,
+                  table=True)
 
 
 GENERIC_OWNER = re.compile(r"^(?:the\s+)?(?:government|department|ministers?|we|it|they|chancellor|treasury)$", re.I)
@@ -442,11 +444,10 @@ CONJUNCT_END = re.compile(r"\s(?:by|in|of|for|on|at|across|from|among)\s")
 
 
 def respectively(view: str, first: MoneyMention, second: MoneyMention) -> tuple[str, str] | None:
-    """'spending on independent sector fostering and children’s homes services by councils in
-    England was £778 million and £1,021 million respectively': each amount is of its own
-    conjunct, with what the two share ('spending on independent sector fostering by councils in
-    England'; 'spending on independent sector children’s homes services by councils in
-    England')."""
+    """'spending on home care and residential care by the county council was £310 million and
+    £185 million respectively': each amount is of its own conjunct, with what the two share
+    ('spending on home care by the county council'; 'spending on residential care by the
+    county council')."""
     if not re.match(r"^\s*respectively\b", view[second.end:second.end + 20], re.I) \
             or not re.fullmatch(r"\s*(?:and|,)\s*", view[first.end:second.start]):
         return None
@@ -462,7 +463,10 @@ def respectively(view: str, first: MoneyMention, second: MoneyMention) -> tuple[
     left, right = clause.split(" and ")
     tail = CONJUNCT_END.search(" " + right)
     own, shared = (right[:tail.start()].strip(), right[tail.start():].strip()) if tail else (right, "")
-    head = left.rsplit(" ", 1)[0] if " " in left else ""
+    # the words the two share come before the left conjunct: up to its last preposition
+    # ('spending on | home care and residential care by the council')
+    prep = list(re.finditer(r"\s(?:on|for|of|in|to|towards)\s", left))
+    head = left[:prep[-1].end()].strip() if prep else ""
     if not head or not own:
         return None
     one = clean_subject(f"{left} {shared}".strip())
@@ -505,7 +509,7 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
                 and len(subject.split()) + len(place.group(1).split()) <= 12:
             subject = f"{place.group(1)} {subject}"  # 'At Buckingham Medical School, students pay £36,000'
 
-        caption = caption_subject(fig.view)
+        caption = None if fig.table else caption_subject(fig.view)
         if caption:
             label = f"{caption} – {subject}" if subject and subject.lower() not in caption.lower() else caption
             subject = label if len(label.split()) <= 12 else caption
@@ -521,6 +525,8 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
             if pair:
                 out[members[0]], out[members[1]] = pair
                 continue
+        if any(figures[i].table for i in members):
+            continue  # a table's cells are read by their row and column
         for a, b in zip(members, members[1:]):
             found = _alternative(figures[a], figures[b], out[a])
             if found:
