@@ -18,8 +18,9 @@ import bisect
 import re
 from dataclasses import dataclass, field, replace
 
-from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name, clean_subject, cue_matches,
-                       find_money, find_periods, kind_for, named_fund, normalise_period, period_for, subject_for)
+from nlp.money import (NAMED_FUND, NAMED_FUND_LOWER, Cue, FundingPatterns, MoneyMention, Period, adjacent_name,
+                       clean_subject, cue_matches, find_money, find_periods, kind_for, named_fund, normalise_period,
+                       period_for, subject_for)
 from nlp.segment import SentSpan
 
 MONEY_HINT = re.compile(r"£|\bpounds\b|GBP")
@@ -299,12 +300,18 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
             if fund and fund.lower() not in subject.lower() and len(f"{subject} for {fund}".split()) <= 12:
                 return f"{subject} for {fund}"
             fund = None
-        if fund is None and context and FUND_ANAPHOR.search(view, 0, m.start):
-            fund = _last_fund(context)
+        anaphor = FUND_ANAPHOR.search(view, 0, m.start) if fund is None and context else None
+        if anaphor:
+            fund = _last_fund(context, anaphor.group(0).split()[-1])
             inner = FUND_ANAPHOR.search(subject)
             if fund and inner and inner.group(0).split()[-1].lower() == fund.split()[-1].lower():
                 # 'the cost effectiveness ratio of the programme' → '... of the MEND programme'
                 return f"{subject[:inner.start()]}the {fund}{subject[inner.end():]}"
+        if fund and anaphor and subject.lower() in fund.lower():
+            # 'The fund will make £80 million available over three years for peatland restoration'
+            purpose = PURPOSE_AFTER.match(view[m.end:])
+            whole = f"{fund} for {purpose.group(1)}" if purpose else fund
+            return whole if len(whole.split()) <= 12 else fund
         if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
             if len(subject.split()) == 1:
                 return f"{fund} {subject}"
@@ -322,21 +329,24 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     return clean_subject(named_fund(view, m)) or subject
 
 
+PURPOSE_AFTER = re.compile(r"^\s+(?:available\s+)?(?:(?:over|in|during|across)\s+(?:the\s+)?(?:next\s+)?\w+\s+\w+\s+)?"
+                           r"(?:for|to)\s+[“\"‘']?([a-z][\w\-’'”\"]*(?:\s+[a-z][\w\-’'”\"]*){0,6}?)(?=\s*[.,;(]|\s*$)")
 PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!is\s+(?:estimated|expected|likely|thought|clear)\b)")
 FUND_PHRASE = re.compile(r"\b[Tt]he\s+((?:[a-z][\w\-]*\s+){1,4}(?:fund|programme|scheme|initiative))\b")
 
 
-def _last_fund(context: str) -> str | None:
-    """The named fund nearest the end of ``context`` (what 'the fund' refers back to); failing
-    a name in capitals, a described one ('The local sustainable transport fund is the
-    successor to ...')."""
+def _last_fund(context: str, noun: str | None = None) -> str | None:
+    """The fund or programme named or described nearest the end of ``context`` (what 'it' or
+    'the fund' refers back to: 'The local sustainable transport fund is the successor to ...
+    The fund will make £560m available'); with ``noun`` ('fund'), one of that kind first."""
     if not context:
         return None
-    found = named_fund(context, MoneyMention("", 0.0, len(context), len(context)))
-    if found:
-        return found
-    described = list(FUND_PHRASE.finditer(context))
-    return described[-1].group(1) if described else None
+    found = [(m.end(), re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip()))
+             for pattern in (NAMED_FUND, NAMED_FUND_LOWER, FUND_PHRASE) for m in pattern.finditer(context)]
+    found = [(end, name) for end, name in found if len(name.split()) >= 2]
+    if noun:
+        found = [f for f in found if f[1].split()[-1].lower() == noun.lower()] or found
+    return max(found)[1] if found else None
 
 
 MEASURED = re.compile(

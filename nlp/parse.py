@@ -329,8 +329,9 @@ def _fragment_before(tok) -> list | None:
     tokens = [t for t in doc[start:tok.i] if not t.is_space]
     while tokens and (LIST_MARKER.match(tokens[0].text) or tokens[0].is_punct):
         tokens = tokens[1:]
-    if not tokens or any(t.tag_ in FINITE for t in tokens):
-        return None
+    if not tokens or any((t.tag_ in FINITE or t.pos_ in ("VERB", "AUX"))
+                         and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children) for t in tokens):
+        return None  # a clause with its own subject and verb, not a phrase
     text = " ".join(t.text for t in tokens)
     for cue in EXAMPLES:
         if f" {cue} " in f" {text} ":
@@ -342,12 +343,12 @@ def _fragment_before(tok) -> list | None:
                       or TIME_WORDS.match(tokens[-1].text)):
         tokens = tokens[:-1]  # '... for biosimilars up to 2028'
     for cut in ("via", "by", "from", "with", "as", "following", "after", "during"):
-        if len(tokens) <= MAX_WORDS - 2:
+        if len(tokens) <= MAX_WORDS - 1:
             break
         at = [i for i, t in enumerate(tokens) if t.lower_ == cut and i > 1]
         if at:
             tokens = tokens[:at[0]]
-    if not tokens or len(tokens) > MAX_WORDS - 2 or not _good(tokens):
+    if not tokens or len(tokens) > MAX_WORDS - 1 or not _good(tokens):  # room for the money noun after it
         return None
     return tokens
 
