@@ -502,6 +502,20 @@ def _alternative(first: Figure, second: Figure, subject: str | None) -> str | No
     return clean_subject(phrase) if len(phrase.split()) <= 12 else None
 
 
+PARALLEL = re.compile(r"\b(?:and|or|while|whereas|with|compared|but|against|versus|vs|others?)\b", re.I)
+
+
+def _parallel(a: Figure, b: Figure) -> bool:
+    """Two amounts of one sentence are of the same thing when a few words of contrast join
+    them ('more than £40,000 for each clinical year and others £20,140'; '£45.58 (with some
+    earning up to £80 per hour)'), not when a preposition ties one to the other ('a bonus of
+    £3,000 on £12,000 of savings')."""
+    first, second = (a, b) if a.start < b.start else (b, a)
+    between = first.view[first.mention.end:second.mention.start] if first.view == second.view else ""
+    words = re.findall(r"[A-Za-z]+", between)
+    return 0 < len(words) <= 6 and bool(PARALLEL.search(between))
+
+
 TOTALLING = re.compile(r"(?:\btotall?ing|\ba\s+total\s+of|\bin\s+total)\s+(?:of\s+)?(?:around\s+|about\s+|over\s+)?$", re.I)
 
 
@@ -549,6 +563,8 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
             before = [j for j in members if j < i and out[j] and figures[j].start < fig.start]
             after = [j for j in members if j > i and out[j] and figures[j].start > fig.start and not totals]
             source = before[-1] if before else (after[0] if after else None)
+            if source is not None and not totals and not _parallel(fig, figures[source]):
+                source = None
             if source is not None and subjects[source] is not None:
                 out[i] = out[source]
     return [with_unit(expand_acronyms(subject, known), fig.view, fig.mention) for fig, subject in zip(figures, out)]

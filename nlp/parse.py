@@ -339,6 +339,8 @@ def _fragment_before(tok) -> list | None:
             break
     while tokens and (tokens[0].tag_ in ("VBG", "VB", "DT", "IN", "CC", "PRP$") or tokens[0].is_punct):
         tokens = tokens[1:]  # 'Leveraging procurement ...', 'Work on the pipeline ...' → the noun phrase
+    if tokens and tokens[0].tag_ in FINITE:
+        return None  # 'increases the standard rate of ...': a verb phrase from a flattened list
     while tokens and (tokens[-1].pos_ in ("ADP", "CCONJ", "DET", "PART", "NUM") or tokens[-1].is_punct
                       or TIME_WORDS.match(tokens[-1].text)):
         tokens = tokens[:-1]  # '... for biosimilars up to 2028'
@@ -628,7 +630,13 @@ def _sentence_subject(span) -> str | None:
         tokens = _clause_subject(root, span)
     else:
         return None
-    return _text(tokens) if tokens and _good(tokens) and len(tokens) <= MAX_WORDS else None
+    if not tokens or not _good(tokens) or len(tokens) > MAX_WORDS or {t.lower_ for t in tokens} <= WHO_ACTS:
+        return None  # 'the government will set out plans to deliver £20bn': who acts is not what the money is
+    return _text(tokens)
+
+
+WHO_ACTS = {"government", "department", "minister", "ministers", "we", "chancellor", "treasury", "people", "taxpayer",
+            "taxpayers", "report", "submission", "analysis", "table", "figure", "uk"}
 
 
 def _aside(span) -> str | None:
@@ -639,7 +647,7 @@ def _aside(span) -> str | None:
     doc = span.doc
     opening = None
     for k in range(span.start - 1, span.sent.start - 1, -1):
-        if doc[k].text == ")":
+        if ")" in doc[k].text:  # also '2018/19),109' read as one token
             return None
         if doc[k].text == "(":
             opening = doc[k]
@@ -648,7 +656,13 @@ def _aside(span) -> str | None:
         return None
     tokens = _fragment_before(opening)
     if not tokens:
-        return None
+        # '... on major local authority transport schemes (those costing over £5 million)': the
+        # aside qualifies the noun phrase just before the bracket
+        noun = doc[opening.i - 1] if opening.i > 0 else None
+        tokens = _np(noun, stop_at=opening.i) if noun is not None and noun.pos_ in ("NOUN", "PROPN") else None
+        if not tokens or not _good(tokens) or len(tokens) > MAX_WORDS:
+            return None
+        return _text(tokens)
     phrase = _text(tokens)
     k = span.end + (1 if span.end < len(doc) and doc[span.end].lower_ in ("of", "in") else 0)
     if k < len(doc) and doc[k].lower_ in KIND_HEADS and doc[k].lower_ not in phrase.lower():
