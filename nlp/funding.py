@@ -312,6 +312,10 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
             purpose = PURPOSE_AFTER.match(view[m.end:])
             whole = f"{fund} for {purpose.group(1)}" if purpose else fund
             return whole if len(whole.split()) <= 12 else fund
+        if fund and subject.split()[0].lower() == fund.split()[-1].lower() and fund.lower() not in subject.lower():
+            # 'a new £5 million fund for projects' in 'Centenary fund – ...' → 'Centenary fund for projects'
+            whole = f"{fund}{subject[len(subject.split()[0]):]}"
+            return whole if len(whole.split()) <= 12 else subject
         if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
             if len(subject.split()) == 1:
                 return f"{fund} {subject}"
@@ -331,7 +335,9 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
 
 PURPOSE_AFTER = re.compile(r"^\s+(?:available\s+)?(?:(?:over|in|during|across)\s+(?:the\s+)?(?:next\s+)?\w+\s+\w+\s+)?"
                            r"(?:for|to)\s+[“\"‘']?([a-z][\w\-’'”\"]*(?:\s+[a-z][\w\-’'”\"]*){0,6}?)(?=\s*[.,;(]|\s*$)")
-PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!is\s+(?:estimated|expected|likely|thought|clear)\b)")
+# 'It ran between 2004 and 2009 and was funded by ...', not 'It is planned that ...' / 'It was clear to ...'
+PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!(?:is|was|are|were|will\s+be|would\s+be|has\s+been|had\s+been|may\s+be|"
+                          r"could\s+be)\s+(?:\w+\s+)?(?:that|to|whether|how|if)\b)")
 FUND_PHRASE = re.compile(r"\b[Tt]he\s+((?:[a-z][\w\-]*\s+){1,4}(?:fund|programme|scheme|initiative))\b")
 
 
@@ -440,7 +446,7 @@ def expand_acronyms(subject: str | None, known: dict[str, str]) -> str | None:
     budget', where the document defines HEE; well-known ones ('DfT', 'NHS') stay."""
     if not subject or not known:
         return subject
-    out = re.sub(r"\b([A-Z][A-Za-z]{1,7})\b", lambda m: known.get(m.group(1), m.group(1)), subject)
+    out = re.sub(r"(?<![\w\-‑])([A-Z][A-Za-z]{1,7})\b(?![\-‑])", lambda m: known.get(m.group(1), m.group(1)), subject)
     return out if len(out.split()) <= 12 else subject
 
 
@@ -513,6 +519,8 @@ def _parallel(a: Figure, b: Figure) -> bool:
     first, second = (a, b) if a.start < b.start else (b, a)
     between = first.view[first.mention.end:second.mention.start] if first.view == second.view else ""
     words = re.findall(r"[A-Za-z]+", between)
+    if re.search(r"\b(?:of|in|on|for|by)\s*$", between):
+        return False  # 'and a reduction of £3.5 billion': the second amount has its own noun
     return 0 < len(words) <= 6 and bool(PARALLEL.search(between))
 
 

@@ -404,10 +404,26 @@ def _measured(noun, span) -> str | None:
     if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
         owner = _clause_subject(verb, span)
         if owner and not any(t.i in {x.i for x in tokens} for t in owner):
+            bought = _bought(verb, span) if noun.lower_ in ("cost", "costs", "price") else None
+            if bought and on is None:
+                # 'Buckingham University provides training for doctors at a total cost of £162,000'
+                return _capped(f"{_text(owner)} {_text(tokens)} of {bought}", None)
             return _capped(f"{_text(owner)} {_text(tokens)}", on)
     if tokens and on:
         return _capped(_text(tokens), on)  # 'an investment of £20 per person in smarter choice measures'
     return _text(tokens) if _good(tokens) else None
+
+
+def _bought(verb, span) -> str | None:
+    """What a verb of providing or buying has as its object, before the amount: the thing
+    the amount is the price of ('provides training for doctors at a total cost of £162,000')."""
+    objs = [c for c in verb.children if c.dep_ == "dobj" and c.i < span.start and not c.like_num
+            and c.pos_ in ("NOUN", "PROPN")]
+    if not objs:
+        return None
+    stop = span.root.head.i if span.root.dep_ == "pobj" and span.root.head.lower_ == "for" else span.start
+    tokens = _np(objs[0], stop_at=stop)
+    return _text(tokens) if _good(tokens) and len(tokens) <= 6 else None
 
 
 def _goes_to(noun, span) -> str | None:
@@ -603,6 +619,14 @@ def funding_subject(doc, start: int, end: int) -> str | None:
             if found:
                 return found[1]
             tokens = _clause_subject(head, span)
+            price = span.root.head if span.root.dep_ == "pobj" and span.root.head.lower_ == "for" else None
+            bought = _bought(head, span) if price is not None and (price.head == head or price.head.head == head
+                                                                   and price.head.dep_ == "dobj") else None
+            if bought:
+                # 'Buckingham Medical School are delivering GMC-approved medical training for £162,000'
+                phrase = f"{_text(tokens)} cost of {bought}" if tokens else f"cost of {bought}"
+                if len(phrase.split()) <= MAX_WORDS:
+                    return phrase
             if tokens:
                 return _text(tokens)
             break
@@ -626,7 +650,7 @@ def _sentence_subject(span) -> str | None:
         node = node.head
     if root.pos_ in ("NOUN", "PROPN"):
         tokens = _np(root, stop_at=span.start)
-    elif root.pos_ in ("VERB", "AUX"):
+    elif root.pos_ in ("VERB", "AUX") and root.lower_ in MEASURING:  # 'X was / amounts to / totalled £Y
         tokens = _clause_subject(root, span)
     else:
         return None
@@ -635,6 +659,10 @@ def _sentence_subject(span) -> str | None:
     return _text(tokens)
 
 
+MEASURING = {"is", "was", "are", "were", "be", "been", "amount", "amounts", "amounted", "total", "totals", "totalled",
+             "totaled", "reach", "reached", "reaches", "stand", "stands", "stood", "come", "comes", "came", "cost",
+             "costs", "equal", "equals", "equalled", "represent", "represents", "represented", "exceed", "exceeds",
+             "exceeded", "remain", "remains", "remained"}
 WHO_ACTS = {"government", "department", "minister", "ministers", "we", "chancellor", "treasury", "people", "taxpayer",
             "taxpayers", "report", "submission", "analysis", "table", "figure", "uk"}
 
