@@ -17,10 +17,11 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
-from nlp.money import (NAMED_FUND, NAMED_FUND_LOWER, Cue, FundingPatterns, MoneyMention, Period, adjacent_name,
-                       clean_subject, cue_matches, find_money, find_periods, kind_for, named_fund, normalise_period,
-                       period_for, subject_for)
+from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name, clean_subject, cue_matches,
+                       find_money, find_periods, fund_names, kind_for, named_fund, normalise_period, period_for,
+                       subject_for)
 from nlp.segment import SentSpan
 
 MONEY_HINT = re.compile(r"£|\bpounds\b|GBP")
@@ -341,15 +342,18 @@ PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!(?:is|was|are|were|will\s+be|wo
 FUND_PHRASE = re.compile(r"\b[Tt]he\s+((?:[a-z][\w\-]*\s+){1,4}(?:fund|programme|scheme|initiative))\b")
 
 
+@lru_cache(maxsize=1024)
+def _described_funds(context: str) -> tuple[tuple[int, str], ...]:
+    return tuple((m.end(), m.group(1)) for m in FUND_PHRASE.finditer(context) if len(m.group(1).split()) >= 2)
+
+
 def _last_fund(context: str, noun: str | None = None) -> str | None:
     """The fund or programme named or described nearest the end of ``context`` (what 'it' or
     'the fund' refers back to: 'The local sustainable transport fund is the successor to ...
     The fund will make £560m available'); with ``noun`` ('fund'), one of that kind first."""
     if not context:
         return None
-    found = [(m.end(), re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip()))
-             for pattern in (NAMED_FUND, NAMED_FUND_LOWER, FUND_PHRASE) for m in pattern.finditer(context)]
-    found = [(end, name) for end, name in found if len(name.split()) >= 2]
+    found = [(end, name) for _, end, name in fund_names(context)] + list(_described_funds(context))
     if noun:
         found = [f for f in found if f[1].split()[-1].lower() == noun.lower()] or found
     return max(found)[1] if found else None
@@ -550,8 +554,8 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
     for i, fig in enumerate(figures):
         by_sentence.setdefault(fig.sentence_start, []).append(i)
     for members in by_sentence.values():
-        if len(members) < 2:
-            continue
+        if not 2 <= len(members) <= 12:
+            continue  # one amount, or a table flattened into one line: no neighbours to read
         if len(members) == 2 and figures[members[0]].view == figures[members[1]].view:
             pair = respectively(figures[members[0]].view, figures[members[0]].mention, figures[members[1]].mention)
             if pair:

@@ -548,15 +548,24 @@ NAMED_FUND_LOWER = re.compile(
 )
 
 
+@lru_cache(maxsize=4096)
+def fund_names(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, name) of every named fund or programme in ``text``; cached, since the
+    windows of a long run of amounts repeat the same text."""
+    out = []
+    for m in [*NAMED_FUND.finditer(text), *NAMED_FUND_LOWER.finditer(text)]:
+        name = re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip())
+        if len(name.split()) >= 2:
+            out.append((m.start(), m.end(), name))
+    return tuple(out)
+
+
 def named_fund(text: str, mention: MoneyMention | None = None) -> str | None:
     """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund',
     'the Sustainable Travel Towns programme')."""
     best: tuple[int, str] | None = None
-    for m in [*NAMED_FUND.finditer(text), *NAMED_FUND_LOWER.finditer(text)]:
-        name = re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip())
-        if len(name.split()) < 2:
-            continue
-        dist = 0 if mention is None else min(abs(m.start() - mention.end), abs(mention.start - m.end()))
+    for start, end, name in fund_names(text):
+        dist = 0 if mention is None else min(abs(start - mention.end), abs(mention.start - end))
         if best is None or dist < best[0]:
             best = (dist, name)
     return best[1] if best else None
