@@ -125,3 +125,13 @@ def test_a_subject_stays_a_phrase(nlp) -> None:
             "(with an aim to release up to £30 million of savings in 2025-26).")
     [subject] = subjects(nlp, text)
     assert subject is None or len(subject.split()) <= 12
+
+
+@pytest.mark.parametrize("text, subject", [
+    ("In Wales, councils spent £95 million on bus subsidies in 2022-23.", "Wales councils spending on bus subsidies"),
+    ("At Northgate Hospital, agency staff cost £3.1 million in 2022-23.", "Northgate Hospital cost of agency staff"),
+    # an opening that is not a place adds nothing
+    ("In addition, the trust spent £2 million on agency nurses.", "trust spending on agency nurses"),
+])
+def test_a_place_named_at_the_start_of_the_sentence_is_part_of_the_subject(nlp, text: str, subject: str) -> None:
+    assert subjects(nlp, text) == [subject]
