@@ -414,6 +414,7 @@ def caption_subject(view: str) -> str | None:
     if not found:
         return None
     phrase = CAPTION_LEAD.sub("", found.group(1).strip())
+    phrase = re.sub(r"(?:\s+(?:in|of|for|by|to|on|at|and|from|the|a|was|is|were|are))+$", "", phrase, flags=re.I)
     return clean_subject(phrase) if len(phrase.split()) <= 8 else None
 
 
