@@ -215,7 +215,7 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
                 break
             if child.dep_ == "prep":
                 objs = [g for g in child.children if g.dep_ == "pobj"]
-                if child.lower_ not in keep_preps or depth > 2 or (depth > 0 and child.lower_ != "of"):
+                if child.lower_ not in keep_preps or depth > 2 or (depth > 0 and child.lower_ not in ("of", "by")):
                     continue
                 if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text in ("£",):
                     continue
@@ -301,7 +301,7 @@ def _clause_subject(verb, span):
         # saved £171m': in a verbless item the whole phrase before 'which' is what saved it
         return _fragment_before(subj[0]) or (_np(verb.head) if verb.dep_ == "relcl" else None)
     if subj and subj[0].lower_ not in PRONOUNS:
-        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at"))  # "Changes at NHS England"
+        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at", "by"))  # "Changes at NHS England", "spend by councils"
         if _good(tokens) and len(tokens) <= 14:
             return tokens
     return None
