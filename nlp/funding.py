@@ -580,4 +580,18 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
                 source = None
             if source is not None and subjects[source] is not None:
                 out[i] = out[source]
+    stated: dict[float, str] = {}
+    for i, fig in enumerate(figures):  # 'Had the £230,000 figure been used': the figure stated before
+        definite = re.search(r"\b(?:the|this|that)\s+$", fig.view[max(0, fig.mention.start - 6):fig.mention.start], re.I)
+        if out[i] is None and definite and not fig.table and fig.mention.amount in stated:
+            out[i] = stated[fig.mention.amount]
+        elif out[i] is not None and _distinctive(fig.mention.amount):
+            stated.setdefault(fig.mention.amount, out[i])
     return [with_unit(expand_acronyms(subject, known), fig.view, fig.mention) for fig, subject in zip(figures, out)]
+
+
+def _distinctive(amount: float) -> bool:
+    """An amount precise enough that 'the £X' later in the same document is the same figure
+    (£230,000, £11,700, £5.3 billion), unlike round ones (£1 million, £500)."""
+    mantissa = f"{abs(amount):.6e}".split("e")[0].replace(".", "").rstrip("0")
+    return len(mantissa) >= 2

@@ -135,3 +135,15 @@ def test_a_subject_stays_a_phrase(nlp) -> None:
 ])
 def test_a_place_named_at_the_start_of_the_sentence_is_part_of_the_subject(nlp, text: str, subject: str) -> None:
     assert subjects(nlp, text) == [subject]
+
+
+def test_a_figure_mentioned_again_without_words_is_the_one_stated_before(nlp) -> None:
+    """'Had the £230,000 figure been used' names nothing; 'the' points back to the £230,000 the
+    report stated as the department's estimate a page earlier. Round amounts ('£1 million')
+    are not matched so."""
+    text = ("The department’s estimate of £184,000 per trainee is too high.\n\n"
+            "Had the £184,000 figure been used, the cost would be much higher.\n\n"
+            "Councils received £1 million for parks. Had the £1 million been spent, more would be open.")
+    found = subjects(nlp, text)
+    assert found[0] == "department’s estimate per trainee" and found[1] == "department’s estimate"
+    assert found[2] and found[3] is None
