@@ -245,6 +245,21 @@ def token_overlap(a: str | None, b: str | None, loose: bool = False) -> float:
     return len(ga & pa) / len(ga)
 
 
+def token_f1(a: str | None, b: str | None) -> float:
+    """Like ``token_overlap`` (loose), but a long prediction pays for its extra words: the
+    harmonic mean of the share of the gold's content words found and the share of the
+    prediction's content words that are the gold's. The gold's README asks only for a loose
+    comparison 'for example by token overlap'; the one-sided overlap is the headline figure,
+    this one shows that longer subjects did not buy it."""
+    stop = {"the", "a", "an", "of", "for", "and", "on", "in", "to", "s", "its", "their"}
+    ga = {stem(w) for w in words(b or "") if w not in stop}
+    pa = {stem(w) for w in words(a or "") if w not in stop}
+    if not ga:
+        return 1.0 if not pa else 0.0
+    both = len(ga & pa)
+    return 2 * both / (len(ga) + len(pa)) if both else 0.0
+
+
 @dataclass
 class Tallies:
     kind: AttrTally = field(default_factory=AttrTally)
@@ -258,6 +273,7 @@ class Tallies:
     label: AttrTally = field(default_factory=AttrTally)
     subject_overlap: list[float] = field(default_factory=list)  # token overlap per matched funding item (stems)
     subject_overlap_strict: list[float] = field(default_factory=list)  # the same, exact words
+    subject_f1: list[float] = field(default_factory=list)  # two-sided: extra predicted words count against
     themed_tp: int = 0
 
     def as_dict(self) -> dict:
@@ -270,6 +286,8 @@ class Tallies:
             "funding_subject_token_overlap_strict": (
                 round(sum(self.subject_overlap_strict) / len(self.subject_overlap_strict), 4)
                 if self.subject_overlap_strict else None),
+            "funding_subject_token_f1": (round(sum(self.subject_f1) / len(self.subject_f1), 4)
+                                         if self.subject_f1 else None),
             "barrier_theme_accuracy": self.theme.value(),
             "response_stance_accuracy": self.stance.value(),
             "response_link_accuracy": self.responds_to.value(),
@@ -292,8 +310,10 @@ def _score_attributes(pred: Pred, item: GoldItem, tallies: Tallies) -> dict:
         if g.get("subject"):
             overlap = token_overlap(d.get("subject"), g.get("subject"), loose=True)
             strict = token_overlap(d.get("subject"), g.get("subject"))
+            f1 = token_f1(d.get("subject"), g.get("subject"))
         else:
-            overlap = strict = float(d.get("subject") is None)
+            overlap = strict = f1 = float(d.get("subject") is None)
+        tallies.subject_f1.append(f1)
         tallies.subject.add(overlap >= 0.5)
         tallies.subject_overlap.append(overlap)
         tallies.subject_overlap_strict.append(strict)

@@ -17,9 +17,11 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name, clean_subject, cue_matches,
-                       find_money, find_periods, kind_for, named_fund, normalise_period, period_for, subject_for)
+                       find_money, find_periods, fund_names, kind_for, named_fund, normalise_period, period_for,
+                       subject_for)
 from nlp.segment import SentSpan
 
 MONEY_HINT = re.compile(r"£|\bpounds\b|GBP")
@@ -49,6 +51,7 @@ class Figure:
     view: str  # the text the amount was read in: its sentence, or a window of it
     view_start: int  # offset of ``view`` in the document text
     context: str  # the end of the previous sentence in the same block
+    table: bool = False  # a cell of a Markdown table: its row and column say what it is
 
     @property
     def start(self) -> int:
@@ -269,7 +272,8 @@ def _table_figure(m: MoneyMention, vm: MoneyMention, cell: Cell, view: str, s: S
                 else max(cues, key=lambda c: (c[1], c[1] - c[0]))[2]
     return Figure(mention=vm, subject=subject, certain=subject is not None,
                   period=period or period_for(view, vm, vmentions, vperiods), kind=kind,
-                  sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context)
+                  sentence_start=s.start, sentence_end=s.end, view=view, view_start=s.start + a, context=context,
+                  table=True)
 
 
 GENERIC_OWNER = re.compile(r"^(?:the\s+)?(?:government|department|ministers?|we|it|they|chancellor|treasury)$", re.I)
@@ -290,8 +294,29 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     text before the sentence) names: 'The fund will make £560m available for smarter choices'."""
     if subject is not None and not GENERIC_OWNER.match(subject.strip()):
         fund = named_fund(view, m)
-        if fund is None and context and FUND_ANAPHOR.search(view, 0, m.start):
+        if fund is None and context and PRONOUN_LEAD.match(view):
+            # 'The Sustainable Travel Towns programme was introduced ... It ran between 2004 and
+            # 2009 and was funded by £10 million of DfT funding': the money is for what 'it' is
             fund = _last_fund(context)
+            if fund and fund.lower() not in subject.lower() and len(f"{subject} for {fund}".split()) <= 12:
+                return f"{subject} for {fund}"
+            fund = None
+        anaphor = FUND_ANAPHOR.search(view, 0, m.start) if fund is None and context else None
+        if anaphor:
+            fund = _last_fund(context, anaphor.group(0).split()[-1])
+            inner = FUND_ANAPHOR.search(subject)
+            if fund and inner and inner.group(0).split()[-1].lower() == fund.split()[-1].lower():
+                # 'the cost effectiveness ratio of the programme' → '... of the MEND programme'
+                return f"{subject[:inner.start()]}the {fund}{subject[inner.end():]}"
+        if fund and anaphor and subject.lower() in fund.lower():
+            # 'The fund will make £80 million available over three years for peatland restoration'
+            purpose = PURPOSE_AFTER.match(view[m.end:])
+            whole = f"{fund} for {purpose.group(1)}" if purpose else fund
+            return whole if len(whole.split()) <= 12 else fund
+        if fund and subject.split()[0].lower() == fund.split()[-1].lower() and fund.lower() not in subject.lower():
+            # 'a new £5 million fund for projects' in 'Centenary fund – ...' → 'Centenary fund for projects'
+            whole = f"{fund}{subject[len(subject.split()[0]):]}"
+            return whole if len(whole.split()) <= 12 else subject
         if fund and fund.lower() not in subject.lower() and subject.lower() not in fund.lower():
             if len(subject.split()) == 1:
                 return f"{fund} {subject}"
@@ -309,9 +334,29 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     return clean_subject(named_fund(view, m)) or subject
 
 
-def _last_fund(context: str) -> str | None:
-    """The named fund nearest the end of ``context`` (what 'the fund' refers back to)."""
-    return named_fund(context, MoneyMention("", 0.0, len(context), len(context))) if context else None
+PURPOSE_AFTER = re.compile(r"^\s+(?:available\s+)?(?:(?:over|in|during|across)\s+(?:the\s+)?(?:next\s+)?\w+\s+\w+\s+)?"
+                           r"(?:for|to)\s+[“\"‘']?([a-z][\w\-’'”\"]*(?:\s+[a-z][\w\-’'”\"]*){0,6}?)(?=\s*[.,;(]|\s*$)")
+# 'It ran between 2004 and 2009 and was funded by ...', not 'It is planned that ...' / 'It was clear to ...'
+PRONOUN_LEAD = re.compile(r"^\W*(?:It|They)\s+(?!(?:is|was|are|were|will\s+be|would\s+be|has\s+been|had\s+been|may\s+be|"
+                          r"could\s+be)\s+(?:\w+\s+)?(?:that|to|whether|how|if)\b)")
+FUND_PHRASE = re.compile(r"\b[Tt]he\s+((?:[a-z][\w\-]*\s+){1,4}(?:fund|programme|scheme|initiative))\b")
+
+
+@lru_cache(maxsize=1024)
+def _described_funds(context: str) -> tuple[tuple[int, str], ...]:
+    return tuple((m.end(), m.group(1)) for m in FUND_PHRASE.finditer(context) if len(m.group(1).split()) >= 2)
+
+
+def _last_fund(context: str, noun: str | None = None) -> str | None:
+    """The fund or programme named or described nearest the end of ``context`` (what 'it' or
+    'the fund' refers back to: 'The local sustainable transport fund is the successor to ...
+    The fund will make £560m available'); with ``noun`` ('fund'), one of that kind first."""
+    if not context:
+        return None
+    found = [(end, name) for _, end, name in fund_names(context)] + list(_described_funds(context))
+    if noun:
+        found = [f for f in found if f[1].split()[-1].lower() == noun.lower()] or found
+    return max(found)[1] if found else None
 
 
 MEASURED = re.compile(
@@ -333,3 +378,220 @@ def measured_phrase(view: str, m: MoneyMention) -> str | None:
         return None
     phrase = re.sub(r"^(?:(?:the|their|its)\s+)+", "", found.group(1).strip(), flags=re.I)
     return clean_subject(phrase) if len(phrase.split()) >= 2 else None
+
+
+UNIT_AFTER = re.compile(r"^\s*(?:per|for\s+each|for\s+every|each|every)\s+([A-Za-z][A-Za-z\-]*)(?:\s+([A-Za-z]+))?")
+TIME_UNITS = {"year", "years", "annum", "month", "months", "quarter", "week", "weeks", "day", "days", "decade"}
+
+
+def with_unit(subject: str | None, view: str, m: MoneyMention) -> str | None:
+    """A rate's subject says what it is per, as a reader writes it: '£10 per head of population
+    per year' on 'cycling expenditure' is 'cycling expenditure per head'; '£1,671 per QALY' is
+    '... per QALY'. Time units stay in the period ('per year')."""
+    if not subject or not m.per_unit or re.search(r"\bper\b", subject, re.I):
+        return subject
+    found = UNIT_AFTER.match(view[m.end:m.end + 60])  # the unit is letters only: 'QALY250' has a footnote
+    if found and (found.group(2) or "").lower() in TIME_UNITS:
+        return subject  # 'for each clinical year' is a period
+    if not found or found.group(1).lower() in TIME_UNITS or found.group(1).lower() in subject.lower():
+        return subject  # 'hourly wage rate' says 'per hour' already
+    phrase = f"{subject} per {found.group(1)}"
+    return phrase if len(phrase.split()) <= 12 else subject
+
+
+CAPTION = re.compile(r"^\W*(?:Figure|Fig\.|Table|Chart|Graph|Exhibit|Box)\s+[A-Z]?\d+(?:\.\d+)?[a-z]?\s*[:.–\-]\s*"
+                     r"((?:[A-Za-z’'\-]+\s+){0,2}?[A-Za-z’'\-]+(?:\s+[a-z][\w’'\-]*)*)")
+CAPTION_LEAD = re.compile(r"^(?:(?:approximate|estimated|indicative|illustrative|total|annual)\s+)*"
+                          r"(?:breakdown|distribution|composition|split|summary|analysis|sources?|components?)\s+of\s+",
+                          re.I)
+
+
+def caption_subject(view: str) -> str | None:
+    """What the amounts of a chart or table flattened into one text line are: its caption,
+    up to the first label in capitals ('Figure 4: Approximate breakdown of medical education
+    funding Grant to placement provider ... £64,300' → 'medical education funding')."""
+    found = CAPTION.match(view)
+    if not found:
+        return None
+    phrase = CAPTION_LEAD.sub("", found.group(1).strip())
+    phrase = re.sub(r"(?:\s+(?:in|of|for|by|to|on|at|and|from|the|a|was|is|were|are))+$", "", phrase, flags=re.I)
+    return clean_subject(phrase) if len(phrase.split()) <= 8 else None
+
+
+ACRONYM = re.compile(r"\\?\(([A-Z][A-Za-z]{1,7})\\?\)")
+NAME_BEFORE = re.compile(r"((?:[A-Z][\w’'\-]*\s+(?:(?:of|and|for|the|on|in)\s+)?){1,7})$")
+# Acronyms a reader keeps as they are (Whitehall departments, the NHS, regulators everyone knows)
+WELL_KNOWN = {"NHS", "DH", "DHSC", "DfT", "DfE", "DWP", "DCMS", "DfID", "MHCLG", "DLUHC", "HMRC", "HMT", "MoJ",
+              "MoD", "NAO", "ONS", "GP", "GPs", "UK", "EU", "NICE", "CQC", "OBR", "IFS", "BBC", "LGA", "PAC"}
+
+
+def acronyms(text: str) -> dict[str, str]:
+    """Acronyms the document defines ('Health Education England (HEE)'), by acronym, when
+    the capitalised words' initials spell it. One pass over the brackets of the text."""
+    out: dict[str, str] = {}
+    for m in ACRONYM.finditer(text):
+        short = m.group(1)
+        if short in out or short in WELL_KNOWN:
+            continue
+        before = " ".join(text[max(0, m.start() - 160):m.start()].split())
+        name = NAME_BEFORE.search(before + " ")
+        if not name:
+            continue
+        words = name.group(1).split()
+        capitals = [w for w in words if w[0].isupper()]
+        letters = [c for c in short if c.isupper()]
+        if len(capitals) >= len(letters) >= 2 and [w[0] for w in capitals[-len(letters):]] == letters:
+            start = words.index(capitals[-len(letters)]) if capitals[-len(letters)] in words else 0
+            out[short] = " ".join(words[start:])
+    return out
+
+
+def expand_acronyms(subject: str | None, known: dict[str, str]) -> str | None:
+    """'HEE ring-fenced training budget' → 'Health Education England ring-fenced training
+    budget', where the document defines HEE; well-known ones ('DfT', 'NHS') stay."""
+    if not subject or not known:
+        return subject
+    out = re.sub(r"(?<![\w\-‑])([A-Z][A-Za-z]{1,7})\b(?![\-‑])", lambda m: known.get(m.group(1), m.group(1)), subject)
+    return out if len(out.split()) <= 12 else subject
+
+
+FRONTED_PLACE = re.compile(r"^\W*(?:At|In|Within|Across)\s+((?:[A-Z][\w’'\-]*\s+(?:of\s+)?){0,4}[A-Z][\w’'\-]*)\s*,\s")
+NOT_A_PLACE = re.compile(r"\b(?:Figure|Table|Chart|Chapter|Section|Annex|Appendix|Box|Paragraph|Part|Summary|"
+                         r"Addition|Particular|Practice|Total|General|Short|Future|Contrast|Response|Brief|Turn|"
+                         r"January|February|March|April|May|June|July|August|September|October|November|December)\b")
+MEASURE_VERB = re.compile(r"\s+(?:was|were|is|are|totalled|totaled|reached|stood\s+at|amounted\s+to)\s+"
+                          r"(?:around\s+|about\s+|over\s+|nearly\s+|almost\s+)?$")
+CONJUNCT_END = re.compile(r"\s(?:by|in|of|for|on|at|across|from|among)\s")
+
+
+def respectively(view: str, first: MoneyMention, second: MoneyMention) -> tuple[str, str] | None:
+    """'spending on home care and residential care by the county council was £310 million and
+    £185 million respectively': each amount is of its own conjunct, with what the two share
+    ('spending on home care by the county council'; 'spending on residential care by the
+    county council')."""
+    if not re.match(r"^\s*respectively\b", view[second.end:second.end + 20], re.I) \
+            or not re.fullmatch(r"\s*(?:and|,)\s*", view[first.end:second.start]):
+        return None
+    verb = MEASURE_VERB.search(view[:first.start])
+    if not verb:
+        return None
+    clause = view[:verb.start()]
+    cut = max(clause.rfind(", "), clause.rfind(" that "), clause.rfind("; "))
+    clause = clause[cut + 1:].strip() if cut >= 0 else clause.strip()
+    clause = re.sub(r"^that\s+", "", clause)
+    if clause.count(" and ") != 1:
+        return None
+    left, right = clause.split(" and ")
+    tail = CONJUNCT_END.search(" " + right)
+    own, shared = (right[:tail.start()].strip(), right[tail.start():].strip()) if tail else (right, "")
+    # the words the two share come before the left conjunct: up to its last preposition
+    # ('spending on | home care and residential care by the council')
+    prep = list(re.finditer(r"\s(?:on|for|of|in|to|towards)\s", left))
+    head = left[:prep[-1].end()].strip() if prep else ""
+    if not head or not own:
+        return None
+    one = clean_subject(f"{left} {shared}".strip())
+    two = clean_subject(f"{head} {own} {shared}".strip())
+    return (one, two) if one and two else None
+
+
+ALTERNATIVE = re.compile(r"^\s*((?:for|in|at|among|across)\s+[^()£]{3,80}?)\s*\)")
+
+
+def _alternative(first: Figure, second: Figure, subject: str | None) -> str | None:
+    """'The total annual fee income for children’s services ... is £1,537 million (£1,373 million
+    for the smaller sample in the first report)': the bracketed amount is the same measure for
+    another group or time → 'total annual fee income for the smaller sample in the first report'."""
+    if not subject or first.view != second.view or not re.fullmatch(r"\s*\(\s*",
+                                                                   first.view[first.mention.end:second.mention.start]):
+        return None
+    found = ALTERNATIVE.match(second.view[second.mention.end:])
+    if not found:
+        return None
+    head = re.split(r"\s(?:for|of|on|in|at|by)\s", subject)[0]
+    phrase = f"{head} {found.group(1)}"
+    return clean_subject(phrase) if len(phrase.split()) <= 12 else None
+
+
+PARALLEL = re.compile(r"\b(?:and|or|while|whereas|with|compared|but|against|versus|vs|others?)\b", re.I)
+
+
+def _parallel(a: Figure, b: Figure) -> bool:
+    """Two amounts of one sentence are of the same thing when a few words of contrast join
+    them ('more than £40,000 for each clinical year and others £20,140'; '£45.58 (with some
+    earning up to £80 per hour)'), not when a preposition ties one to the other ('a bonus of
+    £3,000 on £12,000 of savings')."""
+    first, second = (a, b) if a.start < b.start else (b, a)
+    between = first.view[first.mention.end:second.mention.start] if first.view == second.view else ""
+    words = re.findall(r"[A-Za-z]+", between)
+    if re.search(r"\b(?:of|in|on|for|by)\s*$", between):
+        return False  # 'and a reduction of £3.5 billion': the second amount has its own noun
+    return 0 < len(words) <= 6 and bool(PARALLEL.search(between))
+
+
+TOTALLING = re.compile(r"(?:\btotall?ing|\ba\s+total\s+of|\bin\s+total)\s+(?:of\s+)?(?:around\s+|about\s+|over\s+)?$", re.I)
+
+
+def final_subjects(figures: list[Figure], subjects: list[str | None], text: str) -> list[str | None]:
+    """The last touches a reader would make, over all the figures of a document: amounts of a
+    chart flattened into one line are of its caption; acronyms the document defines are
+    written out; a rate says what it is per; an amount that names nothing itself
+    ('some charging more than £40,000 ... and others £20,140'; 'loans of £9,000 per year,
+    totalling £45,000') is of the same thing as the nearest amount of its sentence that does."""
+    known = acronyms(text)
+    out: list[str | None] = []
+    for fig, subject in zip(figures, subjects):
+        place = FRONTED_PLACE.match(fig.view)
+        if place and subject and not NOT_A_PLACE.search(place.group(1)) and place.group(1) not in subject \
+                and len(subject.split()) + len(place.group(1).split()) <= 12:
+            subject = f"{place.group(1)} {subject}"  # 'At Buckingham Medical School, students pay £36,000'
+
+        caption = None if fig.table else caption_subject(fig.view)
+        if caption:
+            label = f"{caption} – {subject}" if subject and subject.lower() not in caption.lower() else caption
+            subject = label if len(label.split()) <= 12 else caption
+        out.append(subject)
+    by_sentence: dict[int, list[int]] = {}
+    for i, fig in enumerate(figures):
+        by_sentence.setdefault(fig.sentence_start, []).append(i)
+    for members in by_sentence.values():
+        if not 2 <= len(members) <= 12:
+            continue  # one amount, or a table flattened into one line: no neighbours to read
+        if len(members) == 2 and figures[members[0]].view == figures[members[1]].view:
+            pair = respectively(figures[members[0]].view, figures[members[0]].mention, figures[members[1]].mention)
+            if pair:
+                out[members[0]], out[members[1]] = pair
+                continue
+        if any(figures[i].table for i in members):
+            continue  # a table's cells are read by their row and column
+        for a, b in zip(members, members[1:]):
+            found = _alternative(figures[a], figures[b], out[a])
+            if found:
+                out[b] = found
+        for i in members:
+            fig = figures[i]
+            totals = TOTALLING.search(fig.view[max(0, fig.mention.start - 40):fig.mention.start])
+            if out[i] is not None and not totals:
+                continue
+            before = [j for j in members if j < i and out[j] and figures[j].start < fig.start]
+            after = [j for j in members if j > i and out[j] and figures[j].start > fig.start and not totals]
+            source = before[-1] if before else (after[0] if after else None)
+            if source is not None and not totals and not _parallel(fig, figures[source]):
+                source = None
+            if source is not None and subjects[source] is not None:
+                out[i] = out[source]
+    stated: dict[float, str] = {}
+    for i, fig in enumerate(figures):  # 'Had the £230,000 figure been used': the figure stated before
+        definite = re.search(r"\b(?:the|this|that)\s+$", fig.view[max(0, fig.mention.start - 6):fig.mention.start], re.I)
+        if out[i] is None and definite and not fig.table and fig.mention.amount in stated:
+            out[i] = stated[fig.mention.amount]
+        elif out[i] is not None and _distinctive(fig.mention.amount):
+            stated.setdefault(fig.mention.amount, out[i])
+    return [with_unit(expand_acronyms(subject, known), fig.view, fig.mention) for fig, subject in zip(figures, out)]
+
+
+def _distinctive(amount: float) -> bool:
+    """An amount precise enough that 'the £X' later in the same document is the same figure
+    (£230,000, £11,700, £5.3 billion), unlike round ones (£1 million, £500)."""
+    mantissa = f"{abs(amount):.6e}".split("e")[0].replace(".", "").rstrip("0")
+    return len(mantissa) >= 2

@@ -419,7 +419,8 @@ def clean_subject(subject: str | None) -> str | None:
         return None
     if re.search(r"\b(?:it|they|this|that|these|those|which|who)$", subject, re.I):
         return None
-    if len(subject.split()) > 10:
+    subject = re.sub(r"^(?:an?|the)\s+(?=\w)", "", subject, flags=re.I)  # 'an investment' → 'investment'
+    if len(subject.split()) > 12:  # a phrase, not a sentence (parse.MAX_WORDS)
         return None
     return subject
 
@@ -455,7 +456,7 @@ def subject_for(text: str, mention: MoneyMention) -> str | None:
     return clean_subject(_subject_for(text, mention))
 
 
-POSSESSOR = re.compile(r"((?:[A-Z][\w&\-]*\s+){0,5}[A-Z][\w&\-]*)[’']s\s+(?:[\w\-]+\s+){0,2}$")
+POSSESSOR = re.compile(r"((?:[A-Z][\w&\-]*\s+){0,5}[A-Z][\w&\-]*)[’']s\s+((?:[\w\-]+\s+){0,2})$")
 
 
 def adjacent_name(text: str, mention: MoneyMention) -> str | None:
@@ -471,6 +472,9 @@ def adjacent_name(text: str, mention: MoneyMention) -> str | None:
     if m:
         name = re.sub(r"^(?:(?:The|This|That|Its|A|An|In|By|Using|With|For|From|Of|And)\s+|[A-Z][a-z]+ing\s+)+", "", m.group(1))
         if name and not re.fullmatch(r"(?:The|This|It|Its|A|An)", name):
+            owned = m.group(2).split()
+            if len(owned) == 2 and owned[1] == "of" and owned[0].isalpha() and owned[0].islower():
+                return f"{name}’s {owned[0]}"  # 'the Department’s estimation of £230,000'
             return name
     return None
 
@@ -538,14 +542,30 @@ NAMED_FUND = re.compile(
 )
 
 
-def named_fund(text: str, mention: MoneyMention | None = None) -> str | None:
-    """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund')."""
-    best: tuple[int, str] | None = None
-    for m in NAMED_FUND.finditer(text):
+# 'the Sustainable Travel Towns programme': a name in capitals with a lower-case head
+NAMED_FUND_LOWER = re.compile(
+    r"\b((?:[A-Z][\w’'&\-]*\s+(?:(?:and|for|of|the)\s+)?){1,5}(?:fund|programme|program|scheme|initiative|grant))\b"
+)
+
+
+@lru_cache(maxsize=4096)
+def fund_names(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, name) of every named fund or programme in ``text``; cached, since the
+    windows of a long run of amounts repeat the same text."""
+    out = []
+    for m in [*NAMED_FUND.finditer(text), *NAMED_FUND_LOWER.finditer(text)]:
         name = re.sub(r"^(?:The|This|Its|A|An)\s+", "", m.group(1).strip())
-        if len(name.split()) < 2:
-            continue
-        dist = 0 if mention is None else min(abs(m.start() - mention.end), abs(mention.start - m.end()))
+        if len(name.split()) >= 2:
+            out.append((m.start(), m.end(), name))
+    return tuple(out)
+
+
+def named_fund(text: str, mention: MoneyMention | None = None) -> str | None:
+    """The named fund or programme in ``text`` nearest to ``mention`` ('the Better Care Fund',
+    'the Sustainable Travel Towns programme')."""
+    best: tuple[int, str] | None = None
+    for start, end, name in fund_names(text):
+        dist = 0 if mention is None else min(abs(start - mention.end), abs(mention.start - end))
         if best is None or dist < best[0]:
             best = (dist, name)
     return best[1] if best else None

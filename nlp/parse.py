@@ -175,6 +175,8 @@ TIME_WORDS = re.compile(
     r"january|february|march|april|may|june|july|august|september|october|november|december|today|now)$",
     re.I,
 )
+NUMBER_WORDS = {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "twenty",
+                "thirty", "fifty", "hundred"}
 BENEFICIARY_PREPS = ("on", "for", "towards", "into", "in", "to")
 
 
@@ -192,6 +194,12 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
                                                                              "their", "our", "those", "that", "his", "her"):
                 continue
             if child.like_num or child.text in ("£", "$", "€") or child.dep_ in ("nummod", "quantmod", "punct"):
+                if not (child.dep_ == "nummod" and child.is_alpha and child.lower_ in NUMBER_WORDS):
+                    continue  # 'the largest twenty providers' keeps its number word
+            if child.dep_ in ("amod", "compound", "nmod") and child.i < tok.i:
+                # a left modifier is taken whole ('the updated and expanded sample')
+                out.extend(t for t in child.subtree if not (t.like_num and not t.is_alpha) and t.text not in "£$€"
+                           and t.dep_ not in ("det", "predet", "quantmod"))
                 continue
             walk(child, depth + 1)
         out.append(tok)
@@ -207,7 +215,7 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
                 break
             if child.dep_ == "prep":
                 objs = [g for g in child.children if g.dep_ == "pobj"]
-                if child.lower_ not in keep_preps or depth > 2 or (depth > 0 and child.lower_ != "of"):
+                if child.lower_ not in keep_preps or depth > 2 or (depth > 0 and child.lower_ not in ("of", "by")):
                     continue
                 if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text in ("£",):
                     continue
@@ -221,7 +229,8 @@ def _np(head, stop_at=None, keep_preps=("of", "for", "on", "in", "to")) -> list:
     doc = head.doc
     run: list = []
     for t in tokens:
-        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].is_punct and doc[k].text in "'’")
+        if run and t.i > run[-1].i + 1 and any(not (doc[k].pos_ == "DET" or doc[k].dep_ == "poss" and doc[k].pos_ == "PRON"
+                                                    or doc[k].is_punct and doc[k].text in "'’/-‑")
                                                for k in range(run[-1].i + 1, t.i)):
             if t.i > head.i:
                 break
@@ -287,19 +296,103 @@ def _clause_subject(verb, span):
     subj = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
     if not subj and verb.dep_ in ("xcomp", "ccomp", "conj", "advcl", "relcl", "acl") and verb.head.pos_ in ("VERB", "AUX"):
         subj = [c for c in verb.head.children if c.dep_ in ("nsubj", "nsubjpass") and c.i < span.start]
-    if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ == "relcl":
-        return _np(verb.head)  # 'efficiencies ... which have saved £171m'
+    if subj and subj[0].lower_ in ("which", "that", "who") and verb.dep_ in ("relcl", "advcl", "ccomp"):
+        # 'Medicines efficiencies through price savings and switches to biosimilars which have
+        # saved £171m': in a verbless item the whole phrase before 'which' is what saved it
+        return _fragment_before(subj[0]) or (_np(verb.head) if verb.dep_ == "relcl" else None)
     if subj and subj[0].lower_ not in PRONOUNS:
-        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at"))  # "Changes at NHS England"
+        tokens = _np(subj[0], keep_preps=("of", "for", "on", "in", "to", "at", "by"))  # "Changes at NHS England", "spend by councils"
         if _good(tokens) and len(tokens) <= 14:
             return tokens
     return None
 
 
+LIST_MARKER = re.compile(r"^(?:\(?[a-zA-Z0-9]{1,3}[.)]|[-•*–]|\\?\(?)$")
+FINITE = {"VBD", "VBZ", "VBP", "MD"}
+EXAMPLES = ("such as", "including", "for example", "e.g.")
+
+
+def _fragment_before(tok) -> list | None:
+    """The noun phrase a verbless item or clause opens with, up to ``tok`` (a 'which' or an
+    opening bracket), as written: 'b. Leveraging procurement and commercial savings through
+    NHS Supply Chain via price reductions (with an aim to release £100m of savings)' →
+    'procurement and commercial savings through NHS Supply Chain'. The examples after 'such
+    as' stand for the whole ('opportunities such as the national energy framework along with a
+    mobile audit which is due to deliver £14m' → 'national energy framework along with a mobile
+    audit'). None when the words before hold a finite verb (a clause, not a phrase)."""
+    doc = tok.doc
+    start = tok.sent.start
+    for k in range(tok.i - 1, start - 1, -1):
+        if doc[k].text in (";", ":") or doc[k].text == "(" and k < tok.i - 1:
+            start = k + 1
+            break
+    tokens = [t for t in doc[start:tok.i] if not t.is_space]
+    while tokens and (LIST_MARKER.match(tokens[0].text) or tokens[0].is_punct):
+        tokens = tokens[1:]
+    if not tokens or any((t.tag_ in FINITE or t.pos_ in ("VERB", "AUX"))
+                         and any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children) for t in tokens):
+        return None  # a clause with its own subject and verb, not a phrase
+    text = " ".join(t.text for t in tokens)
+    for cue in EXAMPLES:
+        if f" {cue} " in f" {text} ":
+            tokens = tokens[len(text[:text.index(cue) + len(cue)].split()):]
+            break
+    while tokens and (tokens[0].tag_ in ("VBG", "VB", "DT", "IN", "CC", "PRP$") or tokens[0].is_punct):
+        tokens = tokens[1:]  # 'Leveraging procurement ...', 'Work on the pipeline ...' → the noun phrase
+    if tokens and tokens[0].tag_ in FINITE:
+        return None  # 'increases the standard rate of ...': a verb phrase from a flattened list
+    while tokens and (tokens[-1].pos_ in ("ADP", "CCONJ", "DET", "PART", "NUM") or tokens[-1].is_punct
+                      or TIME_WORDS.match(tokens[-1].text)):
+        tokens = tokens[:-1]  # '... for biosimilars up to 2028'
+    for cut in ("via", "by", "from", "with", "as", "following", "after", "during"):
+        if len(tokens) <= MAX_WORDS - 1:
+            break
+        at = [i for i, t in enumerate(tokens) if t.lower_ == cut and i > 1]
+        if at:
+            tokens = tokens[:at[0]]
+    if not tokens or len(tokens) > MAX_WORDS - 1 or not _good(tokens):  # room for the money noun after it
+        return None
+    return tokens
+
+
+FUND_NOUNS = {"programme", "program", "fund", "scheme", "grant", "package", "plan", "initiative", "pot", "settlement",
+              "allocation", "budget", "contract", "deal"}
+PURPOSE_PREPS = ("for", "to", "towards", "on")
+
+
+def _purpose(noun, span) -> str | None:
+    """A money noun after the amount with what it is for, as written: '£2.1 billion funding set
+    aside for the plans' → 'funding set aside for the plans'; 'a £400m programme to support the
+    uptake of these vehicles' → 'programme to support the uptake of these vehicles'."""
+    end = None
+    for child in noun.rights:
+        if child.dep_ in ("acl", "relcl") and child.pos_ == "VERB":
+            if any(c.dep_ == "aux" and c.lower_ == "to" for c in child.children):
+                objs = [c for c in child.rights if c.dep_ in ("dobj", "prep", "xcomp")]
+                last = _np(objs[0]) if objs and objs[0].dep_ == "dobj" else None
+                end = last[-1].i if last else child.i
+            else:
+                preps = [c for c in child.rights if c.dep_ == "prep" and c.lower_ in PURPOSE_PREPS]
+                objs = [g for g in preps[0].children if g.dep_ == "pobj"] if preps else []
+                last = _np(objs[0]) if objs and not TIME_WORDS.match(objs[0].text) and not objs[0].like_num else None
+                end = last[-1].i if last else None
+        elif child.dep_ == "prep" and child.lower_ in PURPOSE_PREPS:
+            objs = [g for g in child.children if g.dep_ == "pobj"]
+            last = _np(objs[0]) if objs and not TIME_WORDS.match(objs[0].text) and not objs[0].like_num else None
+            end = last[-1].i if last and _good(last) else None
+        if end is not None:
+            break
+    if end is None:
+        return None
+    left = [t for t in _np(noun) if span.end <= t.i <= noun.i]
+    tokens = list(noun.doc[(left or [noun])[0].i:end + 1])
+    return _text(tokens) if len(tokens) <= MAX_WORDS else None
+
+
 def _measured(noun, span) -> str | None:
     """The noun phrase an amount measures ('a training budget of £4.8bn'), with the clause
     subject in front when the noun only says what kind of money it is ('NHS App benefits')."""
-    tokens = _np(noun, stop_at=span.start)
+    tokens = _np(noun, stop_at=span.start, keep_preps=("of", "for", "on", "in", "to", "by"))  # 'spend by councils'
     while tokens and tokens[-1].i > noun.i and tokens[-1].pos_ == "ADJ":
         tokens = tokens[:-1]  # 'benefits equivalent (to £249m)'
     verb = noun.head if noun.dep_ in ("dobj", "attr", "pobj", "nsubj") else None
@@ -311,10 +404,26 @@ def _measured(noun, span) -> str | None:
     if tokens and noun.lower_ in KIND_HEADS and verb is not None and verb.pos_ in ("VERB", "AUX"):
         owner = _clause_subject(verb, span)
         if owner and not any(t.i in {x.i for x in tokens} for t in owner):
+            bought = _bought(verb, span) if noun.lower_ in ("cost", "costs", "price") else None
+            if bought and on is None:
+                # 'Buckingham University provides training for doctors at a total cost of £162,000'
+                return _capped(f"{_text(owner)} {_text(tokens)} of {bought}", None)
             return _capped(f"{_text(owner)} {_text(tokens)}", on)
     if tokens and on:
         return _capped(_text(tokens), on)  # 'an investment of £20 per person in smarter choice measures'
     return _text(tokens) if _good(tokens) else None
+
+
+def _bought(verb, span) -> str | None:
+    """What a verb of providing or buying has as its object, before the amount: the thing
+    the amount is the price of ('provides training for doctors at a total cost of £162,000')."""
+    objs = [c for c in verb.children if c.dep_ == "dobj" and c.i < span.start and not c.like_num
+            and c.pos_ in ("NOUN", "PROPN")]
+    if not objs:
+        return None
+    stop = span.root.head.i if span.root.dep_ == "pobj" and span.root.head.lower_ == "for" else span.start
+    tokens = _np(objs[0], stop_at=stop)
+    return _text(tokens) if _good(tokens) and len(tokens) <= 6 else None
 
 
 def _goes_to(noun, span) -> str | None:
@@ -343,7 +452,8 @@ def _capped(phrase: str, on: str | None) -> str:
 # agency doctors' is 'NHS spending on agency doctors', 'DH ... spent £34m' is 'DH ... spending'.
 MONEY_NOUNS = {"spend": "spending", "invest": "investment", "commit": "commitments", "allocate": "allocation",
                "save": "savings", "cost": "cost", "fund": "funding", "award": "awards",
-               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing"}
+               "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing",
+               "pay": "payments", "repay": "repayments"}
 MAX_WORDS = 12  # a subject names a thing; a longer phrase is a sentence, not a subject
 
 
@@ -351,6 +461,8 @@ def _verb_base(tok) -> str:
     """The base form of a verb of paying, read from its surface (the pipeline has no
     lemmatizer, so ``lemma_`` is often empty): 'spent' → 'spend', 'committed' → 'commit'."""
     word = (tok.lemma_ or tok.lower_).lower()
+    if any(c.lower_ == "back" and c.i == tok.i + 1 for c in tok.children) and word.startswith(("pay", "paid")):
+        return "repay"  # 'students should pay back £11,700'
     if word in MONEY_NOUNS:
         return word
     word = IRREGULAR_PAST.get(tok.lower_, tok.lower_)
@@ -375,8 +487,16 @@ def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
     if on_what is None and owner_text is None:
         return None
     if noun == "cost" and on_what is None:
-        phrase = f"cost of {owner_text}"  # 'obesity-related diseases would cost £49.9bn'
+        # 'obesity-related diseases would cost society £49.9bn' → 'cost to society of obesity-related diseases'
+        bearer = [c for c in verb.children if c.dep_ in ("dative", "dobj") and c.i < span.start
+                  and c.pos_ in ("NOUN", "PROPN") and not c.like_num]
+        to = _text(_np(bearer[0])) if bearer else None
+        phrase = f"cost to {to} of {owner_text}" if to else f"cost of {owner_text}"
+        if len(phrase.split()) > MAX_WORDS:
+            phrase = f"cost of {owner_text}"
     else:
+        if owner_text and noun in owner_text.lower().split():
+            noun = None  # 'efficiencies through price savings ... which have saved' names its savings already
         phrase = " ".join(p for p in [owner_text, noun] + (list(on_what) if on_what else []) if p)
     return phrase if len(phrase.split()) <= MAX_WORDS else None
 
@@ -476,6 +596,9 @@ def funding_subject(doc, start: int, end: int) -> str | None:
         seen.add(head.i)
         if node.dep_ in ("nmod", "compound", "amod", "nummod", "quantmod", "npadvmod") and head.i >= span.end \
                 and head.pos_ in ("NOUN", "PROPN"):
+            found = _purpose(head, span) if head.lower_ in KIND_HEADS | FUND_NOUNS else None
+            if found:
+                return found
             tokens = [t for t in _np(head) if t.i >= span.end]
             if _good(tokens):
                 return _text(tokens)
@@ -496,8 +619,80 @@ def funding_subject(doc, start: int, end: int) -> str | None:
             if found:
                 return found[1]
             tokens = _clause_subject(head, span)
+            price = span.root.head if span.root.dep_ == "pobj" and span.root.head.lower_ == "for" else None
+            bought = _bought(head, span) if price is not None and (price.head == head or price.head.head == head
+                                                                   and price.head.dep_ == "dobj") else None
+            if bought:
+                # 'Buckingham Medical School are delivering GMC-approved medical training for £162,000'
+                phrase = f"{_text(tokens)} cost of {bought}" if tokens else f"cost of {bought}"
+                if len(phrase.split()) <= MAX_WORDS:
+                    return phrase
             if tokens:
                 return _text(tokens)
             break
         node = head
-    return None
+    return _aside(span) or _sentence_subject(span)
+
+
+def _sentence_subject(span) -> str | None:
+    """Last resort: what the sentence is about, when the amount is its object and nothing
+    nearer names it ('Aggregate profits measured using the popular EBITDA method (...) amount
+    to £265 million' → 'Aggregate profits')."""
+    root = span.sent.root
+    if root.i >= span.start:
+        return None
+    node = span.root
+    for _ in range(12):  # the amount must be in the main clause, not one joined to it ('..., but X ... £40,000')
+        if node == root or node.head == node:
+            break
+        if node.dep_ in ("conj", "advcl", "ccomp", "parataxis", "relcl") and node.pos_ in ("VERB", "AUX"):
+            return None
+        node = node.head
+    if root.pos_ in ("NOUN", "PROPN"):
+        tokens = _np(root, stop_at=span.start)
+    elif root.pos_ in ("VERB", "AUX") and root.lower_ in MEASURING:  # 'X was / amounts to / totalled £Y
+        tokens = _clause_subject(root, span)
+    else:
+        return None
+    if not tokens or not _good(tokens) or len(tokens) > MAX_WORDS or {t.lower_ for t in tokens} <= WHO_ACTS:
+        return None  # 'the government will set out plans to deliver £20bn': who acts is not what the money is
+    return _text(tokens)
+
+
+MEASURING = {"is", "was", "are", "were", "be", "been", "amount", "amounts", "amounted", "total", "totals", "totalled",
+             "totaled", "reach", "reached", "reaches", "stand", "stands", "stood", "come", "comes", "came", "cost",
+             "costs", "equal", "equals", "equalled", "represent", "represents", "represented", "exceed", "exceeds",
+             "exceeded", "remain", "remains", "remained"}
+WHO_ACTS = {"government", "department", "minister", "ministers", "we", "chancellor", "treasury", "people", "taxpayer",
+            "taxpayers", "report", "submission", "analysis", "table", "figure", "uk"}
+
+
+def _aside(span) -> str | None:
+    """An amount in a bracketed aside that names nothing itself ('(with an aim to release up to
+    £100m of savings in 2024/25)') is of what the item before the bracket names, with the
+    money noun that follows the amount ('procurement and commercial savings through NHS Supply
+    Chain')."""
+    doc = span.doc
+    opening = None
+    for k in range(span.start - 1, span.sent.start - 1, -1):
+        if ")" in doc[k].text:  # also '2018/19),109' read as one token
+            return None
+        if doc[k].text == "(":
+            opening = doc[k]
+            break
+    if opening is None:
+        return None
+    tokens = _fragment_before(opening)
+    if not tokens:
+        # '... on major local authority transport schemes (those costing over £5 million)': the
+        # aside qualifies the noun phrase just before the bracket
+        noun = doc[opening.i - 1] if opening.i > 0 else None
+        tokens = _np(noun, stop_at=opening.i) if noun is not None and noun.pos_ in ("NOUN", "PROPN") else None
+        if not tokens or not _good(tokens) or len(tokens) > MAX_WORDS:
+            return None
+        return _text(tokens)
+    phrase = _text(tokens)
+    k = span.end + (1 if span.end < len(doc) and doc[span.end].lower_ in ("of", "in") else 0)
+    if k < len(doc) and doc[k].lower_ in KIND_HEADS and doc[k].lower_ not in phrase.lower():
+        phrase = f"{phrase} {doc[k].lower_}"
+    return phrase if len(phrase.split()) <= MAX_WORDS else None

@@ -32,7 +32,7 @@ from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, s
                           theme_vectors)
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
-from nlp.funding import Figure, FundingLimits, find_figures, specific_subject
+from nlp.funding import Figure, FundingLimits, final_subjects, find_figures, specific_subject
 from nlp.money import FundingPatterns, clean_subject, load_funding_patterns
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
                                  is_directive, load_recommendation_patterns, named_actor)
@@ -136,6 +136,7 @@ def _for_parser(sentence: str) -> str:
     Markdown emphasis ('Changes at** **NHS England') blanked."""
     sentence = re.sub(r"\b(bil|mil|tril) ion\b", lambda m: m.group(1) + "lion", sentence)
     sentence = re.sub(r"\*\*|__", "  ", sentence)
+    sentence = re.sub(r"\\(?=[()\[\]*_#.\-])", " ", sentence)  # Markdown escapes: '\(with' → ' (with'
     return re.sub(r"(?<=[a-z][.,;:])\d{1,3}(?=\s|$)", lambda m: " " * len(m.group(0)), sentence)
 
 
@@ -193,6 +194,7 @@ class FundingComponent:
         found = find_figures(text, doc_sents(doc), self.patterns, self.limits, blocks)
         spans: list[Span] = []
         need_parse: list[tuple[Span, Figure]] = []
+        placed: list[tuple[Span, Figure]] = []
         for fig in found.figures:
             span = _char_span(doc, fig.start, fig.end, "FUNDING")
             if span is None:
@@ -203,10 +205,14 @@ class FundingComponent:
                 sentence_start=fig.sentence_start, sentence_end=fig.sentence_end, per_unit=m.per_unit,
             )
             spans.append(span)
+            placed.append((span, fig))
             if not fig.certain:
                 need_parse.append((span, fig))
         if self.use_parser and need_parse:
             self._parse_subjects(text, need_parse, found.notes)
+        finished = final_subjects([fig for _, fig in placed], [span._.refrain_funding.subject for span, _ in placed], text)
+        for (span, _), subject in zip(placed, finished):
+            span._.refrain_funding.subject = subject
         doc.spans[SPANS_FUNDING] = spans
         if found.notes:
             doc.user_data.setdefault("refrain_notes", []).extend(found.notes)

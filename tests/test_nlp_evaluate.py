@@ -75,7 +75,9 @@ def test_dev_gold_scores_stay_above_floors() -> None:
     assert result["barriers_themed"]["recall"] >= 0.6
     assert result["barriers_themed_exhaustive"]["recall"] >= 0.75
     assert result["barriers_themed_exhaustive"]["precision"] >= 0.8
-    assert result["attributes"]["funding_kind_accuracy"] >= 0.85
+    assert result["attributes"]["funding_kind_accuracy"] >= 0.9
+    # issue 16: the subject says whose money and what for (0.396 → 0.611 measured; target 0.6)
+    assert result["attributes"]["funding_subject_token_overlap"] >= 0.6
     # The Lords report (new in the dev gold) states periods its figures rarely carry in the
     # sentence; 0.763 measured, was 1.0 before that document was added.
     assert result["attributes"]["funding_period_accuracy"] >= 0.75
@@ -92,3 +94,17 @@ def test_a_funding_subject_is_compared_loosely_by_word_stem_and_strictly_by_word
     assert token_overlap("NHS spending on agency doctors", "agency doctor spend") == 1 / 3
     assert token_overlap("savings of the programme", "programme saved", loose=True) == 1.0
     assert token_overlap("Better Care Fund", "services", loose=True) == 0.0
+
+
+def test_a_long_subject_pays_for_its_extra_words_in_the_two_sided_figure() -> None:
+    """The headline overlap asks how much of the gold's description the subject holds; a
+    subject that pads itself with the whole sentence would score well there, so the F1
+    figure beside it counts the extra words against it."""
+    from nlp.evaluate import token_f1, token_overlap
+
+    gold = "council spending on placements"
+    padded = "in 2018-19 councils spent money from social care budgets on placements in many schools"
+    assert token_overlap(padded, gold, loose=True) == 1.0
+    assert token_f1(padded, gold) < 0.5
+    assert token_f1("councils spending on placements", gold) == 1.0
+    assert token_f1(None, gold) == 0.0 and token_f1(None, None) == 1.0

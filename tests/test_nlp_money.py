@@ -166,14 +166,14 @@ def test_a_period_after_a_clause_break_belongs_to_the_next_amount() -> None:
          "Government investment in training medical students"),
         ("The Government spends £1.3 billion on agency doctors each year.", "Government spending on agency doctors"),
         ("The Research Programme spent £34 million in 2009-10.", "Research Programme spending"),
-        ("Obesity-related diseases would cost society £49.9 billion a year by 2050.", "cost of Obesity-related diseases"),
-        ("In Copenhagen £40 per person per year was invested in infrastructure.", "investment in infrastructure"),
+        ("Obesity-related diseases would cost society £49.9 billion a year by 2050.", "cost to society of Obesity-related diseases"),
+        ("In Copenhagen £40 per person per year was invested in infrastructure.", "investment in infrastructure per person"),
         # an amount of savings is the savings of whoever the sentence says delivers them
         ("Broader opportunities such as the national energy framework are due to deliver £14 million savings this year.",
          "Broader opportunities savings"),
         # a money noun's amount keeps what the money is for, written after the amount
         ("One estimate suggested an investment of £20 per person per year in “smarter choice” measures.",
-         "investment in smarter choice measures"),
+         "investment in smarter choice measures per person"),
         # a named fund owns what it gives and the kinds of money it splits into
         ("The Local Sustainable Travel Fund would provide £560 million to local authorities over four years.",
          "Local Sustainable Travel Fund for local authorities"),
