@@ -142,7 +142,8 @@ def test_results_sort_by_date_in_the_page_the_api_and_the_csv(client, sort, newe
 @pytest.mark.parametrize("url, name, message", [
     ("/search?q=care&sort=newest", "sort", "Unknown sort “newest”. Choose one of: relevance, -date, date."),
     ("/search?q=care&group=report", "group", "Unknown group “report”. Choose one of: passage, document."),
-    ("/search?q=care&per_doc=0", "per_doc", "Passages per document must be from 1 to 100, not 0."),
+    ("/search?q=care&per_doc=101", "per_doc", "Passages per document must be from 0 to 100, not 101."),
+    ("/search?q=care&doc=a%20b", "doc", "Document “a b” is not a document id"),
 ])
 def test_an_unknown_order_or_grouping_is_a_clear_400(client, url, name, message):
     response = client.get(url)

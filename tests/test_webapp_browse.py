@@ -393,8 +393,8 @@ def test_openapi_describes_every_api_route_and_its_parameters(app, client):
         for name in re.findall(r"{(\w+)}", path):
             assert any(p["name"] == name and p["in"] == "path" for p in op["parameters"]), (path, name)
     search_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert search_params == {"q", "k", "theme", "source", "from", "to", "type", "sort", "group", "per_doc", "page",
-                             "format"}
+    assert search_params == {"q", "k", "theme", "source", "from", "to", "type", "sort", "group", "per_doc", "doc",
+                             "page", "format"}
     assert "text/csv" in spec["paths"]["/api/funding"]["get"]["responses"]["200"]["content"]
 
 
