@@ -84,13 +84,21 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
         return result
     result.terms = parse_query(params.q).highlight_terms()
     if params.by_document:
-        window = _window(kbase, params, result, with_facets)
+        if params.order == "relevance":
+            window = _window(kbase, params, result, with_facets)
+        else:  # by date: every document holding a match, each with its 3 most relevant passages
+            listing = _listing(kbase, params.but(per_doc=0), result, with_facets)
+            window = hits_for(kbase, cap_per_document(listing.entries, 3), parse_query(params.q), listing.known)
+            if params.browsing:
+                result.per_document = listing.counts
         counts = result.per_document
-        docs = group_by_document(window, k=RESULT_WINDOW, per_document=3)
+        docs = group_by_document(window, k=len(window) or 1, per_document=3)
         for d in docs:
             d["matching"] = counts.get(d["doc_id"], d["hits"]) if counts is not None else d["hits"]
         result.documents_listed = len(docs)
         result.document_total = max(len(counts), len(docs)) if counts is not None else len(docs)
+        if result.every_match:  # every document is listed (a publication's renditions as one)
+            result.document_total = len(docs)
         shown = paginate(docs, params.page, params.k)
         result.documents = shown.items
         result.hits = [h for h in window if h.doc_id in {d["doc_id"] for d in shown.items}]

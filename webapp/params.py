@@ -157,6 +157,9 @@ class SearchParams:
     doc: str | None = None  # only this document's passages
     per_doc_default: int | None = None  # the page's cap when none is asked (the API has none)
 
+    def but(self, **changes) -> "SearchParams":
+        return replace(self, **changes)
+
     @property
     def cap(self) -> int | None:
         """Passages of one document listed at most, in effect (None: no cap)."""
