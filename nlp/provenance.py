@@ -69,7 +69,8 @@ TYPE_WORDS = {"partnership", "council", "board", "trust", "foundation", "the", "
 ORG_NAME = re.compile(r"\b((?:The\s+)?(?:[A-Z][\w’'&\-]*\s+)(?:(?:and|of|for|[A-Z][\w’'&\-]*)\s+){0,5}"
                       r"(?:Partnership|Council|Board|Trust|Foundation|Fund|Association|Institute|Network|Centre|Commission|"
                       r"Agency|Authority|England|Improvement|Digital|Library|Office|Group))\b")
-SPAN_LINE = re.compile(r"^\W*((?:19|20)\d{2})\s*[-–—/]\s*(?:19|20)\d{2}\W*$")
+# '2023 - 2028' (not '2024/2025', a financial year: such a report comes out after it)
+SPAN_LINE = re.compile(r"^\W*((?:19|20)\d{2})\s*[-–—]\s*(?:19|20)\d{2}\W*$")
 
 
 def _host(url: str) -> str:
@@ -106,7 +107,8 @@ def _title_words(title: str | None) -> set[str]:
 
 def site_publisher(doc: SourceDocument, title: str | None) -> str | None:
     """The publisher whose site hosts the document's own figures, or its own address (a link
-    whose path names at least two of the title's words, all of a short title's)."""
+    whose path names at least two of the title's words and most of them: a link to another
+    publication on a neighbouring subject names a few)."""
     text = doc.text
     urls = [u.rstrip(".,;:") for u in URL.findall(text.replace("\\_", "_"))]
     own = [u for u in urls if IMAGE.search(urlsplit(u).path or "")]
@@ -114,7 +116,7 @@ def site_publisher(doc: SourceDocument, title: str | None) -> str | None:
     for u in urls:
         path = re.sub(r"[^a-z]+", " ", (urlsplit(u).path or "").lower())
         hits = {w for w in words if re.search(rf"\b{w}\b", path)}
-        if words and len(hits) >= min(2, len(words)):
+        if len(hits) >= 2 and len(hits) >= 0.6 * len(words):
             own.append(u)
     hosts = [h for h in (_host(u) for u in own) if h]
     for host in sorted(set(hosts), key=hosts.count, reverse=True):

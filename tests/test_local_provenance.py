@@ -108,3 +108,11 @@ def test_a_pdf_with_no_printed_date_is_dated_by_its_creation_date():
     meta = document_metadata(doc)
     assert meta["published"] == "2024-03-14"
     assert meta["publisher"] is None  # a person's name in the PDF's author field is not a publisher
+
+
+def test_a_link_to_a_neighbouring_publication_or_a_financial_year_is_no_evidence():
+    text = ("**A workforce strategy for social care**\n\n**2024/2025**\n\nWe build on the NHS plan "
+            "(https://www.england.nhs.uk/publication/nhs-long-term-workforce-plan/) and on our councils' work.\n")
+    meta = document_metadata(markdown(text))
+    assert meta["publisher"] is None  # the link names one of the title's words, not most of them
+    assert meta["published"] is None  # an annual report for 2024/2025 comes out after it
