@@ -206,6 +206,11 @@ def test_a_date_order_lists_every_match_not_the_best_window(client, kbase):
     dated = [d for d in dates if d]
     assert dated == sorted(dated) and dates[:len(dated)] == dated  # undated last
     assert not api_json(client, "/api/search?q=integration&k=100")["every_match_listed"]
+    grouped = api_json(client, "/api/search?q=integration&sort=-date&group=document&k=100")["documents"]
+    assert {d["doc_id"] for d in grouped} == {m.doc_id for m in matches.matches.values()}  # every document
+    assert sum(d["matching"] for d in grouped) == data["total"]
+    dates = [d["published"] for d in grouped if d["published"]]
+    assert dates == sorted(dates, reverse=True)
 
 
 def test_a_theme_with_no_words_browses_that_theme_newest_first(client, kbase):

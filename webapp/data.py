@@ -14,7 +14,7 @@ from kb.search.query import parse_query
 from kb.search.relevance import match_set, phrase_set
 from kb.store.knowledge import KnowledgeBase
 from kb.search.engine import Hit, group_by_document, search
-from webapp.params import SearchParams, paginate
+from webapp.params import Page, SearchParams, paginate
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
 # order means little, so that is the window a relevance order pages through. A date order lists
@@ -83,22 +83,16 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
     if not params.q and not params.browsing:
         return result
     result.terms = parse_query(params.q).highlight_terms()
-    if params.by_document:
-        if params.order == "relevance":
-            window = _window(kbase, params, result, with_facets)
-        else:  # by date: every document holding a match, each with its 3 most relevant passages
-            listing = _listing(kbase, params.but(per_doc=0), result, with_facets)
-            window = hits_for(kbase, cap_per_document(listing.entries, 3), parse_query(params.q), listing.known)
-            if params.browsing:
-                result.per_document = listing.counts
+    if params.by_document and params.order != "relevance":
+        shown = _documents_by_date(kbase, params, result, with_facets)
+    elif params.by_document:
+        window = _window(kbase, params, result, with_facets)
         counts = result.per_document
-        docs = group_by_document(window, k=len(window) or 1, per_document=3)
+        docs = group_by_document(window, k=RESULT_WINDOW, per_document=3)
         for d in docs:
             d["matching"] = counts.get(d["doc_id"], d["hits"]) if counts is not None else d["hits"]
         result.documents_listed = len(docs)
         result.document_total = max(len(counts), len(docs)) if counts is not None else len(docs)
-        if result.every_match:  # every document is listed (a publication's renditions as one)
-            result.document_total = len(docs)
         shown = paginate(docs, params.page, params.k)
         result.documents = shown.items
         result.hits = [h for h in window if h.doc_id in {d["doc_id"] for d in shown.items}]
@@ -112,6 +106,24 @@ def search_page(kbase: KnowledgeBase, params: SearchParams, with_facets: bool = 
         result.more = {doc: n - listed[doc] for doc, n in listing.counts.items() if n > listed[doc]}
     result.pages = shown.pages
     return result
+
+
+def _documents_by_date(kbase: KnowledgeBase, params: SearchParams, result: SearchPage, with_facets: bool) -> Page:
+    """The grouped view by date: every document holding a match (a browse: every document the
+    filters select), by date, each with its 3 most relevant passages; hits built for this page only."""
+    listing = _listing(kbase, params.but(per_doc=0), result, with_facets)
+    firsts = cap_per_document(listing.entries, 3)
+    order = list(dict.fromkeys(doc for _, doc in firsts))
+    shown = paginate(order, params.page, params.k)
+    wanted = set(shown.items)
+    window = hits_for(kbase, [e for e in firsts if e[1] in wanted], parse_query(params.q), listing.known)
+    docs = group_by_document(window, k=len(wanted) or 1, per_document=3)
+    for d in docs:
+        d["matching"] = listing.counts.get(d["doc_id"], d["hits"])
+    result.documents, result.hits = docs, window
+    result.documents_listed = result.document_total = len(order)  # a publication's renditions as one
+    result.listed = len(listing.entries)
+    return shown
 
 
 def _count(kbase: KnowledgeBase, params: SearchParams, result: SearchPage, with_facets: bool,
