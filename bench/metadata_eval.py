@@ -46,7 +46,9 @@ def publisher_ok(got: str | None, truth: str) -> bool:
         return False
     if not a:  # 'HM Government' for a Cabinet Office / DHSC paper
         return "government" in truth.lower() or "hm " in truth.lower()
-    return bool(a & b)
+    initials = "".join(w[0] for w in re.findall(r"[a-z]+", got.lower()) if w not in STOP)
+    return bool(a & b) or initials in b  # 'DHSC (GOV.UK)' for 'Department of Health and Social Care'
+
 
 
 def year_ok(got: str | None, truth: str) -> bool:

@@ -187,6 +187,7 @@ def document_metadata(doc: SourceDocument) -> dict:
     """Title, date, publisher, paper numbers and kind of a document, from the document itself:
     what a file found without a publisher's page carries (``kb ingest FOLDER``)."""
     from nlp.meta import plausible_title, recover_metadata
+    from nlp.provenance import cover_span_year, other_publisher, pdf_created
 
     title, published = recover_metadata(doc)
     cover = read_cover(doc)
@@ -201,6 +202,7 @@ def document_metadata(doc: SourceDocument) -> dict:
     if not published:  # a journal's running head: 'Iqbal et al. BMC Public Health (2025) 25:1374'
         m = re.search(rf"{JOURNAL.pattern}\s*\(((?:19|20)\d{{2}})\)", doc.text[:1500])
         published = m.group(2) if m else None
+    published = published or cover_span_year(doc) or pdf_created(doc)  # weakest evidence last
     if doc.format == "govuk-json" and orgs and doc.title and _GENERIC_PAGE.match(doc.title.strip()):
         title = f"{doc.title.strip()} – {orgs}"  # GOV.UK's 'About us' is the organisation's page
     elif title and not plausible_title(title, doc) and _stem_like(title, doc):
@@ -209,6 +211,7 @@ def document_metadata(doc: SourceDocument) -> dict:
         title = _TRAILING_DATE.sub("", title).strip() or title
     if title and _FRAGMENT.search(title) and not _GENERIC_PAGE.match((doc.title or "").strip()):
         title = doc.title if doc.title and not _FRAGMENT.search(doc.title) and plausible_title(doc.title, doc) else None
+    publisher = publisher or other_publisher(doc, title)  # a reference scheme, own site, back cover
     return {"title": title, "published": published, "publisher": publisher,
             "identifiers": cover.get("identifiers", {}), "doc_type": cover.get("doc_type")}
 

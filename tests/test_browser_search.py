@@ -1,5 +1,6 @@
 """Issue 16 in a real headless Chromium, on a desktop (1280 px) and a phone (390 px): search says
-when nothing matches, groups by document, sorts by date and browses a theme; a facet's count is
+when nothing matches, groups by document, sorts by date (every match) and browses a theme; one
+report cannot fill the page and its other passages are one link away; a facet's count is
 what its link shows; the recurrence timeline and the funding table are readable on a phone.
 
 Same layer and fixtures as tests/test_browser.py (marked ``browser``; skipped without Chromium).
@@ -168,3 +169,76 @@ def test_the_funding_table_scrolls_inside_its_own_box(page, live_server):
         assert 0 <= cell["x"] and cell["x"] + cell["width"] <= 391, cell  # scrolled into sight
     else:
         assert inner <= outer
+
+
+def doc_ids_listed(page) -> list[str]:
+    """The document of each listed passage, from its title link (/documents/<id>?…)."""
+    hrefs = page.locator("ol.results > li h3 a").evaluate_all("els => els.map(e => e.getAttribute('href'))")
+    return [re.match(r"/documents/([^/?#]+)", h).group(1) for h in hrefs]
+
+
+@screens
+def test_one_report_cannot_fill_the_page_and_its_other_passages_are_one_link_away(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/search?q=integration")
+    expect(page.locator("ol.results > li").first).to_be_visible()
+    docs = doc_ids_listed(page)
+    assert max(docs.count(d) for d in docs) <= 3  # the page's default: at most 3 of one document
+    if not page.locator("details.filters").get_attribute("open"):
+        page.locator("summary", has_text="Filters and order").click()
+    expect(page.get_by_label("Passages per document")).to_have_value("3")
+    # The fixture reports are short: one passage of each makes the point on them.
+    page.get_by_label("Passages per document").select_option("1")
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"per_doc=1"))
+    docs = doc_ids_listed(page)
+    assert len(docs) == len(set(docs)) >= 3
+    expect(page.locator("#result-count")).to_contain_text("at most 1 per document")
+    more = page.locator(".more-from-document a").first
+    expect(more).to_be_visible()
+    box = more.bounding_box()
+    assert box["height"] >= 24, f"the 'more' link is a small tap target: {box}"
+    n = int(re.match(r"\s*(\d+) more from this document", more.inner_text()).group(1))
+    doc = re.search(r"[?&]doc=([^&]+)", more.get_attribute("href")).group(1)
+    more.click()
+    expect(page).to_have_url(re.compile(rf"[?&]doc={doc}"))
+    # that document's matching passages, every one: the one listed before and the n more
+    expect(page.locator("#result-count")).to_contain_text(f"of {n + 1} passages")
+    assert doc_ids_listed(page) == [doc] * (n + 1)
+    chip = page.locator("a.filter-chip", has_text="Document:")
+    expect(chip).to_be_visible()
+    no_page_overflow(page)
+    chip.click()
+    expect(page).not_to_have_url(re.compile(r"[?&]doc="))
+    assert len(set(doc_ids_listed(page))) >= 3
+
+
+@screens
+def test_sorting_by_date_orders_every_matching_passage(page, live_server):
+    from playwright.sync_api import expect
+
+    page.goto(live_server + "/search?q=care")
+    expect(page.locator("ol.results > li").first).to_be_visible()
+    if not page.locator("details.filters").get_attribute("open"):
+        page.locator("summary", has_text="Filters and order").click()
+    page.get_by_label("Sort by").select_option("date")
+    page.get_by_label("Passages per document").select_option("0")  # every passage, no cap
+    page.get_by_role("button", name="Apply filters").click()
+    expect(page).to_have_url(re.compile(r"sort=date"))
+    count = page.locator("#result-count")
+    expect(count).to_contain_text("oldest first")
+    total = int(re.search(r"of ([\d,]+) passages", count.inner_text()).group(1).replace(",", ""))
+    assert "best" not in count.inner_text() and "listed" not in count.inner_text()  # nothing left out
+    seen: list[str] = []
+    while True:  # every page, oldest first: the whole list is in date order
+        seen += page.locator("ol.results > li .result-meta").evaluate_all(
+            "els => els.map(e => (e.querySelector('time') || {}).getAttribute ? e.querySelector('time').getAttribute('datetime') : '')")
+        following = page.locator(".pagination-next a")
+        if not following.count():
+            break
+        following.click()
+    assert len(seen) == total
+    dated = [d for d in seen if d]
+    assert dated == sorted(dated) and seen[:len(dated)] == dated  # undated last
+    no_page_overflow(page)

@@ -142,7 +142,8 @@ def test_results_sort_by_date_in_the_page_the_api_and_the_csv(client, sort, newe
 @pytest.mark.parametrize("url, name, message", [
     ("/search?q=care&sort=newest", "sort", "Unknown sort “newest”. Choose one of: relevance, -date, date."),
     ("/search?q=care&group=report", "group", "Unknown group “report”. Choose one of: passage, document."),
-    ("/search?q=care&per_doc=0", "per_doc", "Passages per document must be from 1 to 100, not 0."),
+    ("/search?q=care&per_doc=101", "per_doc", "Passages per document must be from 0 to 100, not 101."),
+    ("/search?q=care&doc=a%20b", "doc", "Document “a b” is not a document id"),
 ])
 def test_an_unknown_order_or_grouping_is_a_clear_400(client, url, name, message):
     response = client.get(url)
@@ -171,6 +172,45 @@ def test_at_most_n_passages_of_one_document(client):
     ids = [r["doc_id"] for r in capped["results"]]
     assert len(ids) == len(set(ids)) == len({r["doc_id"] for r in plain})
     assert capped["per_doc"] == 1
+
+
+def test_the_page_lists_at_most_three_of_a_document_unless_asked_and_the_api_keeps_no_cap(client):
+    text, page = get_page(client, "/search?q=integration")
+    assert '<option value="3" selected>At most 3</option>' in text  # the page's default
+    plain = api_json(client, "/api/search?q=integration&k=100")
+    assert plain["per_doc"] is None  # the API's default is unchanged: no cap
+    assert api_json(client, "/api/search?q=integration&k=100&per_doc=0")["results"] == plain["results"]
+    one = api_json(client, "/api/search?q=integration&k=100&per_doc=1")
+    per_doc = {}
+    for r in plain["results"]:
+        per_doc[r["doc_id"]] = per_doc.get(r["doc_id"], 0) + 1
+    assert any(n > 1 for n in per_doc.values()), "expected a document with several matches"
+    for r in one["results"]:  # the document's other matches, not listed: one link away
+        assert r["more_in_document"] == per_doc[r["doc_id"]] - 1
+    several = next(d for d, n in per_doc.items() if n > 1)
+    assert f"{per_doc[several] - 1} more from this document" in get_page(client, "/search?q=integration&per_doc=1")[0]
+    only = api_json(client, f"/api/search?q=integration&doc={several}&per_doc=0")
+    assert only["filters"]["doc"] == several and only["total"] == per_doc[several]
+    assert {r["doc_id"] for r in only["results"]} == {several}
+
+
+def test_a_date_order_lists_every_match_not_the_best_window(client, kbase):
+    from kb.search.listing import matches_by_date
+
+    matches = match_set(kbase, parse_query("integration"))
+    entries = matches_by_date(kbase, matches, Filters(), ranked=[], newest_first=False)  # no ranking at all
+    assert {pid for pid, _ in entries} == set(matches.matches)
+    data = api_json(client, "/api/search?q=integration&sort=date&k=100")
+    assert data["every_match_listed"] and data["listed"] == data["total"] == len(data["results"])
+    dates = [r["published"] for r in data["results"]]
+    dated = [d for d in dates if d]
+    assert dated == sorted(dated) and dates[:len(dated)] == dated  # undated last
+    assert not api_json(client, "/api/search?q=integration&k=100")["every_match_listed"]
+    grouped = api_json(client, "/api/search?q=integration&sort=-date&group=document&k=100")["documents"]
+    assert {d["doc_id"] for d in grouped} == {m.doc_id for m in matches.matches.values()}  # every document
+    assert sum(d["matching"] for d in grouped) == data["total"]
+    dates = [d["published"] for d in grouped if d["published"]]
+    assert dates == sorted(dates, reverse=True)
 
 
 def test_a_theme_with_no_words_browses_that_theme_newest_first(client, kbase):

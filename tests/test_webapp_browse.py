@@ -309,9 +309,13 @@ def test_search_results_download_as_csv(client):
     assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
     assert {"title", "publisher", "published", "page", "url", "text"} <= set(rows[0])
     page = get(client, "/search?q=information+governance&source=nao")
-    assert 'href="/api/search?q=information+governance&amp;source=nao&amp;format=csv"' in page
+    # The page lists at most 3 passages of a document; its CSV link says so, to give what it lists.
+    assert 'href="/api/search?q=information+governance&amp;source=nao&amp;per_doc=3&amp;format=csv"' in page
     assert len(read_csv(client.get("/api/search?q=information+governance&source=nao&format=csv"))) == \
         api(client, "/api/search?q=information+governance&source=nao")["total"]
+    capped = api(client, "/api/search?q=information+governance&source=nao&per_doc=3&k=100")
+    assert len(read_csv(client.get("/api/search?q=information+governance&source=nao&per_doc=3&format=csv"))) == \
+        capped["listed"] == len(capped["results"])
 
 
 def test_recurrences_download_as_csv_one_row_per_occurrence(client, store):
@@ -393,8 +397,8 @@ def test_openapi_describes_every_api_route_and_its_parameters(app, client):
         for name in re.findall(r"{(\w+)}", path):
             assert any(p["name"] == name and p["in"] == "path" for p in op["parameters"]), (path, name)
     search_params = {p["name"] for p in spec["paths"]["/api/search"]["get"]["parameters"]}
-    assert search_params == {"q", "k", "theme", "source", "from", "to", "type", "sort", "group", "per_doc", "page",
-                             "format"}
+    assert search_params == {"q", "k", "theme", "source", "from", "to", "type", "sort", "group", "per_doc", "doc",
+                             "page", "format"}
     assert "text/csv" in spec["paths"]["/api/funding"]["get"]["responses"]["200"]["content"]
 
 

@@ -25,7 +25,7 @@ def search():
     fmt = parse_format(request.args)
     params = parse_search(request.args, require_query=True, browse=True)
     if fmt == "csv":
-        # The whole result window (the best 100, filters applied), not one page of it.
+        # Everything listed (the best 100 by relevance, every match by date; filters and cap applied).
         hits = data.search_window(get_kb(), params)
         return csvout.csv_response("refrain-search.csv", csvout.SEARCH_COLUMNS, csvout.search_rows(hits))
     result = data.search_page(get_kb(), params)
@@ -36,14 +36,16 @@ def search():
         "pages": result.pages,
         "k": params.k,
         "filters": {"theme": params.theme, "source": params.source, "from": params.year_from,
-                    "to": params.year_to, "type": params.doc_type},
-        "results": [hit.to_json() for hit in result.hits],
+                    "to": params.year_to, "type": params.doc_type, "doc": params.doc},
+        # more_in_document: the document's other matching passages, not listed (the cap, or past the window)
+        "results": [{**hit.to_json(), "more_in_document": result.more.get(hit.doc_id, 0)} for hit in result.hits],
         # Added for issue 16: what the total counts, and how the list is ordered and grouped.
         "total_is_exact": result.total_is_exact,
         "listed": result.listed,
         "sort": params.order,
         "group": "document" if params.by_document else "passage",
         "per_doc": params.per_doc,
+        "every_match_listed": result.every_match,  # a date order lists every match; relevance the best 100
         "facets": {facet: {v.value: v.count for v in values} for facet, values in result.facets.items()},
     }
     if params.by_document:

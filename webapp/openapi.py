@@ -103,7 +103,10 @@ def openapi_document() -> dict:
     schemas["SearchResults"] = {"type": "object", "properties": {
         "query": {"type": "string"}, **page_of, "results": _list_of(Hit, schemas),
         "total_is_exact": {"type": "boolean", "description": "false: counting stopped at a limit, total is a lower bound"},
-        "listed": {"type": "integer", "description": "matching passages that can be paged through (the best 100)"},
+        "listed": {"type": "integer", "description": "matching passages that can be paged through (the best 100 "
+                                                      "by relevance, every match by date; after the per_doc cap)"},
+        "every_match_listed": {"type": "boolean", "description": "true: the list holds every match (a date order "
+                                                                 "or a browse), not the best window"},
         "sort": {"type": "string"}, "group": {"type": "string"}, "per_doc": {"type": "integer", "nullable": True},
         "facets": OBJECT, "documents": {"type": "array", "items": OBJECT}}}
     schemas["FundingResults"] = {"type": "object", "properties": {
@@ -112,9 +115,10 @@ def openapi_document() -> dict:
         "by_kind": _list_of(FundingKindTotal, schemas), "results": _list_of(FundingFigure, schemas)}}
     paths = {
         "/api/search": _get("Search passages (hybrid keyword and semantic ranking, best 100)",
-                            _query(p.SEARCH, "every hit of the window (not one page)"),
+                            _query(p.SEARCH, "every listed hit (not one page)"),
                             _ok("`{query, total, page, pages, k, filters, results: [hit], total_is_exact, listed, sort, group, "
-                                "per_doc, facets}` (and `documents` with `group=document`)", _ref("SearchResults"),
+                                "per_doc, every_match_listed, facets}` (and `documents` with `group=document`); each result has "
+                                "`more_in_document`", _ref("SearchResults"),
                                 csv=True)),
         "/api/barriers": _get("Every barrier theme's count per year, for comparing themes over time", [],
                               _ok("`{years: [int], themes: [{theme, total, documents, undated, by_year}]}`",

@@ -36,6 +36,10 @@ FUNDING_PER_PAGE_DEFAULT, FUNDING_PER_PAGE_MAX = 50, 500
 GROUP_ID_PATTERN = "^[0-9a-f]{1,64}$"
 SEARCH_SORTS = ("relevance", "-date", "date")
 SEARCH_GROUPS = ("passage", "document")
+# The web page lists at most this many passages of one document unless ``per_doc`` says otherwise
+# (0: no cap), so one long report cannot fill the page; the API's default stays no cap.
+WEB_PER_DOC = 3
+DOC_ID = re.compile(r"^[0-9A-Za-z_\-]{1,64}$")
 
 
 @dataclass(frozen=True)
@@ -86,13 +90,18 @@ YEAR_TO = _year_param("to", "To year", "Only documents published in or before th
 DOC_TYPE_PARAM = Param("type", f"Only documents of this type (e.g. {', '.join(DOC_TYPE_EXAMPLES)}).",
                        label="Document type", pattern=DOC_TYPE_PATTERN)
 SEARCH_SORT = Param("sort", "Order of the listed passages: `relevance` (the default with words), `-date` (newest "
-                    "first; the default with no words) or `date` (oldest first). Dated orders list the best "
-                    "matches by date; undated documents come last.", label="Sort", enum=SEARCH_SORTS)
+                    "first; the default with no words) or `date` (oldest first). Dated orders list every "
+                    "matching passage by date (within a document, the most relevant first); undated documents "
+                    "come last.", label="Sort", enum=SEARCH_SORTS)
 GROUP = Param("group", "`document`: one entry per document, ranked by its best passage, with its best passages "
                        "and how many of its passages match.", label="Group", enum=SEARCH_GROUPS)
 PER_DOC = Param("per_doc", "At most this many passages from any one document in the list (so one long report "
-                           "cannot fill the page).", type="integer", label="Passages per document", minimum=1,
+                           "cannot fill the page); 0: no cap. The API's default is no cap; the web page's is "
+                           f"{WEB_PER_DOC}. Each result's `more_in_document` says how many more of its document's "
+                           "passages match.", type="integer", label="Passages per document", minimum=0,
                 maximum=K_MAX)
+DOC = Param("doc", "Only passages of this document (an id, as in `doc_id`): where a result's 'more from this "
+                   "document' link leads.", label="Document", pattern=r"^[0-9A-Za-z_\-]{1,64}$")
 PAGE = Param("page", "Page of results, from 1; past the last page is a 400.", type="integer", label="Page",
              minimum=1, maximum=MAX_PAGE, default=1)
 PART = Param("part", "Which part of a document's items (200 of each kind per part), from 1; past the last "
@@ -118,7 +127,7 @@ DOC_PATH = Param("doc_id", "A document id.", where="path")
 
 # What each endpoint takes, in the order the OpenAPI document lists them.
 SEARCH = (Q.but(required=False, description=Q.description + " May be left out when a filter is given: the "
-                                                             "filter's passages are listed, newest first."), K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, SEARCH_SORT, GROUP, PER_DOC, PAGE, FORMAT)
+                                                             "filter's passages are listed, newest first."), K, THEME, SOURCE, YEAR_FROM, YEAR_TO, DOC_TYPE_PARAM, SEARCH_SORT, GROUP, PER_DOC, DOC, PAGE, FORMAT)
 RECURRENCES = (MIN_YEARS, RECURRENCE_KIND, FORMAT)
 LIFECYCLE = (GROUP_FILTER, ANSWERED)
 FUNDING = (FUNDING_KIND, SOURCE, YEAR_FROM, YEAR_TO, FUNDING_Q, FUNDING_SORT, FUNDING_ORDER, PAGE, FUNDING_K, FORMAT)
@@ -144,7 +153,18 @@ class SearchParams:
     k: int = K_DEFAULT
     sort: str | None = None  # None: relevance with words, newest first without
     group: str | None = None  # "document" groups by document
-    per_doc: int | None = None
+    per_doc: int | None = None  # as asked (0: no cap); None: ``per_doc_default``
+    doc: str | None = None  # only this document's passages
+    per_doc_default: int | None = None  # the page's cap when none is asked (the API has none)
+
+    def but(self, **changes) -> "SearchParams":
+        return replace(self, **changes)
+
+    @property
+    def cap(self) -> int | None:
+        """Passages of one document listed at most, in effect (None: no cap)."""
+        cap = self.per_doc if self.per_doc is not None else self.per_doc_default
+        return cap or None
 
     @property
     def order(self) -> str:
@@ -165,7 +185,7 @@ class SearchParams:
     @property
     def filters(self) -> Filters:
         return Filters(theme=self.theme, source=self.source, year_from=self.year_from,
-                       year_to=self.year_to, doc_type=self.doc_type)
+                       year_to=self.year_to, doc_type=self.doc_type, doc_id=self.doc)
 
     @property
     def filtered(self) -> bool:
@@ -177,7 +197,7 @@ class SearchParams:
         params = replace(self, **changes)
         pairs = {"q": params.q, "theme": params.theme, "source": params.source, "from": params.year_from,
                  "to": params.year_to, "type": params.doc_type,
-                 "sort": params.sort, "group": params.group, "per_doc": params.per_doc,
+                 "sort": params.sort, "group": params.group, "per_doc": params.per_doc, "doc": params.doc,
                  "k": params.k if params.k != K_DEFAULT else None,
                  "page": params.page if params.page != 1 else None}
         return {key: value for key, value in pairs.items() if value not in (None, "")}
@@ -246,9 +266,11 @@ def _show(raw: str, limit: int = 40) -> str:
     return "“" + (raw if len(raw) <= limit else raw[:limit] + "…") + "”"
 
 
-def parse_search(args: Mapping[str, str], require_query: bool = False, browse: bool = False) -> SearchParams:
-    """Check a search's parameters (``q theme source from to type sort group per_doc page k``).
-    ``browse``: a filter without words is enough (it lists the filter's passages)."""
+def parse_search(args: Mapping[str, str], require_query: bool = False, browse: bool = False,
+                 per_doc_default: int | None = None) -> SearchParams:
+    """Check a search's parameters (``q theme source from to type sort group per_doc doc page k``).
+    ``browse``: a filter without words is enough (it lists the filter's passages).
+    ``per_doc_default``: the cap per document when ``per_doc`` is not given (the web page's)."""
     errors: list[tuple[str, str]] = []
     q = (args.get("q") or "").strip()
     if len(q) > Q.max_length:
@@ -267,13 +289,18 @@ def parse_search(args: Mapping[str, str], require_query: bool = False, browse: b
     sort = _choice(args, SEARCH_SORT, errors)
     group = _choice(args, GROUP, errors)
     per_doc = _int(args, PER_DOC, errors)
+    doc = _text(args, "doc")
+    if doc is not None and not DOC_ID.match(doc):
+        errors.append(("doc", f"Document {_show(doc)} is not a document id: letters, digits, '_' or '-' (up to 64)."))
+        doc = None
     page = _int(args, PAGE, errors)
     k = _int(args, K, errors)
-    if browse and not q and (theme or source or year_from or year_to or doc_type):
+    if browse and not q and (theme or source or year_from or year_to or doc_type or doc):
         errors = [e for e in errors if e[0] != "q"]  # a filter with no words browses it
     params = SearchParams(q=q[:Q.max_length], theme=theme, source=source, year_from=year_from,
                           year_to=year_to, doc_type=doc_type, page=page, k=k, sort=sort,
-                          group=None if group == "passage" else group, per_doc=per_doc)
+                          group=None if group == "passage" else group, per_doc=per_doc, doc=doc,
+                          per_doc_default=per_doc_default)
     if errors:
         error = ParamError(errors)
         error.params = params  # what could be read, so a form can be shown again as submitted

@@ -18,6 +18,7 @@ from kb.store.renditions import renditions
 from webapp import citations, data, get_kb
 from webapp.charts import bar_chart
 from webapp.params import Page, check_page, check_part, parse_cite, parse_part
+from webapp.params import WEB_PER_DOC
 from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
                            parse_min_years, parse_page, parse_search, parse_theme, parse_documents,
                            documents_args)
@@ -33,17 +34,18 @@ def search():
     """The search page (also the home page): works as a plain GET form, no script needed."""
     kbase = get_kb()
     try:
-        params = parse_search(request.args)
+        params = parse_search(request.args, per_doc_default=WEB_PER_DOC)
         result = data.search_page(kbase, params)
     except ParamError as exc:
-        params = getattr(exc, "params", None) or parse_search(request.args)
+        params = getattr(exc, "params", None) or parse_search(request.args, per_doc_default=WEB_PER_DOC)
         return _search_form(kbase, params, None, exc.errors), 400
     return _search_form(kbase, params, result, None)
 
 
 def _search_form(kbase, params: SearchParams, result, errors):
+    doc = kbase.store.document(params.doc) if params.doc else None  # the 'Document:' filter's name
     return render_template("search.html", params=params, raw=request.args, result=result, errors=errors,
-                           doc_types=documents.doc_types(kbase.store))
+                           doc_types=documents.doc_types(kbase.store), filter_doc=doc)
 
 
 # "/search" first, so url_for (permalinks, facet and page links) builds /search?...
@@ -101,7 +103,7 @@ def document_citation(doc_id: str, fmt: str):
 def search_citations(fmt: str):
     """The passages of a search's result window (the best 100, filters applied) as RIS or
     BibTeX, one record per passage with its page: a result list for a reference manager."""
-    params = parse_search(request.args, require_query=True)
+    params = parse_search(request.args, require_query=True, per_doc_default=WEB_PER_DOC)
     store = get_kb().store
     docs: dict = {}
     items = []

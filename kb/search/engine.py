@@ -42,6 +42,7 @@ class Filters:
     year_from: int | None = None
     year_to: int | None = None
     doc_type: str | None = None
+    doc_id: str | None = None  # one document's passages (a result's 'more from this document')
 
     @property
     def active(self) -> bool:
@@ -69,6 +70,9 @@ class Filters:
         if self.doc_type:
             clauses.append(f"{doc}.doc_type = ?")
             args.append(self.doc_type)
+        if self.doc_id:
+            clauses.append("p.doc_id = ?")
+            args.append(self.doc_id)
         return (" AND ".join(clauses) or "1"), args
 
 
@@ -106,7 +110,8 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     parsed = parse_query(query)
     if parsed.empty:
         return []
-    snap = kbase.snapshot()
+    # The snapshot's masks know no documents: one document's passages are few, SQL ranks them exactly.
+    snap = kbase.snapshot() if not filters.doc_id else None
     rankings: list[list[str]] = []
     if mode in ("hybrid", "keyword"):
         limit = max(KEYWORD_CANDIDATES, k)
@@ -272,6 +277,8 @@ def _ids_in_order(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
 
 def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int, snap=None) -> list[str]:
     vector = kbase.embed_query(query.semantic_text())
+    if filters.doc_id:  # one document: every passage scored from the cached vectors
+        return _exact_filtered(kbase, vector, filters, query, limit)
     if snap is not None:  # exact, over the rows the filters leave: 5 ms at 100k, HNSW 12
         keep = snap.mask(filters) if filters.active else np.ones(len(snap), dtype=bool)
         ranked = snap.nearest(vector, keep, limit)

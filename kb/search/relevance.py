@@ -232,6 +232,7 @@ class Match:
     year: int | None
     doc_type: str | None
     themes: tuple[str, ...]
+    rowid: int = 0  # the passage's place in its document (passages are stored in order)
 
 
 @dataclass
@@ -286,6 +287,8 @@ def _passes(m: Match, filters, skip: str | None) -> bool:
         return False
     if filters.doc_type and skip != "doc_type" and m.doc_type != filters.doc_type:
         return False
+    if getattr(filters, "doc_id", None) and m.doc_id != filters.doc_id:
+        return False
     if skip != "year":
         if filters.year_from is not None and (m.year is None or m.year < filters.year_from):
             return False
@@ -294,13 +297,13 @@ def _passes(m: Match, filters, skip: str | None) -> bool:
     return True
 
 
-_FACTS = """SELECT p.id, p.doc_id, d.source, d.year, d.doc_type, p.themes
+_FACTS = """SELECT p.id, p.doc_id, d.source, d.year, d.doc_type, p.themes, p.rowid
             FROM passages p JOIN documents d ON d.id = p.doc_id"""
 
 
 def _match(row) -> Match:
     return Match(doc_id=row[1], source=row[2], year=row[3], doc_type=row[4],
-                 themes=tuple(t for t in (row[5] or "").split("|") if t))
+                 themes=tuple(t for t in (row[5] or "").split("|") if t), rowid=row[6])
 
 
 def _facts(conn: sqlite3.Connection, ids: list[str]) -> dict[str, Match]:
