@@ -240,53 +240,68 @@ class Snapshot:
     def top_bm25(self, terms: list[tuple[np.ndarray, np.ndarray, float]], excluded: list[np.ndarray],
                  filters, limit: int) -> list[str] | None:
         """The ``limit`` best passages holding any of ``terms`` (``term()``'s triples, in the
-        query's order), none of the ``excluded`` postings, passing ``filters`` — the same
-        ranking as scoring every match, without scoring most of them (max-score pruning).
+        query's order), none of the ``excluded`` postings, passing ``filters``: the same ranking
+        as scoring every match, without scoring most matches in full (max-score pruning).
 
-        A token contributes less than idf × (k1 + 1) to any passage. Scoring the rarest tokens
-        first, the rows they reach form a candidate set; once the limit-th best of those
-        (partial scores, a lower bound) beats the sum of the bounds of the tokens not yet
-        scored, no other row can enter the ranking: only the candidates are then scored in
-        full, with the query's order of additions (the same floats as the full sum). A common
-        word's half-million postings are then only binary-searched for a few thousand rows.
-        None when no such cut comes before the last token (the caller scores everything)."""
+        A token adds less than idf × (k1 + 1) to any passage's score. Tokens are scored rarest
+        first into partial scores; once ``limit`` rows are ahead of the sum of the bounds of
+        the tokens not yet scored, no row unseen can enter the ranking, nor a row whose
+        partial score plus that sum stays below the limit-th best. The tokens left are then
+        looked up for those candidates only, the cut rising and the candidates thinning after
+        each; the few left are scored in the query's order of additions (the same floats as
+        scoring everything, so ties fall as in FTS5). At a million passages a common word's
+        postings are then read for a few thousand rows instead of scored in full.
+        None only without terms."""
         if limit <= 0 or not terms:
             return None
         order = sorted(range(len(terms)), key=lambda i: len(terms[i][0]))
         rest = sum(idf * (K1 + 1.0) for _, _, idf in terms)
-        partial = np.zeros(len(self), dtype=np.float64)
-        touched = np.zeros(len(self), dtype=bool)
-        found = None
-        for step, i in enumerate(order[:-1]):
-            pos, tf, idf = terms[i]
-            rest -= idf * (K1 + 1.0)
-            if not len(pos):
-                continue
-            partial[pos] += self.contribution(pos, tf, idf)
-            touched[pos] = True
-            rows = np.flatnonzero(touched)
+        margin = 1 + 1e-9  # a hair of margin for float rounding keeps every bound safe
+
+        def eligible(rows: np.ndarray) -> np.ndarray:
             if self.dead_count:
                 rows = rows[self.alive[rows]]
             if filters.active:
                 rows = rows[self.passing(filters, rows)]
             for gone in excluded:
-                rows = rows[~_holds(gone, rows)]
-            if len(rows) >= limit:
-                cut = np.partition(partial[rows], len(rows) - limit)[len(rows) - limit]
-                if rest < cut:
-                    # A candidate can still gain at most ``rest``: those that cannot reach the
-                    # cut are out too (a hair of margin for float rounding keeps it safe).
-                    found = rows[partial[rows] + rest * (1 + 1e-9) + 1e-12 >= cut]
-                    break
-        if found is None:
-            return None
-        scores = np.zeros(len(found), dtype=np.float64)
-        for pos, tf, idf in terms:  # the query's order: the same sums as the full scoring
+                rows = np.delete(rows, _lookup(gone, rows, len(self))[1])
+            return rows
+
+        partial = np.zeros(len(self), dtype=np.float64)
+        found = None
+        for step, i in enumerate(order):
+            pos, tf, idf = terms[i]
+            rest = max(rest - idf * (K1 + 1.0), 0.0) if step < len(order) - 1 else 0.0
             if not len(pos):
                 continue
-            at = np.minimum(np.searchsorted(pos, found.astype(pos.dtype, copy=False)), len(pos) - 1)
-            has = np.flatnonzero(pos[at] == found)
-            scores[has] += self.contribution(found[has], tf[at[has]], idf)
+            partial[pos] += self.contribution(pos, tf, idf)
+            # Rows already past anything a row unseen so far could reach (every contribution
+            # is > 0, so a row unseen has partial 0): with ``limit`` of them, the cut is found.
+            ahead = eligible(np.flatnonzero(partial > rest * margin + 1e-12))
+            if len(ahead) >= limit:
+                cut = np.partition(partial[ahead], len(ahead) - limit)[len(ahead) - limit]
+                found = eligible(np.flatnonzero(partial + rest * margin + 1e-12 >= cut))
+                break
+        if found is None:  # fewer than ``limit`` matches: every one of them
+            found = eligible(np.flatnonzero(partial > 0))
+        # The tokens left, rarest first, on the candidates only; after each the cut rises and
+        # the bound falls, so candidates that can no longer reach the cut drop out.
+        score = partial[found]
+        del partial
+        for i in order[step + 1:]:
+            pos, tf, idf = terms[i]
+            rest = max(rest - idf * (K1 + 1.0), 0.0)
+            at, has = _lookup(pos, found, len(self))
+            score[has] += self.contribution(found[has], tf[at], idf)
+            ahead = np.flatnonzero(score > rest * margin + 1e-12)
+            if len(found) > limit and len(ahead) >= limit:
+                cut = np.partition(score[ahead], len(ahead) - limit)[len(ahead) - limit]
+                keep = np.flatnonzero(score + rest * margin + 1e-12 >= cut)
+                found, score = found[keep], score[keep]
+        scores = np.zeros(len(found), dtype=np.float64)
+        for pos, tf, idf in terms:  # the query's order: the same sums as the full scoring
+            at, has = _lookup(pos, found, len(self))
+            scores[has] += self.contribution(found[has], tf[at], idf)
         return self._best(found, scores, limit)
 
     def holding(self, token: str, rows: np.ndarray) -> np.ndarray:
@@ -419,6 +434,23 @@ class Snapshot:
             rows, scores = rows[keep], scores[keep]
         order = np.lexsort((self.rowids[rows], -scores))[:limit]
         return self.ids_at(rows[order])
+
+
+def _lookup(pos: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Where the ascending positions ``rows`` sit in the ascending postings ``pos``: (indices
+    into ``pos``, indices into ``rows``) of the rows found. A binary search per row when rows
+    are few; a pass over the postings through a position → row map when they are many."""
+    if not len(pos) or not len(rows):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if len(rows) * 16 < len(pos):
+        at = np.minimum(np.searchsorted(pos, rows.astype(pos.dtype, copy=False)), len(pos) - 1)
+        has = np.flatnonzero(pos[at] == rows)
+        return at[has], has
+    where = np.full(n, -1, dtype=np.int32)
+    where[rows] = np.arange(len(rows), dtype=np.int32)
+    hit = where[pos]
+    at = np.flatnonzero(hit >= 0)
+    return at, hit[at].astype(np.int64)
 
 
 def _holds(pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
