@@ -528,11 +528,15 @@ def sign_bits(vectors: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.nd
 def quantise(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """int8 rows and a float32 scale per row (row ≈ int8 × scale); zero rows get scale 0."""
     matrix = np.asarray(matrix, dtype=np.float32)
-    peak = np.abs(matrix).max(axis=1) if len(matrix) else np.zeros(0, dtype=np.float32)
+    if not len(matrix):
+        return np.zeros(matrix.shape, dtype=np.int8), np.zeros(0, dtype=np.float32)
+    peak = np.maximum(matrix.max(axis=1), -matrix.min(axis=1))
     scale = (peak / 127.0).astype(np.float32)
-    safe = np.where(scale > 0, scale, 1.0)
-    q = np.clip(np.rint(matrix / safe[:, None]), -127, 127).astype(np.int8)
-    return q, scale
+    safe = np.where(scale > 0, scale, 1.0).astype(np.float32)
+    work = matrix / safe[:, None]  # one temporary, rounded and clipped in place
+    np.rint(work, out=work)
+    np.clip(work, -127, 127, out=work)
+    return work.astype(np.int8), scale
 
 
 # --- query tokens ---------------------------------------------------------------------------
@@ -662,6 +666,7 @@ def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, sche
     pos_parts, tf_parts = [], []
     pending: list[tuple[str, int, str]] = []
     pending_count = 0
+    where = _position_of(rowids)
 
     def flush() -> None:
         nonlocal pending, pending_count
@@ -672,7 +677,7 @@ def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, sche
         if len(docs) != int(counts.sum()):
             raise RuntimeError("fts5vocab returned a malformed instance list")
         term_of = np.repeat(np.arange(len(pending), dtype=np.int64), counts)
-        pos, found = locate(rowids, docs)
+        pos, found = where(docs)
         if not found.all():
             raise RuntimeError("the full-text index names passages the passages table lacks")
         # Instances are ordered (token, rowid): equal neighbours are one posting with tf > 1.
@@ -708,6 +713,26 @@ def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, sche
     term_off = np.r_[0, np.cumsum([len(t) for t in terms], dtype=np.int64)].astype(np.int64)
     term_text = np.frombuffer(b"".join(terms), dtype=np.uint8).copy()
     return term_text, term_off, bounds, post_pos, post_tf, np.minimum(doclen, 2**32 - 1).astype(np.uint32)
+
+
+def _position_of(rowids: np.ndarray):
+    """``locate`` over fixed ``rowids`` (ascending), as a function: through a table indexed by
+    rowid when rowids are dense enough (a gather per instance instead of a binary search:
+    a million passages' 130M instances took ~14 s of searching), else ``locate``."""
+    if not len(rowids) or int(rowids[-1]) - int(rowids[0]) >= 4 * len(rowids) + 1024:
+        return lambda docs: locate(rowids, docs)
+    low = int(rowids[0])
+    table = np.full(int(rowids[-1]) - low + 1, -1, dtype=np.int64)
+    table[rowids - low] = np.arange(len(rowids), dtype=np.int64)
+
+    def where(docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        at = docs - low
+        inside = (at >= 0) & (at < len(table))
+        pos = table[np.where(inside, at, 0)]
+        found = inside & (pos >= 0)
+        return np.where(found, pos, 0), found
+
+    return where
 
 
 def locate(sorted_rowids: np.ndarray, rowids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
