@@ -228,6 +228,22 @@ class Snapshot:
         tf = tf.astype(np.float64)
         return idf * ((tf * (K1 + 1.0)) / (tf + self._norm[pos]))
 
+    @cached_property
+    def _once(self) -> np.ndarray:
+        """float32 (k1 + 1) / (1 + norm) per passage: a token's contribution where it occurs
+        once (most postings), divided by its idf."""
+        return ((K1 + 1.0) / (1.0 + self._norm)).astype(np.float32)
+
+    def _rough_contribution(self, pos: np.ndarray, tf: np.ndarray, idf: float) -> np.ndarray:
+        """``contribution`` in float32, to bound scores (``top_bm25``), not to rank by."""
+        out = self._once[pos]
+        more = np.flatnonzero(tf > 1)
+        if len(more):
+            t = tf[more].astype(np.float32)
+            out[more] = t * np.float32(K1 + 1.0) / (t + self._norm[pos[more]].astype(np.float32))
+        out *= np.float32(idf)
+        return out
+
     def phrase(self, token: str) -> tuple[np.ndarray, np.ndarray]:
         """(positions, bm25 contribution) of a one-token phrase over live passages: FTS5's
         formula and constants (``fts5Bm25Function``), so sums of these equal FTS5's scores
@@ -256,7 +272,10 @@ class Snapshot:
             return None
         order = sorted(range(len(terms)), key=lambda i: len(terms[i][0]))
         rest = sum(idf * (K1 + 1.0) for _, _, idf in terms)
-        margin = 1 + 1e-9  # a hair of margin for float rounding keeps every bound safe
+        # Partial scores are float32 (half the memory traffic); every comparison allows for
+        # their rounding (float32's relative error over n additions stays under n × 1.2e-7).
+        slack = 1e-6 * (len(terms) + 10)
+        low, high = 1 - slack, 1 + slack
 
         def eligible(rows: np.ndarray) -> np.ndarray:
             if self.dead_count:
@@ -267,20 +286,20 @@ class Snapshot:
                 rows = np.delete(rows, _lookup(gone, rows, len(self))[1])
             return rows
 
-        partial = np.zeros(len(self), dtype=np.float64)
+        partial = np.zeros(len(self), dtype=np.float32)
         found = None
         for step, i in enumerate(order):
             pos, tf, idf = terms[i]
             rest = max(rest - idf * (K1 + 1.0), 0.0) if step < len(order) - 1 else 0.0
             if not len(pos):
                 continue
-            partial[pos] += self.contribution(pos, tf, idf)
+            partial[pos] += self._rough_contribution(pos, tf, idf)
             # Rows already past anything a row unseen so far could reach (every contribution
             # is > 0, so a row unseen has partial 0): with ``limit`` of them, the cut is found.
-            ahead = eligible(np.flatnonzero(partial > rest * margin + 1e-12))
+            ahead = eligible(np.flatnonzero(partial > (rest * high + 1e-9) / low))
             if len(ahead) >= limit:
-                cut = np.partition(partial[ahead], len(ahead) - limit)[len(ahead) - limit]
-                found = eligible(np.flatnonzero(partial + rest * margin + 1e-12 >= cut))
+                cut = np.partition(partial[ahead], len(ahead) - limit)[len(ahead) - limit] * low
+                found = eligible(np.flatnonzero(partial * high + rest * high + 1e-9 >= cut))
                 break
         if found is None:  # fewer than ``limit`` matches: every one of them
             found = eligible(np.flatnonzero(partial > 0))
@@ -292,11 +311,11 @@ class Snapshot:
             pos, tf, idf = terms[i]
             rest = max(rest - idf * (K1 + 1.0), 0.0)
             at, has = _lookup(pos, found, len(self))
-            score[has] += self.contribution(found[has], tf[at], idf)
-            ahead = np.flatnonzero(score > rest * margin + 1e-12)
+            score[has] += self._rough_contribution(found[has], tf[at], idf)
+            ahead = np.flatnonzero(score > (rest * high + 1e-9) / low)
             if len(found) > limit and len(ahead) >= limit:
-                cut = np.partition(score[ahead], len(ahead) - limit)[len(ahead) - limit]
-                keep = np.flatnonzero(score + rest * margin + 1e-12 >= cut)
+                cut = np.partition(score[ahead], len(ahead) - limit)[len(ahead) - limit] * low
+                keep = np.flatnonzero(score * high + rest * high + 1e-9 >= cut)
                 found, score = found[keep], score[keep]
         scores = np.zeros(len(found), dtype=np.float64)
         for pos, tf, idf in terms:  # the query's order: the same sums as the full scoring
