@@ -167,3 +167,19 @@ def test_at_a_million_passages_dense_search_shortlists_by_sign_bits_and_keeps_th
         found.append(len(set(snap.nearest(vector, keep, 10)) & set(exact)) / 10)
         monkeypatch.undo()
     assert np.mean(found) >= 0.9, found
+
+
+def test_a_build_finds_each_indexed_rowid_where_a_binary_search_would():
+    """The build maps FTS5's rowids to positions through a table when rowids are dense (a
+    million passages have 130M token instances); deleted passages leave gaps, and a rowid the
+    passages lack must be reported, never mapped to a neighbour."""
+    from kb.store.snapshot import _position_of, locate
+
+    rng = np.random.default_rng(5)
+    for rowids in (np.arange(1, 5_001), np.sort(rng.choice(np.arange(10, 20_000), 5_000, replace=False)),
+                   np.array([3, 10**9])):  # the last too sparse for a table: the binary search answers
+        asked = np.r_[rng.choice(rowids, 2_000), [int(rowids[0]) - 1, int(rowids[-1]) + 1, 10**10]]
+        pos, found = _position_of(rowids)(asked)
+        want_pos, want_found = locate(rowids, asked)
+        assert (found == want_found).all() and (pos[found] == want_pos[want_found]).all()
+        assert found[:-3].all() and not found[-3:].any()
