@@ -119,17 +119,12 @@ def build(n: int, out: Path, seed: int = 7) -> float:
     center, bits = sign_bits(vectors, scale)
     ids = np.array([hashlib.sha256(f"synthetic:{i}".encode()).hexdigest()[:32].encode() for i in range(n)],
                    dtype="S32")
-    extra = {}
-    if "cells" in Segment.__dataclass_fields__:
-        from kb.store.snapshot import cells_of
-
-        extra = cells_of(vectors, scale)
     segment = Segment(rowids=np.arange(1, n + 1, dtype=np.int64), ids=ids, doclen=doclen,
                       theme_len=np.where(themes > 0, 20, 0).astype(np.uint16),
                       source=source_codes[doc % len(SOURCES)], doc_type=type_codes[doc % len(DOC_TYPES)],
                       year=doc_year[doc], themes=themes, vectors=vectors, scale=scale, center=center, bits=bits,
                       term_text=term_text, term_off=term_off, term_post=term_post, post_pos=post_pos,
-                      post_tf=post_tf, **extra)
+                      post_tf=post_tf)
     folder = out / "search-snapshot"
     folder.mkdir(parents=True, exist_ok=True)
     sf._write_segment(folder, "seg-1", segment)
