@@ -91,6 +91,25 @@ def test_a_replaced_document_vanishes_from_results(home, inbox):
     kbase.close()
 
 
+def test_after_updates_the_snapshot_still_ranks_words_as_fts5_does(home):
+    """Three segments and dead passages: BM25 counts live passages only, and the pruned
+    scoring (rarest words first, the rest only for rows still in reach) cuts nothing it
+    should keep, down to a ranking of two."""
+    from kb.search.engine import Filters, keyword_ranking, snapshot_keyword_ranking
+    from kb.search.query import parse_query
+
+    kbase = KnowledgeBase(Settings(home=home))
+    snap = kbase.snapshot()
+    assert snap is not None and snap.dead_count and len(snap.segments) == 3
+    conn = kbase.store.conn
+    for text in ("reablement places in care homes", "hospital discharge -wombat", "records of the same resident",
+                 "wombat pilot scheme", "care"):
+        for limit in (200, 2):
+            expected = keyword_ranking(conn, parse_query(text), Filters(), limit)
+            assert snapshot_keyword_ranking(snap, parse_query(text), Filters(), limit, conn) == expected, (text, limit)
+    kbase.close()
+
+
 def test_an_update_killed_before_its_manifest_leaves_the_old_snapshot_usable(home, monkeypatch):
     kbase = KnowledgeBase(Settings(home=home))
     before = manifest(home)

@@ -121,11 +121,13 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
         if ranking is None:
             ranking = keyword_ranking(kbase.store.conn, parsed, filters, limit)
         rankings.append(ranking)
-    if mode in ("hybrid", "dense"):
-        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap))
+    vector = None
+    if mode in ("hybrid", "dense"):  # embedded once: the ranking and the match check share it
+        vector = kbase.embed_query(parsed.semantic_text())
+        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap, vector))
     fused = rrf(rankings)
     if matching_only and mode != "keyword":
-        keep = relevant_ids(kbase, parsed, list(fused), mode)
+        keep = relevant_ids(kbase, parsed, list(fused), mode, vector=vector)
         fused = {pid: score for pid, score in fused.items() if pid in keep}
     # Renditions of one publication (kb.store.renditions) show as one: fetch a margin, keep the
     # passages of each publication's best-ranked rendition, name the others on its hits.
@@ -204,30 +206,51 @@ def snapshot_keyword_ranking(snap, query: Query, filters: Filters, limit: int,
     that phrase alone, so one-token words come from the snapshot's postings and anything FTS5
     treats as a multi-token phrase ("exact phrases", 'Covid-19') from a one-phrase FTS5
     query, summed in the expression's order. None (SQL answers) if FTS5 fails on a phrase."""
+    from kb.store.snapshot import tokens_of
+
     half = (snap.n_rows + 1) // 2
+    terms: dict[str, tuple] = {}   # one-token words: (positions, tf, idf), scored when needed
+    parts: dict[str, tuple] = {}   # anything else: (positions, contribution) from FTS5
     try:
         words = query.fts_words()
-        parts = {w: _phrase(snap, w, conn) for w in dict.fromkeys(query.phrases + words + query.excluded)}
+        for w in dict.fromkeys(query.phrases + words + query.excluded):
+            tokens = tokens_of(w)
+            if len(tokens) == 1:
+                terms[w] = snap.term(tokens[0])
+            else:
+                parts[w] = _phrase(snap, w, conn)
     except sqlite3.OperationalError as exc:
         log.warning("keyword search fell back to SQL for %r: %s", query, exc)
         return None
     if any(part is None for part in parts.values()):
         return None
+
+    def positions(w: str) -> np.ndarray:
+        return terms[w][0] if w in terms else parts[w][0]
+
     small = not len(snap) or snap.rowids[-1] < COMMON_WORDS_MIN_PASSAGES  # common_words' own rule
-    drop = set() if small else {w.lower() for w in words if len(parts[w][0]) >= half}
+    drop = set() if small else {w.lower() for w in words if len(positions(w)) >= half}
     chosen = [w for w in words if w.lower() not in drop] or words
+    if chosen and not query.phrases and all(w in terms for w in chosen + query.excluded):
+        ranked = snap.top_bm25([terms[w] for w in chosen], [terms[w][0] for w in query.excluded], filters, limit)
+        if ranked is not None:
+            return ranked
     scores = np.zeros(len(snap), dtype=np.float64)
     matched = np.full(len(snap), not chosen, dtype=bool)  # phrases alone: rows having them all
     for word in chosen:
-        matched[parts[word][0]] = True
+        matched[positions(word)] = True
     for phrase in query.phrases:  # every phrase is required
         has = np.zeros(len(snap), dtype=bool)
-        has[parts[phrase][0]] = True
+        has[positions(phrase)] = True
         matched &= has
     for word in query.excluded:
-        matched[parts[word][0]] = False
+        matched[positions(word)] = False
     for term in query.phrases + chosen:  # FTS5's order: the phrases, then the ranked words
-        pos, contribution = parts[term]
+        if term in parts:
+            pos, contribution = parts[term]
+        else:
+            pos, tf, idf = terms[term]
+            contribution = snap.contribution(pos, tf, idf)
         scores[pos] += contribution
     if filters.active:
         matched &= snap.mask(filters)
@@ -275,8 +298,10 @@ def _ids_in_order(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
     return [ids[r] for r in rowids if r in ids]
 
 
-def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int, snap=None) -> list[str]:
-    vector = kbase.embed_query(query.semantic_text())
+def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int, snap=None,
+                  vector: np.ndarray | None = None) -> list[str]:
+    if vector is None:
+        vector = kbase.embed_query(query.semantic_text())
     if filters.doc_id:  # one document: every passage scored from the cached vectors
         return _exact_filtered(kbase, vector, filters, query, limit)
     if snap is not None:  # exact, over the rows the filters leave: 5 ms at 100k, HNSW 12

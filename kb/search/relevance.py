@@ -165,28 +165,30 @@ def query_vector(kbase: KnowledgeBase, query: Query) -> np.ndarray:
 
 
 def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str = "hybrid",
-                 floor: float = DENSE_FLOOR) -> set[str]:
+                 floor: float = DENSE_FLOOR, vector: np.ndarray | None = None) -> set[str]:
     """The ids (of a ranking) that match: keyword matches, and in hybrid or dense mode the
     passages close enough in meaning (``close_enough``). Keyword mode keeps its OR ranking
-    whole: every hit there holds some of the words, and its total counts those."""
+    whole: every hit there holds some of the words, and its total counts those. ``vector``:
+    the query's embedding when the caller has it (a read-only server caches none, so asking
+    again would embed the query a second time)."""
     if mode == "keyword":
         return set(ids)
     snap = kbase.snapshot()
     if snap is not None:  # the web server's in-memory index: the same rule in numpy
-        return _relevant_in_snapshot(kbase, snap, query, ids, mode, floor)
+        return _relevant_in_snapshot(kbase, snap, query, ids, mode, floor, vector)
     shared: set[str] = set()
     obeying: set[str] = set()
     found = keyword_matches(kbase.store.conn, query, ids, some=shared, obeying=obeying)
     keep = set() if mode == "dense" else found
     rest = [pid for pid in ids if pid not in keep and pid in obeying]
     if rest:
-        sims = similarities(kbase, query_vector(kbase, query), rest)
+        sims = similarities(kbase, query_vector(kbase, query) if vector is None else vector, rest)
         keep.update(pid for pid, s in sims.items() if close_enough(s, pid in shared, floor))
     return keep
 
 
 def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[str], mode: str,
-                          floor: float) -> set[str]:
+                          floor: float, vector: np.ndarray | None = None) -> set[str]:
     """``relevant_ids`` over the snapshot (``kb/store/snapshot.py``): word postings and vectors
     in memory, so the check costs a few ms instead of one FTS5 query per word."""
     from kb.store.snapshot import tokens_of
@@ -199,7 +201,7 @@ def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[st
     for word in words:
         tokens = tokens_of(word)
         if len(tokens) == 1:
-            held += np.isin(pos, snap.phrase(tokens[0])[0])
+            held += snap.holding(tokens[0], pos)
         else:  # several tokens ('covid-19'): FTS5 knows where they stand together
             rowids, _ = keyword_rowids(conn, Query(phrases=[word]), snap.rowids[pos].tolist(), limit=len(known))
             held += np.isin(snap.rowids[pos], np.fromiter(rowids, dtype=np.int64, count=len(rowids)))
@@ -213,7 +215,7 @@ def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[st
         rows = _fts_rows(conn, quote(word), cand.tolist(), len(known) + 1)
         ok &= ~np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
     keyword &= ok
-    sims = snap.similarities(query_vector(kbase, query), pos)
+    sims = snap.similarities(query_vector(kbase, query) if vector is None else vector, pos)
     need = np.where(held > 0, floor, max(floor, DENSE_FLOOR_NO_WORD))
     close = snap.has_vector[pos] & (sims >= need) & ok
     keep = close if mode == "dense" else (keyword | close)

@@ -285,13 +285,11 @@ def _vectors_from_cache(conn, variant: str):
             chunk = keys[start:start + KEY_BATCH]
             marks = ",".join("?" * len(chunk))
             found.update(conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk))
-        matrix = np.zeros((len(rows), DIM), dtype=np.float32)
-        has = np.zeros(len(rows), dtype=bool)
-        for i, key in enumerate(keys):
-            blob = found.get(key)
-            if blob is not None and len(blob) == DIM * 4:
-                matrix[i] = np.frombuffer(blob, dtype=np.float32)
-                has[i] = True
+        blobs = [found.get(key) for key in keys]
+        has = np.fromiter((b is not None and len(b) == DIM * 4 for b in blobs), dtype=bool, count=len(blobs))
+        missing = bytes(DIM * 4)  # one join and one parse for the batch, not an array per row
+        joined = b"".join(b if ok else missing for b, ok in zip(blobs, has.tolist()))
+        matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(rows), DIM)
         q, scale = quantise(matrix)
         scale[~has] = 0.0
         return q, scale
