@@ -32,7 +32,7 @@ def bench_embedding(texts: list[str], backend: str = "auto", batch_size: int = 3
     ours, ours_s = timings[backend]
     cosines = np.sum(ours * naive, axis=1)
     extras = {f"embed_per_s_{name}": round(len(texts) / s, 1) for name, (_, s) in timings.items()}
-    for name in ("bf16", "int8"):
+    for name in (n for n in ("bf16", "int8", "onnx-int8") if n in timings):
         extras[f"embed_cosine_min_{name}"] = round(float(np.sum(timings[name][0] * naive, axis=1).min()), 4)
     return {
         "embed_per_s": round(len(texts) / ours_s, 1),
