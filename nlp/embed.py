@@ -11,8 +11,9 @@ Backends, chosen by ``KB_EMBED_BACKEND`` (``kb/config.py``):
   slower than fp32, not faster.
 * ``onnx-int8``: the same weights exported to ONNX and quantised to int8 (``nlp/onnx_model.py``),
   run by ONNX Runtime without torch. On the 2-core EPYC it embedded passages with ~1.8x and
-  barrier-candidate sentences with ~3x less CPU than ``bf16``; cosine to fp32 ≥ 0.98 on every
-  text measured, median 0.995.
+  barrier-candidate sentences with ~1.4x (one thread) to ~3x (two, on a busy machine) less CPU
+  than ``bf16``; cosine to fp32 ≥ 0.98 on every text measured, median 0.995. It reads 128
+  word pieces of a text, not 256 (the length the model was trained on; ``nlp/onnx_model.py``).
 * ``fp32``: the reference model exactly as sentence-transformers loads it.
 * ``bf16``: the same weights cast to bfloat16. On a 2-core Xeon with AMX it embedded 2.2x as
   many sentences per second as fp32, with a cosine of ≥ 0.996 to the fp32 vectors
