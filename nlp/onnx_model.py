@@ -120,7 +120,11 @@ class OnnxEncoder:
         model_dir = Path(model_dir)
         self.path = model_file(model_dir)
         if not self.path.is_file():
-            build(model_dir, self.path)
+            try:
+                build(model_dir, self.path)
+            except Exception as exc:  # say what to do, not just where torch.onnx failed
+                raise RuntimeError(f"could not make the int8 ONNX model ({type(exc).__name__}: {exc}); "
+                                   "set KB_EMBED_BACKEND=bf16 (or fp32) to embed with torch instead") from exc
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
