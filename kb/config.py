@@ -12,7 +12,7 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = REPO_ROOT / "samples"
 
-EMBED_BACKENDS = ("auto", "bf16", "int8", "fp32")
+EMBED_BACKENDS = ("auto", "bf16", "int8", "fp32", "onnx-int8")
 
 
 @dataclass(frozen=True)

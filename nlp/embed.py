@@ -5,8 +5,15 @@ costs nothing and commands that never embed never pay for torch.
 
 Backends, chosen by ``KB_EMBED_BACKEND`` (``kb/config.py``):
 
-* ``auto`` (default): ``bf16`` on a CPU with native bfloat16 arithmetic (AMX or AVX-512
-  BF16), ``fp32`` anywhere else — emulated bf16 would be slower than fp32, not faster.
+* ``auto`` (default): ``onnx-int8`` on a CPU with int8 dot-product instructions (VNNI or
+  AMX) where ONNX Runtime and ``onnx`` are installed; else ``bf16`` on a CPU with native
+  bfloat16 arithmetic (AMX or AVX-512 BF16), ``fp32`` anywhere else — emulated bf16 would be
+  slower than fp32, not faster.
+* ``onnx-int8``: the same weights exported to ONNX and quantised to int8 (``nlp/onnx_model.py``),
+  run by ONNX Runtime without torch. On the 2-core EPYC it embedded passages with ~1.8x and
+  barrier-candidate sentences with ~1.4x (one thread) to ~3x (two, on a busy machine) less CPU
+  than ``bf16``; cosine to fp32 ≥ 0.98 on every text measured, median 0.995. It reads 128
+  word pieces of a text, not 256 (the length the model was trained on; ``nlp/onnx_model.py``).
 * ``fp32``: the reference model exactly as sentence-transformers loads it.
 * ``bf16``: the same weights cast to bfloat16. On a 2-core Xeon with AMX it embedded 2.2x as
   many sentences per second as fp32, with a cosine of ≥ 0.996 to the fp32 vectors
@@ -32,9 +39,10 @@ log = logging.getLogger(__name__)
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
-BACKENDS = ("auto", "bf16", "int8", "fp32")
+BACKENDS = ("auto", "bf16", "int8", "fp32", "onnx-int8")
 DEFAULT_BACKEND = "auto"
 BF16_CPU_FLAGS = ("amx_bf16", "avx512_bf16")
+INT8_CPU_FLAGS = ("avx512_vnni", "avx_vnni", "amx_int8")
 
 
 def cpu_flags() -> frozenset[str]:
@@ -56,8 +64,17 @@ def resolve_backend(backend: str, device: str = "cpu") -> str:
     if device != "cpu":  # quantised and bf16 CPU kernels aside, a GPU runs fp32 fast enough
         return "fp32"
     if backend == "auto":
-        return "bf16" if cpu_flags() & set(BF16_CPU_FLAGS) else "fp32"
+        flags = cpu_flags()
+        if flags & set(INT8_CPU_FLAGS) and onnx_available():
+            return "onnx-int8"
+        return "bf16" if flags & set(BF16_CPU_FLAGS) else "fp32"
     return backend
+
+
+def onnx_available() -> bool:
+    from nlp.onnx_model import available
+
+    return available()
 
 
 def model_path() -> str:
@@ -79,6 +96,11 @@ def text_key(text: str, variant: str = "") -> str:
 def load_model(backend: str = "fp32", device: str = "cpu"):
     """The sentence-transformers model for ``backend``, offline, without progress bars."""
     backend = resolve_backend(backend, device)
+    if backend == "onnx-int8":  # no torch, no sentence-transformers (once the file is made)
+        from nlp.onnx_model import OnnxEncoder
+
+        log.info("loading %s (%s) from %s", MODEL_NAME, backend, model_path())
+        return OnnxEncoder(model_path())
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -155,6 +177,11 @@ class Embedder:
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         model = self.model
+        if self.backend == "onnx-int8":
+            vectors = model.encode(list(texts), batch_size=self.batch_size,
+                                   threads=1 if len(texts) <= SMALL_BATCH else self.threads)
+            norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+            return vectors / np.maximum(norms, 1e-12)
         # sentence-transformers sorts each call's texts by length itself, so batches carry
         # little padding; 32 per batch measured fastest for both fp32 and bf16 (64: -12%).
         with _threads(1 if len(texts) <= SMALL_BATCH else self.threads):
