@@ -24,28 +24,9 @@ from pathlib import Path
 import numpy as np
 
 from kb.analysis.sentence_shape import is_heading, said_of
+from kb.analysis.wording import DOWN, STOP, UP, stem
 from nlp.sentence_quality import junk_reason
 
-STOP = frozenset("""a an and are as at be been being by for from has have had in into is it its of on or
-should that the their there these this those to was we were which will with would our they must
-can could may might also more most than then such other not no nor all any each both only very so
-what when where who whom how why about after before over under between through during within without
-across per via upon out up down off new use used using make made one two three well much many
-recommend recommends recommended recommendation recommendations ensure ensures need needs needed
-government department nhs england local report reports said says found find finds however including
-include includes example key part way ways work working set sets within whilst while being
-compared compare comparison previous
-""".split())
-
-# Words that give a sentence its direction. A pair where one side only says "more" and the
-# other only "less" about the same topic is not one point.
-UP = re.compile(r"\b(?:increas\w*|ris(?:e|es|ing|en)|rose|grow\w*|grew|higher|expand\w*|surplus\w*|"
-                r"excess\w*|too many|oversuppl\w*|over-suppl\w*)\b", re.I)
-DOWN = re.compile(r"\b(?:decreas\w*|fall\w*|fell|declin\w*|reduc\w*|cut|cuts|fewer|less|lower|shrink\w*|drop|drops|dropped|"
-                  r"shortage\w*|shortfall\w*|lack\w*|insufficient|too few|scarc\w*|deteriorat\w*|"
-                  # Negation points the same way: "not enough staff" is "a shortage of staff",
-                  # "no evidence of savings" is the opposite of "growing evidence of savings".
-                  r"not|no|never|none|cannot|can't|isn't|aren't|wasn't|weren't|without)\b", re.I)
 WORD = re.compile(r"[a-z][a-z'-]{2,}")
 # First two letters of every direction word (UP and DOWN): other words skip the regexes.
 DIRECTION_STARTS = frozenset("in ri ro gr hi ex su to ov de fa fe re cu le lo sh ly sc no ne ca is ar wa we wi fi dr".split())
@@ -202,16 +183,6 @@ def _span(text: str, parts: tuple[re.Pattern, ...]) -> int:
 
 def claim_label(claim_id: str) -> str:
     return next((label for cid, label, _, _ in known_claims() if cid == claim_id), claim_id)
-
-
-@lru_cache(maxsize=200_000)
-def stem(word: str) -> str:
-    """A crude, fast stem: enough that "shortages"/"shortage" and "integrated"/"integration" meet."""
-    word = word.strip("'-")
-    for suffix in ("ations", "ation", "ings", "ing", "ies", "ied", "ed", "es", "s"):
-        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
-            return word[:-len(suffix)][:7]
-    return word[:7]
 
 
 # Words that explain nothing as a key phrase on their own.

@@ -21,6 +21,8 @@ import re
 from collections import Counter, defaultdict
 from functools import lru_cache
 
+from kb.analysis.wording import DOWN, STOP, UP, stem
+
 HEADING_WORDS = 12  # a fragment this short without a full stop or a finite verb is a heading
 _ENDS = re.compile(r"[.!?…][\"'”’)\]]*\s*[\d,\s*]*$")
 _BULLET = re.compile(r"^\W+")
@@ -82,8 +84,6 @@ def said_of(text: str) -> frozenset[str]:
     numbers" in "NHS staff numbers have increased"), and heads rather than modifiers
     ("regulatory" in "regulatory actors") unless they carry a direction ("increased
     admissions"). "There are more staff new to the job": no subject, so all of it."""
-    from kb.analysis.claims import DOWN, STOP, UP, stem
-
     doc = _model()(text)
     inside = set()
     for tok in doc:
