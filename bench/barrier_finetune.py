@@ -14,8 +14,8 @@ Both models are fitted on the same training part of the same grouped fold (``fol
 documents held out, handwritten cases always training) and scored on its real sentences:
 average precision, and F1 at the fold's best threshold (optimistic for both alike). The
 out-of-fold probabilities are written to ``--out`` so blends can be scored without retraining.
-CPU only and slow on a shared 2-core machine (one fold, two layers, four epochs: about 8 CPU
-minutes), so it is a bench, not part of ``kb train-barriers``.
+CPU only and slow on a shared 2-core machine (one fold, four epochs, one thread: about 5 CPU
+minutes, two layers or all six), so it is a bench, not part of ``kb train-barriers``.
 """
 from __future__ import annotations
 
@@ -73,7 +73,8 @@ def hidden_states(texts: list[str], ids: list[str], below: int, cache: Path):
 def best_f1(y: np.ndarray, p: np.ndarray) -> dict:
     t = best_threshold(y, p)
     k = p >= t
-    return {**prf(np.sum(k & (y == 1)), np.sum(k & (y == 0)), np.sum(~k & (y == 1))), "threshold": t}
+    m = prf(np.sum(k & (y == 1)), np.sum(k & (y == 0)), np.sum(~k & (y == 1)))
+    return {**{n: float(v) for n, v in m.items() if n != "support"}, "support": m["support"], "threshold": t}
 
 
 def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, out: Path) -> dict:
