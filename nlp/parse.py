@@ -571,6 +571,8 @@ def funding_subject(doc, start: int, end: int) -> str | None:
     of money it is ('The NHS App achieved benefits equivalent to £249m' → 'NHS App
     benefits'); who or what spent, saved or received it. Generic heads are skipped.
     """
+    if not doc.has_annotation("DEP"):  # past the document's parse cap: only tokenised, rules decide
+        return None
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None:
         return None

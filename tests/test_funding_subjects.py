@@ -147,3 +147,17 @@ def test_a_figure_mentioned_again_without_words_is_the_one_stated_before(nlp) ->
     found = subjects(nlp, text)
     assert found[0] == "department’s estimate per trainee" and found[1] == "department’s estimate"
     assert found[2] and found[3] is None
+
+
+def test_a_figure_past_the_parse_cap_keeps_its_rule_based_subject():
+    """A document past its cap on parsed sentences gets them only tokenised (no parse, no
+    sentence boundaries): reading a subject from the parse must step aside, not fail the
+    document."""
+    from nlp.parse import funding_subject, statistical_model
+
+    text = "The council set aside (for the winter) £2.1 million for home care."
+    unparsed = statistical_model().make_doc(text)
+    start = text.index("£")
+    assert funding_subject(unparsed, start, start + len("£2.1 million")) is None
+    parsed = statistical_model()(text)
+    assert funding_subject(parsed, start, start + len("£2.1 million"))
