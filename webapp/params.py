@@ -211,6 +211,16 @@ def _text(args: Mapping[str, str], name: str) -> str | None:
     return value or None
 
 
+def _doc_type(args: Mapping[str, str], errors: list[tuple[str, str]]) -> str | None:
+    """The ``type`` filter, when it is a plausible document type (else an error for the page)."""
+    doc_type = _text(args, "type")
+    if doc_type is not None and not DOC_TYPE.match(doc_type):
+        errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
+                               f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
+        return None
+    return doc_type
+
+
 def _int(args: Mapping[str, str], param: Param, errors: list[tuple[str, str]]) -> int:
     name, default, lo, hi, what = param.name, param.default, param.minimum, param.maximum, param.label
     raw = _text(args, name)
@@ -281,11 +291,7 @@ def parse_search(args: Mapping[str, str], require_query: bool = False, browse: b
     theme = _choice(args, THEME, errors)
     source = _choice(args, SOURCE, errors)
     year_from, year_to = _years(args, errors)
-    doc_type = _text(args, "type")
-    if doc_type is not None and not DOC_TYPE.match(doc_type):
-        errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
-                               f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
-        doc_type = None
+    doc_type = _doc_type(args, errors)
     sort = _choice(args, SEARCH_SORT, errors)
     group = _choice(args, GROUP, errors)
     per_doc = _int(args, PER_DOC, errors)
@@ -470,11 +476,7 @@ def parse_documents(args: Mapping[str, str]) -> dict:
     keyword arguments of ``kb.analysis.documents.list_documents``."""
     errors: list[tuple[str, str]] = []
     source = _choice(args, SOURCE, errors)
-    doc_type = _text(args, "type")
-    if doc_type is not None and not DOC_TYPE.match(doc_type):
-        errors.append(("type", f"Document type {_show(doc_type)} is not valid: use letters, digits, "
-                               f"spaces, '_' or '-' (up to 64), like {DOC_TYPE_EXAMPLES[-1]}."))
-        doc_type = None
+    doc_type = _doc_type(args, errors)
     year = _year(args, DOC_YEAR, errors)
     sort = _choice(args, DOC_SORT, errors) or DOC_SORT.default
     order = _choice(args, DOC_ORDER, errors) or ("desc" if sort == "date" else "asc")
