@@ -28,6 +28,12 @@ SCREENS = [{"width": 1280, "height": 900}, {"width": 390, "height": 844}]
 screens = pytest.mark.parametrize("page", SCREENS, indirect=True, ids=["desktop-1280", "phone-390"])
 
 
+def open_filters(page) -> None:
+    """The filters panel starts folded on a phone and open on a desktop: open it either way."""
+    if not page.locator("details.filters").get_attribute("open"):
+        page.locator("summary", has_text="Filters and order").click()
+
+
 @pytest.fixture
 def page(browser, request):
     """A fresh page at the screen size asked for (a phone: touch, 3x pixels); a console error
@@ -81,8 +87,7 @@ def test_a_researcher_groups_by_document_newest_first(page, live_server):
 
     page.goto(live_server + "/search?q=care")
     expect(page.locator("ol.results > li").first).to_be_visible()
-    if not page.locator("details.filters").get_attribute("open"):
-        page.locator("summary", has_text="Filters and order").click()
+    open_filters(page)
     page.get_by_label("Show", exact=True).select_option("document")
     page.get_by_label("Sort by").select_option("-date")
     page.get_by_role("button", name="Apply filters").click()
@@ -185,8 +190,7 @@ def test_one_report_cannot_fill_the_page_and_its_other_passages_are_one_link_awa
     expect(page.locator("ol.results > li").first).to_be_visible()
     docs = doc_ids_listed(page)
     assert max(docs.count(d) for d in docs) <= 3  # the page's default: at most 3 of one document
-    if not page.locator("details.filters").get_attribute("open"):
-        page.locator("summary", has_text="Filters and order").click()
+    open_filters(page)
     expect(page.get_by_label("Passages per document")).to_have_value("3")
     # The fixture reports are short: one passage of each makes the point on them.
     page.get_by_label("Passages per document").select_option("1")
@@ -220,8 +224,7 @@ def test_sorting_by_date_orders_every_matching_passage(page, live_server):
 
     page.goto(live_server + "/search?q=care")
     expect(page.locator("ol.results > li").first).to_be_visible()
-    if not page.locator("details.filters").get_attribute("open"):
-        page.locator("summary", has_text="Filters and order").click()
+    open_filters(page)
     page.get_by_label("Sort by").select_option("date")
     page.get_by_label("Passages per document").select_option("0")  # every passage, no cap
     page.get_by_role("button", name="Apply filters").click()
