@@ -15,59 +15,23 @@ documents held out, handwritten cases always training) and scored on its real se
 average precision, and F1 at the fold's best threshold (optimistic for both alike). The
 out-of-fold probabilities are written to ``--out`` so blends can be scored without retraining.
 CPU only and slow on a shared 2-core machine (one fold, four epochs, one thread: about 5 CPU
-minutes, two layers or all six), so it is a bench, not part of ``kb train-barriers``.
+minutes, two layers or all six), so it is a bench; ``kb train-barriers --tuned`` trains the shipped model with the same
+recipe (``nlp/barrier_finetune.py``).
 """
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import time
 from pathlib import Path
 
 import numpy as np
 
+from nlp.barrier_finetune import SEED, Recipe, Trainer, hidden_states  # the recipe lives in nlp/
 from nlp.barrier_model import cue_features
 from nlp.barrier_training import DATA_DIR, _logreg, best_threshold, folds, load_examples, prf
 from nlp.barriers import load_taxonomy
 from nlp.sentence_quality import is_prose
-
-SEED = 14
-MAX_TOKENS = 96  # 99th percentile of the labelled sentences; 1.3% are cut
-BATCH = 16
-
-
-def hidden_states(texts: list[str], ids: list[str], below: int, cache: Path):
-    """Input to layer ``below`` (the first tuned one) for every text, the token counts, and the
-    full frozen model's normalised mean-pooled vectors (fp32, the frozen baseline's input)."""
-    if cache.is_file():
-        with np.load(cache) as z:
-            if z["ids"].tolist() == ids:
-                return z["hidden"], z["lens"], z["vectors"]
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    from nlp.embed import model_path
-
-    tok = AutoTokenizer.from_pretrained(model_path())
-    base = AutoModel.from_pretrained(model_path(), attn_implementation="eager").eval()
-    lens = np.array([len(i) for i in tok(texts, truncation=True, max_length=MAX_TOKENS)["input_ids"]])
-    hidden = np.zeros((len(texts), MAX_TOKENS, base.config.hidden_size), np.float16)
-    vectors = np.zeros((len(texts), base.config.hidden_size), np.float32)
-    order = np.argsort(lens)
-    with torch.inference_mode():
-        for b in range(0, len(texts), 64):
-            idx = order[b:b + 64]
-            batch = tok([texts[i] for i in idx], truncation=True, max_length=MAX_TOKENS, padding=True,
-                        return_tensors="pt")
-            out = base(**batch, output_hidden_states=True)
-            hidden[idx, :batch["input_ids"].shape[1]] = out.hidden_states[below].numpy()
-            mask = batch["attention_mask"].unsqueeze(-1).float()
-            v = (out.last_hidden_state * mask).sum(1) / mask.sum(1)
-            vectors[idx] = (v / v.norm(dim=1, keepdim=True)).numpy()
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(cache, ids=np.array(ids), hidden=hidden, lens=lens, vectors=vectors)
-    return hidden, lens, vectors
 
 
 def best_f1(y: np.ndarray, p: np.ndarray) -> dict:
@@ -81,9 +45,6 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
         seed: int = SEED) -> dict:
     import torch
     from sklearn.metrics import average_precision_score
-    from transformers import AutoModel
-
-    from nlp.embed import model_path
 
     torch.set_num_threads(threads)
     tax = load_taxonomy()
@@ -95,45 +56,7 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
                                           DATA_DIR / ".cache" / f"hidden-below{6 - layers}.npz")
     raw = np.stack([cue_features(t, tax) for t in texts])
     cues = ((raw - raw.mean(0)) / (raw.std(0) + 1e-3)).astype(np.float32)
-    base = AutoModel.from_pretrained(model_path(), attn_implementation="eager")
-
-    class Top(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.layers = torch.nn.ModuleList(copy.deepcopy(base.encoder.layer[i]) for i in range(6 - layers, 6))
-            self.head = torch.nn.Linear(base.config.hidden_size + cues.shape[1], 1 + len(tax.ids))
-
-        def forward(self, h, mask, c):
-            ext = (1.0 - mask[:, None, None, :]) * -1e4
-            for layer in self.layers:
-                o = layer(h, attention_mask=ext)
-                h = o[0] if isinstance(o, tuple) else o
-            v = (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-            return self.head(torch.cat([10 * v / v.norm(dim=1, keepdim=True), c], 1))
-
-    def batches(idx, rng=None):
-        """Shuffled batches of similar length (little padding), or length-sorted for scoring."""
-        idx = np.asarray(idx)
-        if rng is None:
-            idx = idx[np.argsort(lens[idx])]
-            return [idx[i:i + 64] for i in range(0, len(idx), 64)]
-        idx = idx[rng.permutation(len(idx))]
-        idx = np.concatenate([c[np.argsort(lens[c])] for c in np.array_split(idx, max(1, len(idx) // (BATCH * 20)))])
-        bs = [idx[i:i + BATCH] for i in range(0, len(idx), BATCH)]
-        return [bs[j] for j in rng.permutation(len(bs))]
-
-    def tensors(b):
-        n = int(min(lens[b].max(), MAX_TOKENS))
-        mask = (np.arange(n)[None, :] < lens[b][:, None]).astype(np.float32)
-        return torch.tensor(hidden[b, :n].astype(np.float32)), torch.tensor(mask), torch.tensor(cues[b])
-
-    def score(net, te):
-        net.eval()
-        p = {}
-        with torch.inference_mode():
-            for b in batches(te):
-                p.update(zip(b.tolist(), torch.sigmoid(net(*tensors(b))[:, 0]).numpy().tolist()))
-        return np.array([p[i] for i in te])
+    trainer = Trainer(hidden, lens, cues, y, ty, Recipe(layers=layers, epochs=epochs, lr=lr, seed=seed))
 
     split = folds(docs, y, 5, True)
     x = np.hstack([vectors, cues])
@@ -141,35 +64,15 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
     for fi in fold_ids:
         tr, te = split[fi]
         frozen = _logreg(x[tr], y[tr], 1.0).predict_proba(x[te])[:, 1]
-        torch.manual_seed(seed)
-        rng = np.random.default_rng(seed)
-        net = Top()
-        opt = torch.optim.AdamW([{"params": net.layers.parameters(), "lr": lr},
-                                 {"params": net.head.parameters(), "lr": 1e-3}], weight_decay=0.01)
-        total = len(batches(tr, np.random.default_rng(0))) * epochs
-        sched = torch.optim.lr_scheduler.LambdaLR(
-            opt, lambda s: min(1.0, s / (0.1 * total)) * max(0.0, (total - s) / (0.9 * total)))
-        pos_weight = torch.tensor(float(np.sqrt((y[tr] == 0).sum() / (y[tr] == 1).sum())))
-        bce = torch.nn.functional.binary_cross_entropy_with_logits
         curve, t0 = [], time.process_time()
-        for _ in range(epochs):
-            net.train()
-            for b in batches(tr, rng):
-                logits = net(*tensors(b))
-                yb = torch.tensor(y[b], dtype=torch.float32)
-                loss = bce(logits[:, 0], yb, pos_weight=pos_weight)
-                if yb.sum() > 0:
-                    pos = yb.bool()
-                    loss = loss + 0.5 * bce(logits[pos, 1:], torch.tensor(ty[b])[pos])
-                opt.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
-                opt.step()
-                sched.step()
-            tuned = score(net, te)
+
+        def on_epoch(_epoch, net):
+            tuned = trainer.predict(net, te)[0]
             curve.append({"cpu_s": round(time.process_time() - t0), "ap": round(average_precision_score(y[te], tuned), 3),
                           **best_f1(y[te], tuned)})
             print(f"fold {fi} epoch {len(curve)}: {curve[-1]}", flush=True)
+
+        tuned = trainer.predict(trainer.fit(tr, on_epoch), te)[0]
         blend = (frozen + tuned) / 2
         result["folds"][fi] = {
             "test_sentences": len(te), "test_barriers": int(y[te].sum()),

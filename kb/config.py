@@ -13,6 +13,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 SAMPLES_DIR = REPO_ROOT / "samples"
 
 EMBED_BACKENDS = ("auto", "bf16", "int8", "fp32", "onnx-int8")
+BARRIER_MODELS = ("tuned", "frozen")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class Settings:
     # torch threads for embedding batches (0: torch's default, one per core). Queries of a few
     # texts always use one thread: on a busy machine two threads made one query 20-40x slower.
     embed_threads: int = 0
+    # Barrier classifier: 'tuned' (MiniLM's top two layers fine-tuned, nlp/barrier_tuned.py; the
+    # frozen model where onnxruntime or its artefact is missing) or 'frozen' (issue 14, README).
+    barrier_model: str = "tuned"
     recurrence_threshold: float = 0.68  # pair score (kb.analysis.claims), not a bare cosine
     finding_threshold: float = 0.68  # the same score, for findings (barrier sentences)
     host: str = "127.0.0.1"
@@ -91,6 +95,7 @@ class Settings:
             embed_batch_size=int(env.get("KB_EMBED_BATCH", "32")),
             embed_threads=int(env.get("KB_EMBED_THREADS", "0")),
             embed_backend=_choice("KB_EMBED_BACKEND", env.get("KB_EMBED_BACKEND", "auto"), EMBED_BACKENDS),
+            barrier_model=_choice("KB_BARRIER_MODEL", env.get("KB_BARRIER_MODEL", "tuned"), BARRIER_MODELS),
             recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.68")),
             finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.68")),
             host=env.get("KB_HOST", "127.0.0.1"),

@@ -97,6 +97,21 @@ class TunedModel:
                        h.get("taxonomy_key", ""), h.get("info", {}), file_sha256(path))
 
 
+_choice = {"model": "tuned"}
+
+
+def configure_barriers(model: str = "tuned") -> None:
+    """This process's barrier classifier: 'tuned' (where it can run, else the frozen one) or
+    'frozen'. The command line sets it from KB_BARRIER_MODEL (nlp reads no configuration itself)."""
+    if model not in ("tuned", "frozen"):
+        raise ValueError(f"unknown barrier model {model!r}; expected tuned or frozen")
+    _choice["model"] = model
+
+
+def barrier_choice() -> str:
+    return _choice["model"]
+
+
 @lru_cache(maxsize=4)
 def load_tuned(path: str | None = None) -> TunedModel | None:
     """The tuned artefact at ``path`` (default ``nlp/data/barrier_tuned.npz``), or None if absent."""

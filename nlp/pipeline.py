@@ -385,8 +385,14 @@ class BarrierComponent:
         self.taxonomy = taxonomy
         self.use_parser = use_parser
         self.model = _barrier_model(model, taxonomy)
+        # The fine-tuned model (nlp/barrier_tuned.py) replaces the frozen heads where it can run
+        # (KB_BARRIER_MODEL, ``configure_barriers``); the frozen model's gate stays in front of it.
+        self.tuned = _tuned_barriers(taxonomy) if self.model is not None and model == "default" else None
+        self._threshold = threshold
         default = self.model.threshold if self.model is not None else taxonomy.setting("threshold", 0.5)
         self.threshold = threshold if threshold is not None else default
+        if self.tuned is not None and threshold is None:
+            self.threshold = self.tuned.model.threshold
         self.embedder = embedder
 
     def _sentences(self, doc: Doc) -> list[SentSpan]:
@@ -441,11 +447,15 @@ class BarrierComponent:
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
         sentences = [text[s.start:s.end] for s in sents]
         gate = model.gate(sentences) if sentences else np.zeros(0)
-        passed = budget.cap("barrier_candidates", [i for i in np.flatnonzero(gate >= model.gate_threshold)])
+        gate_threshold = self.tuned.model.gate_threshold if self.tuned is not None else model.gate_threshold
+        passed = budget.cap("barrier_candidates", [i for i in np.flatnonzero(gate >= gate_threshold)])
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
-            preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy), gate[passed])
+            preds = self._tuned_predict(chosen)
+            if preds is None:
+                preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy),
+                                      gate[passed])
             kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
             for s, p in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
@@ -454,6 +464,22 @@ class BarrierComponent:
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc
+
+    def _tuned_predict(self, sentences: list[str]):
+        """The tuned model's predictions, or None: no tuned model, or its ONNX model could not be
+        made here (then the frozen model is used from now on, with a log line)."""
+        if self.tuned is None:
+            return None
+        try:
+            return self.tuned.predict(sentences, self.tuned.model.cues(sentences, self.taxonomy), self._embedder())
+        except Exception as exc:
+            if self.tuned._encoder is not None:
+                raise  # the model runs here: a real failure, not a missing piece
+            log.warning("tuned barrier model unavailable (%s: %s): using the frozen model",
+                        type(exc).__name__, exc)
+            self.tuned = None
+            self.threshold = self._threshold if self._threshold is not None else self.model.threshold
+            return None
 
     def _drop_imperatives(self, text: str, kept: list) -> list:
         """Drop action bullets ('• Address urgent recruitment pressures'): the tagger reads
@@ -473,6 +499,18 @@ class BarrierComponent:
             if first is not None and first.tag_ == "VB" and first.dep_ not in ("nsubj", "nsubjpass", "csubj"):
                 drop.add(i)
         return [k for i, k in enumerate(kept) if i not in drop]
+
+
+def _tuned_barriers(taxonomy: Taxonomy):
+    """The tuned classifier when chosen (``nlp.barrier_tuned.configure_barriers``) and runnable
+    here, else None (the frozen model)."""
+    from nlp.barrier_tuned import barrier_choice
+
+    if barrier_choice() != "tuned":
+        return None
+    from nlp.barrier_onnx import tuned_barriers
+
+    return tuned_barriers(taxonomy)
 
 
 def _barrier_model(model: str | None, taxonomy: Taxonomy):

@@ -109,6 +109,9 @@ def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
     from nlp.embed import configure
 
     configure(settings.embed_backend, settings.embed_batch_size, settings.embed_threads)
+    from nlp.barrier_tuned import configure_barriers
+
+    configure_barriers(settings.barrier_model)
     ctx.obj = settings
 
 

@@ -156,6 +156,22 @@ class KnowledgeBase:
             cached.update(new)
         return np.stack([cached[k] for k in keys])
 
+    def store_vectors(self, texts: list[str], vectors) -> None:
+        """Cache vectors computed elsewhere for this embedder (the barrier classifier's ONNX run
+        gives the onnx-int8 vectors of its sentences): keyed like ``embed``'s, stored only where
+        missing, so a later ``embed`` finds them instead of running the model again."""
+        from nlp.embed import text_key
+
+        if self.readonly or not len(texts):
+            return
+        variant = getattr(self.embedder, "variant", "")
+        given = {text_key(t, variant): v for t, v in zip(texts, vectors)}
+        cached = self.store.cached_vectors(list(given))
+        new = {k: v for k, v in given.items() if k not in cached}
+        if new:
+            with self.store.transaction():
+                self.store.cache_vectors(new)
+
     def embed_query(self, text: str):
         """One search query's vector, fast in a fresh process: from the cache (under this
         backend's key or the fp32 one); else from the loaded model when there is one (a
@@ -200,3 +216,6 @@ class CachedEmbedder:
 
     def encode(self, texts):
         return self.kbase.embed(list(texts))
+
+    def store_vectors(self, texts, vectors) -> None:
+        self.kbase.store_vectors(list(texts), vectors)
