@@ -96,7 +96,7 @@ def test_without_the_artefact_the_frozen_model_classifies(tmp_path: Path, caplog
     from nlp.barrier_model import load_model
     from nlp.barrier_onnx import tuned_barriers
     from nlp.barriers import load_taxonomy
-    from nlp.pipeline import BarrierComponent
+    from nlp.pipeline import BarrierComponent, build_pipeline
 
     with caplog.at_level(logging.INFO, logger="nlp.barrier_onnx"):
         assert tuned_barriers(load_taxonomy(), tmp_path / "missing.npz") is None
@@ -106,7 +106,7 @@ def test_without_the_artefact_the_frozen_model_classifies(tmp_path: Path, caplog
     try:
         component = BarrierComponent(load_taxonomy())
         assert component.tuned is None and component.threshold == load_model().threshold
-        barriers = extract(_doc([OBSTACLE, METHODS])).barriers
+        barriers = extract(_doc([OBSTACLE, METHODS]), nlp=build_pipeline()).barriers  # built after the choice
         assert [b.sentence.strip() for b in barriers] == [OBSTACLE]
     finally:
         configure_barriers("tuned")
