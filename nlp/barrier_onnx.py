@@ -203,18 +203,20 @@ class TunedBarriers:
         return self._encoder
 
     def predict(self, sentences: list[str], cues: np.ndarray, embedder):
+        """(base vectors, normalised; the tuned model's predictions) of ``sentences``."""
         encoder = self.encoder
         threads = 1 if len(sentences) <= self.SMALL_BATCH else None
         batch = getattr(getattr(embedder, "base", embedder), "batch_size", 32) or 32
         if _backend(embedder) == "onnx-int8":
             base, tuned = encoder.encode(sentences, batch, threads)
+            base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
             store = getattr(embedder, "store_vectors", None)
             if store is not None:
-                store(sentences, base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12))
+                store(sentences, base)
         else:
-            embedder.encode(sentences)  # the sentences' vectors, cached as before
+            base = embedder.encode(sentences)  # the sentences' vectors, cached as before
             tuned = encoder.encode(sentences, batch, threads)[1]
-        return self.model.predict(tuned, cues)
+        return base, self.model.predict(tuned, cues)
 
 
 def tuned_barriers(taxonomy, path: str | Path | None = None) -> TunedBarriers | None:

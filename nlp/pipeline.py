@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -452,10 +452,14 @@ class BarrierComponent:
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
-            preds = self._tuned_predict(chosen)
-            if preds is None:
-                preds = model.predict(self._embedder().encode(chosen), model.cues(chosen, self.taxonomy),
-                                      gate[passed])
+            tuned = self._tuned_predict(chosen)
+            vectors = tuned[0] if tuned is not None else self._embedder().encode(chosen)
+            preds = model.predict(vectors, model.cues(chosen, self.taxonomy), gate[passed])
+            if tuned is not None:
+                # Barrier or not from the tuned layers; themes from the frozen theme heads, which
+                # learn from the taxonomy's seeds too (the tuned head's themes: dev-gold themed
+                # recall 0.49 against 0.80; README "Fourth round (issue 14)").
+                preds = [replace(f, probability=t.probability) for f, t in zip(preds, tuned[1])]
             kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
             for s, p in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
@@ -466,8 +470,8 @@ class BarrierComponent:
         return doc
 
     def _tuned_predict(self, sentences: list[str]):
-        """The tuned model's predictions, or None: no tuned model, or its ONNX model could not be
-        made here (then the frozen model is used from now on, with a log line)."""
+        """(base vectors, the tuned model's predictions), or None: no tuned model, or its ONNX
+        model could not be made here (then the frozen model is used from now on, with a log line)."""
         if self.tuned is None:
             return None
         try:
