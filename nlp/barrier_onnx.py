@@ -1,18 +1,22 @@
-"""One int8 ONNX model that gives a barrier candidate both its search vector and its tuned reading.
+"""Int8 ONNX models that give barrier candidates their tuned reading, and the kept ones their search vector.
 
 Why: the tuned barrier classifier (``nlp/barrier_tuned.py``) needs MiniLM's layer-4 states
-of every gated sentence, and the knowledge base needs the same sentence's ordinary vector
-(embedding cache, Chroma, recurrence). Running the whole model twice would double the
-barrier stage's embedding cost; this graph runs MiniLM's embeddings and layers 0-3 once,
-then BOTH the packaged layers 4-5 (output ``base``: the mean-pooled last hidden state, the
-vector ``nlp.onnx_model.OnnxEncoder`` gives for the same text) AND the tuned layers 4-5
-(output ``tuned``: their mean-pooled state, the head's input). One ORT run per batch.
+of every gated sentence, and the knowledge base needs each barrier sentence's ordinary vector
+(embedding cache, Chroma, recurrence; the frozen theme heads read it too). Running the whole
+model for the tuned reading and again for the vector would cost 12 layers a sentence. Here the
+first model runs MiniLM's embeddings and layers 0-3 once, then the tuned layers 4-5 (outputs
+``hidden``: the layer-4 input, and ``tuned``: the tuned layers' mean-pooled state, the head's
+input); the second runs the packaged layers 4-5 on that ``hidden`` (output ``base``: the
+mean-pooled last hidden state, the vector ``nlp.onnx_model.OnnxEncoder`` gives for the same
+text), and only for the rows the caller keeps (the sentences the tuned head calls barriers,
+about four in ten candidates). So a candidate costs 6 layers, a barrier 8, against 6 for every
+candidate before.
 
 Made once per machine from the packaged weights and the artefact, with the recipe of
 ``nlp/onnx_model.py`` (``torch.onnx`` export, dynamic int8 quantisation per channel, the
 feed-forward output projections of layers ``FLOAT_LAYERS`` kept float32), and cached under
 ``~/.cache/refrain/onnx`` keyed by the artefact's hash and the base model's file tag; written
-to a temporary file and renamed, so concurrent processes never read half a file.
+to temporary files and renamed, so concurrent processes never read half a file.
 
 The tuned branch reads at most the artefact's ``max_tokens`` word pieces (96, as trained);
 the base branch reads ``nlp.onnx_model.MAX_TOKENS``, as the embedder does.
@@ -24,7 +28,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -33,18 +37,19 @@ from nlp.barrier_tuned import TunedModel, file_sha256
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1  # bump when the graph or its quantisation changes
+FORMAT = 2  # bump when the graphs or their quantisation change
 
 
-def model_file(model_dir: Path, tuned: TunedModel) -> Path:
-    """Where the two-branch model of these base weights and this artefact lives."""
+def model_files(model_dir: Path, tuned: TunedModel) -> tuple[Path, Path]:
+    """Where the (shared + tuned, base top) models of these base weights and this artefact live."""
     base_tag = onnx_model.model_file(model_dir).stem
     tag = hashlib.sha256(f"{base_tag}:{tuned.sha256}:{FORMAT}:{onnx_model.FLOAT_LAYERS}".encode()).hexdigest()[:16]
-    return onnx_model.cache_dir() / f"minilm-barrier-int8-{tag}.onnx"
+    return (onnx_model.cache_dir() / f"minilm-barrier-tuned-int8-{tag}.onnx",
+            onnx_model.cache_dir() / f"minilm-barrier-basetop-int8-{tag}.onnx")
 
 
-def build(model_dir: Path, tuned: TunedModel, target: Path) -> Path:
-    """Export shared layers + base top + tuned top to ONNX and quantise to int8 (once)."""
+def build(model_dir: Path, tuned: TunedModel, targets: tuple[Path, Path]) -> tuple[Path, Path]:
+    """Export (embeddings + layers 0-3 + tuned 4-5) and (base 4-5) to ONNX, quantise to int8 (once)."""
     import copy
     import tempfile
     import warnings
@@ -57,7 +62,7 @@ def build(model_dir: Path, tuned: TunedModel, target: Path) -> Path:
     if tuned.base_sha256 and file_sha256(weights) != tuned.base_sha256:
         raise RuntimeError("the tuned barrier layers were trained on other MiniLM weights "
                            "(run `kb train-barriers --tuned` again)")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    targets[0].parent.mkdir(parents=True, exist_ok=True)
     bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
     first = tuned.first_layer
     top = [copy.deepcopy(bert.encoder.layer[i]) for i in range(first, bert.config.num_hidden_layers)]
@@ -76,65 +81,79 @@ def build(model_dir: Path, tuned: TunedModel, target: Path) -> Path:
     def pool(h, mask):
         return (h * mask[..., None]).sum(1) / mask.sum(1, keepdim=True).clamp(min=1.0)
 
-    class TwoBranch(torch.nn.Module):
+    class SharedAndTuned(torch.nn.Module):
         def __init__(self):
             super().__init__()
             self.embeddings = bert.embeddings
             # "layer" as in BertModel, so the float-layer node names match onnx_model's rule
             self.layer = torch.nn.ModuleList(bert.encoder.layer[:first])
-            self.base_top = torch.nn.ModuleList(bert.encoder.layer[first:])
             self.tuned_top = torch.nn.ModuleList(top)
 
         def forward(self, input_ids, attention_mask, token_type_ids, tuned_mask):
             mask, tmask = attention_mask.float(), tuned_mask.float()
             h = run(self.layer, self.embeddings(input_ids=input_ids, token_type_ids=token_type_ids), mask)
-            return pool(run(self.base_top, h, mask), mask), pool(run(self.tuned_top, h, tmask), tmask)
+            return h, pool(run(self.tuned_top, h, tmask), tmask)
 
-    names = ["input_ids", "attention_mask", "token_type_ids", "tuned_mask"]
-    dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
-    axes = {n: {0: "batch", 1: "tokens"} for n in names}
-    axes.update({"base": {0: "batch"}, "tuned": {0: "batch"}})
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+    class BaseTop(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.base_top = torch.nn.ModuleList(bert.encoder.layer[first:])
+
+        def forward(self, hidden, attention_mask):
+            mask = attention_mask.float()
+            return pool(run(self.base_top, hidden, mask), mask)
+
+    ids = ["input_ids", "attention_mask", "token_type_ids", "tuned_mask"]
+    bt = {0: "batch", 1: "tokens"}
+    with tempfile.TemporaryDirectory(dir=targets[0].parent) as tmp, warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
-        plain = Path(tmp) / "plain.onnx"
-        with torch.inference_mode():
-            torch.onnx.export(TwoBranch().eval(), dummy, str(plain), input_names=names,
-                              output_names=["base", "tuned"], dynamic_axes=axes, opset_version=17, dynamo=False)
         import onnx
 
-        graph = onnx.load(str(plain)).graph
-        keep_float = [n.name for n in graph.node if n.op_type == "MatMul" and any(
-            n.name.endswith(f"/layer.{i}/output/dense/MatMul") for i in onnx_model.FLOAT_LAYERS)]
-        if len(keep_float) != len(onnx_model.FLOAT_LAYERS):
-            raise RuntimeError(f"expected {len(onnx_model.FLOAT_LAYERS)} float layers, found {keep_float}")
-        quantised = Path(tmp) / "int8.onnx"
-        quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=keep_float)
-        os.replace(quantised, target)
-    log.info("made the two-branch barrier ONNX model at %s", target)
-    return target
+        made = []
+        for module, inputs, names, outputs, axes, float_layers in (
+                (BaseTop(), (torch.zeros(2, 8, 384), torch.ones(2, 8, dtype=torch.long)), ["hidden", "attention_mask"],
+                 ["base"], {"hidden": bt, "attention_mask": bt, "base": {0: "batch"}}, ()),
+                (SharedAndTuned(), tuple(torch.ones(2, 8, dtype=torch.long) for _ in ids), ids, ["hidden", "tuned"],
+                 {**{n: bt for n in ids}, "hidden": bt, "tuned": {0: "batch"}}, onnx_model.FLOAT_LAYERS)):
+            plain = Path(tmp) / f"plain-{len(made)}.onnx"
+            torch.onnx.export(module.eval(), inputs, str(plain), input_names=names, output_names=outputs,
+                              dynamic_axes=axes, opset_version=17, dynamo=False)
+            graph = onnx.load(str(plain)).graph
+            keep_float = [n.name for n in graph.node if n.op_type == "MatMul" and any(
+                n.name.endswith(f"/layer.{i}/output/dense/MatMul") for i in float_layers)]
+            if len(keep_float) != len(float_layers):
+                raise RuntimeError(f"expected {len(float_layers)} float layers, found {keep_float}")
+            quantised = Path(tmp) / f"int8-{len(made)}.onnx"
+            quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
+                             nodes_to_exclude=keep_float)
+            made.append(quantised)
+        os.replace(made[0], targets[1])  # the base top first: the tuned file's presence means both are there
+        os.replace(made[1], targets[0])
+    log.info("made the tuned barrier ONNX models at %s", targets[0].parent)
+    return targets
 
 
 class BarrierEncoder:
-    """Base and tuned mean-pooled vectors of sentences, one ORT run per batch."""
+    """Tuned mean-pooled vectors of sentences, and base ones of the rows a caller keeps."""
 
     def __init__(self, model_dir: str | Path, tuned: TunedModel, threads: int | None = None):
         from tokenizers import Tokenizer
 
         model_dir = Path(model_dir)
         self.max_tokens = tuned.max_tokens
-        self.path = model_file(model_dir, tuned)
-        if not self.path.is_file():
-            build(model_dir, tuned, self.path)
+        self.paths = model_files(model_dir, tuned)
+        if not (self.paths[0].is_file() and self.paths[1].is_file()):
+            build(model_dir, tuned, self.paths)
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
-        self._sessions: dict[int, object] = {}
+        self._sessions: dict[tuple[int, int], object] = {}
         self._lock = threading.Lock()
 
-    def session(self, threads: int):
+    def session(self, which: int, threads: int):
+        """Session of model ``which`` (0: shared + tuned, 1: base top) on ``threads`` threads."""
         with self._lock:
-            if threads not in self._sessions:
+            if (which, threads) not in self._sessions:
                 import onnxruntime as ort
 
                 opts = ort.SessionOptions()
@@ -142,17 +161,19 @@ class BarrierEncoder:
                 opts.inter_op_num_threads = 1
                 opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared machine
                 opts.log_severity_level = 3
-                self._sessions[threads] = ort.InferenceSession(str(self.path), opts,
-                                                               providers=["CPUExecutionProvider"])
-            return self._sessions[threads]
+                self._sessions[which, threads] = ort.InferenceSession(str(self.paths[which]), opts,
+                                                                      providers=["CPUExecutionProvider"])
+            return self._sessions[which, threads]
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32,
-               threads: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """(base, tuned): unnormalised float32 mean-pooled vectors in input order. Texts are
-        sorted by length so each batch carries little padding (as ``OnnxEncoder.encode``)."""
+    def encode(self, texts: Sequence[str], batch_size: int = 32, threads: int | None = None,
+               keep: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(base, tuned): unnormalised float32 mean-pooled vectors in input order. ``keep(rows,
+        tuned)`` says, batch by batch, which rows get a base vector (default: all; the others stay
+        zero). Texts are sorted by length so each batch carries little padding (as ``OnnxEncoder``)."""
         self.tokenizer.enable_truncation(onnx_model.MAX_TOKENS)  # read at call time: the embedder's
         encodings = self.tokenizer.encode_batch(list(texts))
-        session = self.session(threads or self.threads)
+        threads = threads or self.threads
+        first, second = self.session(0, threads), self.session(1, threads)
         order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         base = np.zeros((len(encodings), 384), dtype=np.float32)
         tuned = np.zeros_like(base)
@@ -167,8 +188,11 @@ class BarrierEncoder:
                 mask[r, :len(tokens)] = 1
             tmask = mask.copy()
             tmask[:, self.max_tokens:] = 0
-            base[rows], tuned[rows] = session.run(None, {"input_ids": ids, "attention_mask": mask,
-                                                         "token_type_ids": np.zeros_like(ids), "tuned_mask": tmask})
+            hidden, tuned[rows] = first.run(None, {"input_ids": ids, "attention_mask": mask,
+                                                   "token_type_ids": np.zeros_like(ids), "tuned_mask": tmask})
+            chosen = np.ones(len(rows), dtype=bool) if keep is None else np.asarray(keep(rows, tuned[rows]), bool)
+            if chosen.any():
+                base[rows[chosen]] = second.run(None, {"hidden": hidden[chosen], "attention_mask": mask[chosen]})[0]
         return base, tuned
 
 
@@ -202,21 +226,30 @@ class TunedBarriers:
                 self._encoder = BarrierEncoder(model_path(), self.model)
         return self._encoder
 
-    def predict(self, sentences: list[str], cues: np.ndarray, embedder):
-        """(base vectors, normalised; the tuned model's predictions) of ``sentences``."""
+    def predict(self, sentences: list[str], cues: np.ndarray, embedder, threshold: float):
+        """The tuned model's predictions of ``sentences``, the indices of those at or over
+        ``threshold``, and their base vectors (normalised; the only ones ingest stores)."""
         encoder = self.encoder
         threads = 1 if len(sentences) <= self.SMALL_BATCH else None
         batch = getattr(getattr(embedder, "base", embedder), "batch_size", 32) or 32
+        kept: list[int] = []
         if _backend(embedder) == "onnx-int8":
-            base, tuned = encoder.encode(sentences, batch, threads)
-            base = base / np.maximum(np.linalg.norm(base, axis=1, keepdims=True), 1e-12)
+            def keep(rows, tuned):
+                return self.model.probabilities(tuned, cues[rows]) >= threshold
+
+            base, tuned = encoder.encode(sentences, batch, threads, keep)
+            preds = self.model.predict(tuned, cues)
+            kept = [i for i, p in enumerate(preds) if p.probability >= threshold]
+            vectors = base[kept] / np.maximum(np.linalg.norm(base[kept], axis=1, keepdims=True), 1e-12)
             store = getattr(embedder, "store_vectors", None)
-            if store is not None:
-                store(sentences, base)
-        else:
-            base = embedder.encode(sentences)  # the sentences' vectors, cached as before
-            tuned = encoder.encode(sentences, batch, threads)[1]
-        return base, self.model.predict(tuned, cues)
+            if store is not None and kept:
+                store([sentences[i] for i in kept], vectors)
+        else:  # the tuned reading from ORT, the barriers' vectors from the embedder (cached as before)
+            preds = self.model.predict(encoder.encode(sentences, batch, threads, lambda rows, t: np.zeros(len(rows)))[1],
+                                       cues)
+            kept = [i for i, p in enumerate(preds) if p.probability >= threshold]
+            vectors = embedder.encode([sentences[i] for i in kept]) if kept else np.zeros((0, 384), np.float32)
+        return preds, kept, vectors
 
 
 def tuned_barriers(taxonomy, path: str | Path | None = None) -> TunedBarriers | None:

@@ -53,12 +53,18 @@ class TunedModel:
     info: dict = field(default_factory=dict)
     sha256: str = ""  # of the artefact file it was loaded from (keys the ONNX cache)
 
-    def predict(self, pooled: np.ndarray, cues: np.ndarray) -> list[BarrierPrediction]:
-        """Predictions from the tuned layers' mean-pooled output and standardised cue features."""
+    def _scores(self, pooled: np.ndarray, cues: np.ndarray) -> np.ndarray:
         v = np.asarray(pooled, dtype=np.float32)
         v = 10 * v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        z = np.hstack([v, np.asarray(cues, dtype=np.float32)]) @ self.head_w.T + self.head_b
-        s = sigmoid(z)
+        return sigmoid(np.hstack([v, np.asarray(cues, dtype=np.float32)]) @ self.head_w.T + self.head_b)
+
+    def probabilities(self, pooled: np.ndarray, cues: np.ndarray) -> np.ndarray:
+        """Barrier probability of each sentence, from its tuned pooled vector and cue features."""
+        return self._scores(pooled, cues)[:, 0]
+
+    def predict(self, pooled: np.ndarray, cues: np.ndarray) -> list[BarrierPrediction]:
+        """Predictions from the tuned layers' mean-pooled output and standardised cue features."""
+        s = self._scores(pooled, cues)
         out = []
         for i in range(len(s)):
             pt = s[i, 1:]

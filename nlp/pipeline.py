@@ -26,7 +26,7 @@ from spacy.tokens import Doc, Span
 from spacy.util import registry
 
 from nlp import budget
-from nlp.barrier_model import cue_feature_names
+from nlp.barrier_model import cue_feature_names, cue_features
 from nlp.barrier_model import load_model as load_barrier_model
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
                           theme_vectors)
@@ -452,14 +452,19 @@ class BarrierComponent:
         spans = []
         if passed:
             chosen = [sentences[i] for i in passed]
-            tuned = self._tuned_predict(chosen)
-            vectors = tuned[0] if tuned is not None else self._embedder().encode(chosen)
-            preds = model.predict(vectors, model.cues(chosen, self.taxonomy), gate[passed])
-            if tuned is not None:
-                # Barrier or not from the tuned layers; themes from the frozen theme heads, which
-                # learn from the taxonomy's seeds too (the tuned head's themes: dev-gold themed
-                # recall 0.49 against 0.80; README "Fourth round (issue 14)").
-                preds = [replace(f, probability=t.probability) for f, t in zip(preds, tuned[1])]
+            raw = np.stack([cue_features(s, self.taxonomy) for s in chosen])
+            tuned = self._tuned_predict(chosen, raw)
+            if tuned is None:
+                preds = model.predict(self._embedder().encode(chosen), (raw - model.cue_mean) / model.cue_scale,
+                                      gate[passed])
+            else:
+                # Barrier or not from the tuned layers; themes from the frozen theme heads over the
+                # barriers' vectors, which learn from the taxonomy's seeds too (the tuned head's own
+                # themes: dev-gold themed recall 0.49 against 0.80; README "Fourth round (issue 14)").
+                tuned_preds, rows, vectors = tuned
+                themed = model.predict(vectors, (raw[rows] - model.cue_mean) / model.cue_scale) if rows else []
+                passed, preds = [passed[i] for i in rows], [replace(f, probability=tuned_preds[i].probability)
+                                                            for i, f in zip(rows, themed)]
             kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
             for s, p in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
@@ -469,13 +474,15 @@ class BarrierComponent:
         doc.spans[SPANS_BARRIERS] = spans
         return doc
 
-    def _tuned_predict(self, sentences: list[str]):
-        """(base vectors, the tuned model's predictions), or None: no tuned model, or its ONNX
-        model could not be made here (then the frozen model is used from now on, with a log line)."""
+    def _tuned_predict(self, sentences: list[str], raw_cues: np.ndarray):
+        """(the tuned model's predictions, indices of the barriers, their base vectors), or None:
+        no tuned model, or its ONNX models could not be made here (then the frozen model is used
+        from now on, with a log line)."""
         if self.tuned is None:
             return None
+        cues = (raw_cues - self.tuned.model.cue_mean) / self.tuned.model.cue_scale
         try:
-            return self.tuned.predict(sentences, self.tuned.model.cues(sentences, self.taxonomy), self._embedder())
+            return self.tuned.predict(sentences, cues, self._embedder(), self.threshold)
         except Exception as exc:
             if self.tuned._encoder is not None:
                 raise  # the model runs here: a real failure, not a missing piece
