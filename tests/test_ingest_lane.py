@@ -1,6 +1,6 @@
-"""A researcher drops a folder of reports on `kb ingest`: while one report's passages are
-embedded in the background the next is read, yet the knowledge base ends exactly as if
-each file had been ingested on its own, in the folder's order."""
+"""A researcher drops a folder of reports on `kb ingest`: each report's passages are embedded
+in the background while its text is extracted, yet the knowledge base ends exactly as if each
+file had been ingested on its own, in the folder's order."""
 import json
 import shutil
 import sqlite3

@@ -24,7 +24,7 @@ import logging
 import os
 import re
 import stat
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -114,42 +114,14 @@ def ingest_crawled(kbase: KnowledgeBase, paths: Iterable[str | Path],
 def ingest_paths(kbase: KnowledgeBase, paths: Iterable[str | Path],
                  progress: Callable[[IngestResult, int, int], None] | None = None,
                  regroup: bool = True) -> list[IngestResult]:
-    """Ingest files in order. Two documents are in hand at once: while the embedding lane (a
-    background thread; the model runs outside the GIL) embeds one document's passages, the
-    main thread reads and extracts the next, so the Python-bound extraction and the embedding
-    share the cores. Documents are still stored one at a time, in order, each only once its
-    vectors are cached, so crash safety is unchanged (see the module docstring)."""
     files = expand_paths(paths)
     settle(kbase, relink=False)
-    results: list[IngestResult] = []
-    queue: list[IngestResult | Prepared] = []  # in input order; at most one Prepared waits
-
-    def finish(keep_last: bool) -> None:
-        while queue and not (keep_last and len(queue) == 1 and isinstance(queue[0], Prepared)):
-            item = queue.pop(0)
-            result = _guarded(kbase, item.path, lambda: _finish(kbase, item)) if isinstance(item, Prepared) else item
-            results.append(result)
-            if progress:
-                progress(result, len(results), len(files))
-
-    with EmbeddingLane(kbase) as lane:
-        try:
-            for path in files:
-                read = _guarded(kbase, path, lambda: _read(kbase, path))
-                if isinstance(read, tuple) and any(isinstance(q, Prepared) and q.sha == read[1] for q in queue):
-                    finish(keep_last=False)  # the same bytes twice: the first is stored, the second unchanged
-                    read = _guarded(kbase, path, lambda: _read(kbase, path))
-                item = read if isinstance(read, IngestResult) else \
-                    _guarded(kbase, path, lambda: _prepare(kbase, path, *read))
-                if isinstance(item, Prepared):
-                    item.vectors = lane.submit(item.texts)
-                queue.append(item)
-                finish(keep_last=True)
-            finish(keep_last=False)
-        finally:
-            for item in queue:  # interrupted (Ctrl-C): nothing of these was stored
-                if isinstance(item, Prepared) and item.vectors is not None:
-                    item.vectors.cancel()
+    results = []
+    for n, path in enumerate(files, 1):
+        result = ingest_file(kbase, path)
+        results.append(result)
+        if progress:
+            progress(result, n, len(files))
     if regroup and kbase.store.flag(LINKS_STALE):
         derive_links(kbase)
     kbase.refresh_snapshot()  # new passages join the search snapshot (no rebuild); a no-op when current
@@ -192,20 +164,8 @@ def derive_links(kbase: KnowledgeBase) -> None:
 
 def ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None = None) -> IngestResult:
     """Ingest one file; any failure, expected or not, becomes a recorded one-line reason."""
-    def run() -> IngestResult:
-        read = _read(kbase, path)
-        if isinstance(read, IngestResult):
-            return read
-        prepared = _prepare(kbase, path, *read, meta=meta)
-        return prepared if isinstance(prepared, IngestResult) else _finish(kbase, prepared)
-
-    return _guarded(kbase, path, run)
-
-
-def _guarded(kbase: KnowledgeBase, path: Path, step: Callable):
-    """``step()``, with any failure, expected or not, turned into a recorded one-line reason."""
     try:
-        return step()
+        return _ingest_file(kbase, path, meta)
     except DocumentError as exc:
         return _fail(kbase, path, str(exc))
     except DocumentTimeout as exc:  # a BaseException: nothing of the document was stored
@@ -252,42 +212,7 @@ def _mb(n: int) -> str:
     return f"{n / 1e6:.1f} MB"
 
 
-@dataclass
-class Prepared:
-    """A document read, extracted and split, waiting for its passages' vectors to be stored."""
-    path: Path
-    sha: str
-    data: bytes
-    meta: CrawledDocument
-    source: SourceDocument
-    extracted: ExtractedDocument
-    passages: list[Passage]
-    capped: dict
-    texts: list[tuple[str, str]]  # (cache key, text) still to embed
-    vectors: Future | None = None  # the lane's work on ``texts``
-
-
-class EmbeddingLane:
-    """One background thread that embeds a document's passages while the main thread extracts
-    the next. It only encodes; the cache is written by the main thread (``_finish``), which owns
-    the SQLite connection."""
-
-    def __init__(self, kbase: KnowledgeBase):
-        self.kbase = kbase
-        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="refrain-embed")
-
-    def submit(self, texts: list[tuple[str, str]]) -> Future:
-        return self.pool.submit(self.kbase.embedder.encode, [t for _, t in texts])
-
-    def __enter__(self) -> "EmbeddingLane":
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
-
-
-def _read(kbase: KnowledgeBase, path: Path) -> tuple[bytes, str] | IngestResult:
-    """The file's bytes and sha256, or the result of a file already stored."""
+def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None) -> IngestResult:
     check_file(path, kbase.settings)
     try:
         data = path.read_bytes()
@@ -297,44 +222,48 @@ def _read(kbase: KnowledgeBase, path: Path) -> tuple[bytes, str] | IngestResult:
     existing = kbase.store.document_by_sha(sha)
     if existing:
         return IngestResult(str(path), "unchanged", existing.id, existing.title)
-    return data, sha
-
-
-def _prepare(kbase: KnowledgeBase, path: Path, data: bytes, sha: str,
-             meta: CrawledDocument | None = None) -> Prepared:
-    """Everything slow but the passages' embedding, inside the document's budget (time and
-    caps, nlp.budget); it stores nothing, so past the budget the document fails with the
-    stage it was in and nothing is lost."""
     meta = meta or read_sidecar(path)
     from nlp.extract import extract
 
+    # Everything slow runs inside the document's budget (time and caps, nlp.budget) and
+    # stores nothing; past the budget the document fails with the stage it was in.
     with budget.document(kbase.settings.limits()) as bud:
         source_doc = load_document(path)
-        bud.check("extraction")
-        # Through the cache: the barrier sentences embedded here are stored with the document.
-        extracted = extract(source_doc, embedder=kbase.cached_embedder)
         bud.check("passages")
         passages = bud.cap("passages", split_passages(sha, source_doc.pages, source_doc.paged))
-        _tag_themes(passages, extracted)
-        bud.check("embedding")
-        texts = kbase.uncached([p.text for p in passages] + [r.text for r in extracted.recommendations]
-                               + [b.sentence for b in extracted.barriers])
-    return Prepared(path, sha, data, meta, source_doc, extracted, passages, dict(bud.capped), texts)
-
-
-def _finish(kbase: KnowledgeBase, item: Prepared) -> IngestResult:
-    """Cache the document's vectors (embedded by the lane, or here), then store it."""
-    vectors = item.vectors.result() if item.vectors is not None else kbase.embedder.encode([t for _, t in item.texts])
-    kbase.remember(item.texts, vectors)  # before the transaction: the Chroma write reads the cache
-    meta = item.meta
+        # The passages are embedded in the background lane while this thread extracts: the
+        # model runs outside the GIL, the extraction is mostly Python, so they share the cores.
+        todo = kbase.uncached([p.text for p in passages])
+        vectors = embedding_lane().submit(kbase.embedder.encode, [t for _, t in todo])
+        try:
+            bud.check("extraction")
+            # Through the cache: the barrier sentences embedded here are stored with the document.
+            extracted = extract(source_doc, embedder=kbase.cached_embedder)
+            _tag_themes(passages, extracted)
+            bud.check("embedding")
+            kbase.remember(todo, vectors.result())  # before the transaction: the Chroma write reads the cache
+        finally:
+            vectors.cancel()  # failed or timed out before the lane began: drop the work
+        kbase.embed([r.text for r in extracted.recommendations] + [b.sentence for b in extracted.barriers])
     if not meta.path:
-        meta = meta.replace(path=str(keep_raw_copy(kbase.settings.raw_dir, item.path, item.sha, item.data)))
-    result = _store(kbase, item.path, item.sha, meta, item.source, item.extracted, item.passages)
-    if item.capped:
-        result.capped = dict(item.capped)
-        log.warning("%s: per-document caps hit (items left out): %s", item.path,
-                    ", ".join(f"{k} {v}" for k, v in item.capped.items()))
+        meta = meta.replace(path=str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
+    result = _store(kbase, path, sha, meta, source_doc, extracted, passages)
+    if bud.capped:
+        result.capped = dict(bud.capped)
+        log.warning("%s: per-document caps hit (items left out): %s", path,
+                    ", ".join(f"{k} {v}" for k, v in bud.capped.items()))
     return result
+
+
+_lane: list[ThreadPoolExecutor] = []
+
+
+def embedding_lane() -> ThreadPoolExecutor:
+    """The one background thread that embeds a document's passages during its extraction.
+    Its CPU time is the document's own, so the per-document budget still counts it."""
+    if not _lane:
+        _lane.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="refrain-embed"))
+    return _lane[0]
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
