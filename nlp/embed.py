@@ -154,7 +154,6 @@ class Embedder:
         self.backend = resolve_backend(backend, self.device)  # never 'auto': vectors name their kind
         self._model = None
         self._lock = threading.Lock()
-        self._encoding = threading.Lock()
 
     @property
     def variant(self) -> str:
@@ -185,9 +184,7 @@ class Embedder:
             return vectors / np.maximum(norms, 1e-12)
         # sentence-transformers sorts each call's texts by length itself, so batches carry
         # little padding; 32 per batch measured fastest for both fp32 and bf16 (64: -12%).
-        # One torch encode at a time (ingest embeds passages in a background thread while
-        # extraction embeds barrier candidates): torch's thread setting is process-wide.
-        with self._encoding, _threads(1 if len(texts) <= SMALL_BATCH else self.threads):
+        with _threads(1 if len(texts) <= SMALL_BATCH else self.threads):
             vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,

@@ -24,7 +24,6 @@ import logging
 import os
 import re
 import stat
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -229,22 +228,16 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
     # stores nothing; past the budget the document fails with the stage it was in.
     with budget.document(kbase.settings.limits()) as bud:
         source_doc = load_document(path)
+        bud.check("extraction")
+        # Through the cache: the barrier sentences embedded here are stored with the document.
+        extracted = extract(source_doc, embedder=kbase.cached_embedder)
         bud.check("passages")
         passages = bud.cap("passages", split_passages(sha, source_doc.pages, source_doc.paged))
-        # The passages are embedded in the background lane while this thread extracts: the
-        # model runs outside the GIL, the extraction is mostly Python, so they share the cores.
-        todo = kbase.uncached([p.text for p in passages])
-        vectors = embedding_lane().submit(kbase.embedder.encode, [t for _, t in todo])
-        try:
-            bud.check("extraction")
-            # Through the cache: the barrier sentences embedded here are stored with the document.
-            extracted = extract(source_doc, embedder=kbase.cached_embedder)
-            _tag_themes(passages, extracted)
-            bud.check("embedding")
-            kbase.remember(todo, vectors.result())  # before the transaction: the Chroma write reads the cache
-        finally:
-            vectors.cancel()  # failed or timed out before the lane began: drop the work
-        kbase.embed([r.text for r in extracted.recommendations] + [b.sentence for b in extracted.barriers])
+        _tag_themes(passages, extracted)
+        bud.check("embedding")
+        # Embed before the transaction (slow, and it fills the cache the Chroma write reads from).
+        kbase.embed([p.text for p in passages] + [r.text for r in extracted.recommendations]
+                    + [b.sentence for b in extracted.barriers])
     if not meta.path:
         meta = meta.replace(path=str(keep_raw_copy(kbase.settings.raw_dir, path, sha, data)))
     result = _store(kbase, path, sha, meta, source_doc, extracted, passages)
@@ -253,17 +246,6 @@ def _ingest_file(kbase: KnowledgeBase, path: Path, meta: CrawledDocument | None)
         log.warning("%s: per-document caps hit (items left out): %s", path,
                     ", ".join(f"{k} {v}" for k, v in bud.capped.items()))
     return result
-
-
-_lane: list[ThreadPoolExecutor] = []
-
-
-def embedding_lane() -> ThreadPoolExecutor:
-    """The one background thread that embeds a document's passages during its extraction.
-    Its CPU time is the document's own, so the per-document budget still counts it."""
-    if not _lane:
-        _lane.append(ThreadPoolExecutor(max_workers=1, thread_name_prefix="refrain-embed"))
-    return _lane[0]
 
 
 def keep_raw_copy(raw_dir: Path, path: Path, sha: str, data: bytes) -> Path:
