@@ -154,15 +154,7 @@ class BarrierEncoder:
         """Session of model ``which`` (0: shared + tuned, 1: base top) on ``threads`` threads."""
         with self._lock:
             if (which, threads) not in self._sessions:
-                import onnxruntime as ort
-
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")  # shared machine
-                opts.log_severity_level = 3
-                self._sessions[which, threads] = ort.InferenceSession(str(self.paths[which]), opts,
-                                                                      providers=["CPUExecutionProvider"])
+                self._sessions[which, threads] = onnx_model.open_session(self.paths[which], threads)
             return self._sessions[which, threads]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, threads: int | None = None,
@@ -174,18 +166,9 @@ class BarrierEncoder:
         encodings = self.tokenizer.encode_batch(list(texts))
         threads = threads or self.threads
         first, second = self.session(0, threads), self.session(1, threads)
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         base = np.zeros((len(encodings), 384), dtype=np.float32)
         tuned = np.zeros_like(base)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            width = max(1, max(len(encodings[i].ids) for i in rows))
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                tokens = encodings[i].ids
-                ids[r, :len(tokens)] = tokens
-                mask[r, :len(tokens)] = 1
+        for rows, ids, mask in onnx_model.length_batches(encodings, batch_size):
             tmask = mask.copy()
             tmask[:, self.max_tokens:] = 0
             hidden, tuned[rows] = first.run(None, {"input_ids": ids, "attention_mask": mask,

@@ -137,17 +137,7 @@ class OnnxEncoder:
         waiting for each other cost more than they save), batches on ``self.threads``."""
         with self._lock:
             if threads not in self._sessions:
-                import onnxruntime as ort
-
-                opts = ort.SessionOptions()
-                opts.intra_op_num_threads = threads
-                opts.inter_op_num_threads = 1
-                # Idle threads sleep instead of spinning: the machine is shared (crawler,
-                # web server, other jobs), and spinning only burns their CPU.
-                opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-                opts.log_severity_level = 3
-                self._sessions[threads] = ort.InferenceSession(str(self.path), opts,
-                                                               providers=["CPUExecutionProvider"])
+                self._sessions[threads] = open_session(self.path, threads)
             return self._sessions[threads]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, threads: int | None = None,
@@ -156,20 +146,41 @@ class OnnxEncoder:
         Texts are sorted by length so each batch carries little padding."""
         encodings = self.tokenizer.encode_batch(list(texts))
         session = self.session(threads or self.threads)
-        order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
         out = np.zeros((len(encodings), 384), dtype=np.float32)
-        for start in range(0, len(order), batch_size):
-            rows = order[start:start + batch_size]
-            width = max(1, max(len(encodings[i].ids) for i in rows))
-            ids = np.zeros((len(rows), width), dtype=np.int64)
-            mask = np.zeros_like(ids)
-            for r, i in enumerate(rows):
-                tokens = encodings[i].ids
-                ids[r, :len(tokens)] = tokens
-                mask[r, :len(tokens)] = 1
+        for rows, ids, mask in length_batches(encodings, batch_size):
             hidden = session.run(None, {"input_ids": ids, "attention_mask": mask,
                                         "token_type_ids": np.zeros_like(ids)})[0]
             counts = np.maximum(mask.sum(axis=1, keepdims=True), 1)
             out[rows] = (hidden * mask[..., None]).sum(axis=1) / counts
         return out
+
+
+def open_session(path: Path, threads: int):
+    """An ONNX Runtime session on ``threads`` intra-op threads. Idle threads sleep instead of
+    spinning: the machine is shared (crawler, web server, other jobs), and spinning only
+    burns their CPU."""
+    import onnxruntime as ort
+
+    opts = ort.SessionOptions()
+    opts.intra_op_num_threads = threads
+    opts.inter_op_num_threads = 1
+    opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    opts.log_severity_level = 3
+    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+
+def length_batches(encodings, batch_size: int):
+    """``(rows, input_ids, attention_mask)`` per batch, texts sorted longest first so each
+    batch carries little padding; ``rows`` are the texts' indices in input order."""
+    order = np.argsort([-len(e.ids) for e in encodings], kind="stable")
+    for start in range(0, len(order), batch_size):
+        rows = order[start:start + batch_size]
+        width = max(1, max(len(encodings[i].ids) for i in rows))
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for r, i in enumerate(rows):
+            tokens = encodings[i].ids
+            ids[r, :len(tokens)] = tokens
+            mask[r, :len(tokens)] = 1
+        yield rows, ids, mask
 
