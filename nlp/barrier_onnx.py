@@ -211,7 +211,19 @@ class TunedBarriers:
 
     def predict(self, sentences: list[str], cues: np.ndarray, embedder, threshold: float):
         """The tuned model's predictions of ``sentences``, the indices of those at or over
-        ``threshold``, and their base vectors (normalised; the only ones ingest stores)."""
+        ``threshold``, and their base vectors (normalised; the only ones ingest stores).
+
+        Each distinct sentence runs through the model once: a document that repeats itself (a
+        GOV.UK body with the same boilerplate ten thousand times) costs its distinct text."""
+        distinct = list(dict.fromkeys(sentences))
+        if len(distinct) < len(sentences):
+            where = {s: i for i, s in enumerate(distinct)}
+            first = {s: i for i, s in reversed(list(enumerate(sentences)))}
+            preds, kept, vectors = self.predict(distinct, cues[[first[s] for s in distinct]], embedder, threshold)
+            rows = [where[s] for s in sentences]
+            at = {i: n for n, i in enumerate(kept)}
+            kept_all = [i for i, r in enumerate(rows) if r in at]
+            return [preds[r] for r in rows], kept_all, vectors[[at[rows[i]] for i in kept_all]]
         encoder = self.encoder
         threads = 1 if len(sentences) <= self.SMALL_BATCH else None
         batch = getattr(getattr(embedder, "base", embedder), "batch_size", 32) or 32

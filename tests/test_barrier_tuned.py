@@ -92,6 +92,34 @@ def test_barrier_vectors_land_in_the_knowledge_base_cache(tmp_path: Path) -> Non
         kbase.close()
 
 
+@needs_tuned
+def test_a_sentence_repeated_through_a_document_is_read_once_and_found_everywhere(tmp_path: Path) -> None:
+    """A GOV.UK body or a report's running boilerplate repeats one sentence many times: each
+    copy is still a barrier on its own line, but the model reads the text once."""
+    from kb.config import Settings
+    from kb.store.knowledge import KnowledgeBase
+    from nlp.barrier_onnx import BarrierEncoder
+
+    runs = []
+    real = BarrierEncoder.encode
+
+    def counting(self, texts, *args, **kwargs):
+        runs.append(len(texts))
+        return real(self, texts, *args, **kwargs)
+
+    kbase = KnowledgeBase(Settings(home=tmp_path / "kb", embed_backend="onnx-int8"))
+    BarrierEncoder.encode = counting
+    try:
+        sentences = [OBSTACLE, METHODS] * 6 + [RECOMMENDATION]
+        barriers = extract(_doc(sentences), embedder=kbase.cached_embedder).barriers
+    finally:
+        BarrierEncoder.encode = real
+        kbase.close()
+    assert [b.sentence.strip() for b in barriers] == [OBSTACLE] * 6
+    assert len({b.score for b in barriers}) == 1
+    assert runs and max(runs) <= 3, "each distinct sentence goes through the model once"
+
+
 def test_without_the_artefact_the_frozen_model_classifies(tmp_path: Path, caplog) -> None:
     from nlp.barrier_model import load_model
     from nlp.barrier_onnx import tuned_barriers
