@@ -1,6 +1,7 @@
 """A researcher ingests their own files with `kb ingest` and searches them."""
 import json
 import shutil
+from collections import Counter
 
 import pytest
 
@@ -52,6 +53,22 @@ def test_local_files_are_cited_with_file_urls_and_pages(local_kb):
     pdf_hits = [h for h in hits if h["url"].endswith(".pdf")]
     assert pdf_hits and pdf_hits[0]["url"].startswith("file://") and pdf_hits[0]["page"] >= 1
     assert all(h["source"] == "local" for h in hits)
+
+
+def test_one_report_cannot_fill_a_terminal_search_with_per_doc(local_kb):
+    """A researcher in a terminal asks about productivity: the NHS England update says it on
+    page after page, and ``--per-doc 1`` leaves room for the other report."""
+    home, _, _ = local_kb
+    plain = kb_json(home, "search", "productivity", "-k", "6")
+    per_doc = Counter(h["doc_id"] for h in plain)
+    assert max(per_doc.values()) > 1, "without the cap one report takes several places"
+    capped = kb_json(home, "search", "productivity", "-k", "6", "--per-doc", "1")
+    assert Counter(h["doc_id"] for h in capped) == Counter(set(h["doc_id"] for h in capped))
+    assert capped[0] == plain[0], "the best passage still leads"
+    grouped = kb_json(home, "search", "productivity", "--by-document", "--per-doc", "1")
+    assert grouped and all(len(d["passages"]) == 1 for d in grouped)
+    bad = run_kb(home, "search", "productivity", "--per-doc", "0", check=False)
+    assert bad.returncode == 2 and "--per-doc" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_extract_prints_the_contract_without_storing(shared_corpus, tmp_path):

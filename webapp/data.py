@@ -13,7 +13,7 @@ from kb.search.listing import ORDERED_LIMIT, Entry, browse, browse_entries, hits
 from kb.search.query import parse_query
 from kb.search.relevance import match_set, phrase_set
 from kb.store.knowledge import KnowledgeBase
-from kb.search.engine import Hit, group_by_document, search
+from kb.search.engine import Hit, cap_per_document, group_by_document, search
 from webapp.params import Page, SearchParams, paginate
 
 # Search ranks by fusing keyword and semantic rankings; past the first hundred passages the
@@ -187,21 +187,6 @@ def by_date(hits: list[Hit], newest_first: bool = True) -> list[Hit]:
     """Hits by publication date (undated last); equal dates keep their relevance order."""
     dated = sorted((h for h in hits if h.published), key=lambda h: h.published, reverse=newest_first)
     return dated + [h for h in hits if not h.published]
-
-
-def cap_per_document(items: list, per_doc: int | None) -> list:
-    """At most ``per_doc`` items (hits, or (passage id, document id) entries) of any one
-    document, in order: one long report can't fill a page."""
-    if not per_doc:
-        return items
-    seen: Counter = Counter()
-    out = []
-    for item in items:
-        doc = item.doc_id if isinstance(item, Hit) else item[1]
-        seen[doc] += 1
-        if seen[doc] <= per_doc:
-            out.append(item)
-    return out
 
 
 def facet_list(facet: str, counts: Counter) -> list[FacetValue]:

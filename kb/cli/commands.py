@@ -128,12 +128,16 @@ def extract(run: Run, path: str) -> int:
 @click.option("--type", "doc_type", help=f"document type, e.g. {DOC_TYPE_EXAMPLES[-1]}")
 @click.option("--mode", type=click.Choice(MODES), default="hybrid")
 @click.option("--by-document", is_flag=True, help="group hits by document: k documents, each with its best passages")
+@click.option("--per-doc", "per_doc", type=click.IntRange(1, 100),
+              help="at most N passages from any one document (with --by-document: passages shown per document, "
+                   "default 3)")
 @click.option("--total", "with_total", is_flag=True,
               help="also count every matching passage: with --json, an object {query, total, total_is_exact, "
                    "results} instead of the bare list")
 def search(run: Run, query: str, k: int, theme: str | None, source: str | None, year_from: int | None,
-           year_to: int | None, doc_type: str | None, mode: str, by_document: bool, with_total: bool) -> int:
-    from kb.search.engine import Filters, search as search_passages, search_documents
+           year_to: int | None, doc_type: str | None, mode: str, by_document: bool, per_doc: int | None,
+           with_total: bool) -> int:
+    from kb.search.engine import Filters, search as search_passages, search_capped, search_documents
     from kb.search.query import parse_query
     from kb.search.relevance import match_set
 
@@ -143,10 +147,11 @@ def search(run: Run, query: str, k: int, theme: str | None, source: str | None, 
     kbase = KnowledgeBase(run.settings)
     filters = Filters(theme=theme, source=source, year_from=year_from, year_to=year_to, doc_type=doc_type)
     if by_document:
-        docs = search_documents(kbase, query, k=k, filters=filters, mode=mode)
+        docs = search_documents(kbase, query, k=k, filters=filters, mode=mode, per_document=per_doc or 3)
         results, show = docs, lambda: _print_documents(docs)
     else:
-        hits = search_passages(kbase, query, k=k, filters=filters, mode=mode)
+        hits = (search_capped(kbase, query, k=k, filters=filters, mode=mode, per_document=per_doc) if per_doc
+                else search_passages(kbase, query, k=k, filters=filters, mode=mode))
         results, show = [h.to_json() for h in hits], lambda: _print_hits(hits)
     if not with_total:
         run.emit(results, show)

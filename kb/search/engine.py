@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -133,6 +134,33 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
     # passages of each publication's best-ranked rendition, name the others on its hits.
     top = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:k * 2]
     return one_per_publication(kbase.store.conn, _hits(kbase.store.conn, top, parsed))[:k]
+
+
+def search_capped(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,
+                  mode: str = "hybrid", per_document: int = 3) -> list[Hit]:
+    """The best ``k`` passages with at most ``per_document`` from any one document, so one
+    long report cannot fill the list (``kb search --per-doc``, the web page's ``per_doc``)."""
+    for depth in (max(k * 10, 50), 400, 1600):  # search deeper until k passages survive the cap
+        hits = search(kbase, query, k=depth, filters=filters, mode=mode)
+        capped = cap_per_document(hits, per_document)[:k]
+        if len(capped) >= k or len(hits) < depth:
+            return capped
+    return capped
+
+
+def cap_per_document(items: list, per_doc: int | None) -> list:
+    """At most ``per_doc`` items (hits, or (passage id, document id) entries) of any one
+    document, in order: one long report can't fill a page."""
+    if not per_doc:
+        return items
+    seen: Counter = Counter()
+    out = []
+    for item in items:
+        doc = item.doc_id if isinstance(item, Hit) else item[1]
+        seen[doc] += 1
+        if seen[doc] <= per_doc:
+            out.append(item)
+    return out
 
 
 def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | None = None,
