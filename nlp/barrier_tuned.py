@@ -4,7 +4,8 @@ Why: the frozen model (``nlp/barrier_model.py``) reads a sentence through the se
 vector all searches use, and that vector does not tell an obstacle from a description of
 one; fine-tuning the top two of MiniLM's six layers does (README "Fourth round (issue 14)").
 The artefact (``nlp/data/barrier_tuned.npz``, written by ``kb train-barriers --tuned``) holds
-the two tuned layers' weights in fp16, the head over their mean-pooled output plus the cue
+the two tuned layers' weight matrices in int8 (one scale per row) and their biases and norms in
+fp16, the head over their mean-pooled output plus the cue
 features (barrier logit, then one logit per theme), the thresholds, the cue features'
 names and standardisation, and the SHA-256 of the base weights the layers were tuned on.
 
@@ -40,7 +41,7 @@ class TunedModel:
     cue_names: list[str]
     cue_mean: np.ndarray
     cue_scale: np.ndarray
-    layers: dict[str, np.ndarray]  # "<i>.<parameter>" -> fp16 weights of tuned layer i (0 = lowest)
+    layers: dict[str, np.ndarray]  # "<i>.<parameter>" -> weights of tuned layer i (0 = lowest)
     first_layer: int  # index in MiniLM of the lowest tuned layer (4: layers 4 and 5)
     head_w: np.ndarray  # (1 + n_themes, dim + n_cues)
     head_b: np.ndarray  # (1 + n_themes,)
@@ -86,7 +87,12 @@ class TunedModel:
                   "threshold": self.threshold, "theme_threshold": self.theme_threshold,
                   "gate_threshold": self.gate_threshold, "max_tokens": self.max_tokens,
                   "base_sha256": self.base_sha256, "taxonomy_key": self.taxonomy_key, "info": self.info}
-        arrays = {f"layer.{k}": v.astype(np.float16) for k, v in self.layers.items()}
+        arrays = {}
+        for k, v in self.layers.items():
+            if v.ndim == 2:  # a weight matrix: int8 with one scale per output row (see store_int8)
+                arrays[f"layer.{k}"], arrays[f"scale.{k}"] = store_int8(v)
+            else:
+                arrays[f"layer.{k}"] = v.astype(np.float16)
         with open(path, "wb") as fh:
             np.savez_compressed(fh, header=np.frombuffer(json.dumps(header, sort_keys=True).encode(), dtype=np.uint8),
                                 cue_mean=self.cue_mean.astype(np.float32), cue_scale=self.cue_scale.astype(np.float32),
@@ -96,11 +102,27 @@ class TunedModel:
     def load(cls, path: str | Path) -> "TunedModel":
         with np.load(path) as z:
             h = json.loads(z["header"].tobytes().decode())
-            layers = {k[len("layer."):]: z[k] for k in z.files if k.startswith("layer.")}
+            layers = {}
+            for name in (k[len("layer."):] for k in z.files if k.startswith("layer.")):
+                v = z[f"layer.{name}"]
+                scale = z[f"scale.{name}"] if f"scale.{name}" in z.files else None
+                layers[name] = v.astype(np.float32) * scale[:, None] if scale is not None else v
             return cls(h["themes"], h["cue_names"], z["cue_mean"], z["cue_scale"], layers, int(h["first_layer"]),
                        z["head_w"], z["head_b"], float(h["threshold"]), float(h["theme_threshold"]),
                        float(h["gate_threshold"]), int(h["max_tokens"]), h["base_sha256"],
                        h.get("taxonomy_key", ""), h.get("info", {}), file_sha256(path))
+
+
+def store_int8(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A weight matrix as int8 with one symmetric scale per output row (max |w| / 127).
+
+    Why int8 and this scheme: the layers only ever run int8-quantised (ONNX Runtime's dynamic
+    quantisation, per output channel, symmetric, ``nlp/onnx_model.py``), which maps these
+    dequantised values back onto the same integers; so the artefact halves (6.6 -> 3.3 MB)
+    and the model that runs is unchanged."""
+    w = np.asarray(weights, dtype=np.float32)
+    scale = np.maximum(np.abs(w).max(axis=1), 1e-12) / 127.0
+    return np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8), scale.astype(np.float32)
 
 
 _choice = {"model": "tuned"}

@@ -56,6 +56,22 @@ def test_the_artefact_is_small_and_names_what_it_was_trained_on() -> None:
     assert TUNED.info["cv"]["grouped_by_document"]["barrier"]["f1"] >= 0.7
 
 
+def test_the_stored_int8_weights_requantise_to_the_same_integers() -> None:
+    """The artefact keeps the weight matrices as int8 with one scale per row because the
+    run-time model quantises them per output channel anyway: dequantised and quantised again,
+    they must give back exactly the stored integers, so the smaller file runs the same model."""
+    from nlp.barrier_tuned import store_int8
+
+    rng = np.random.default_rng(14)
+    weights = rng.normal(0, 0.05, (96, 48)).astype(np.float32)
+    weights[3, 7] = 0.9  # one large weight sets its row's scale
+    q, scale = store_int8(weights)
+    assert q.dtype == np.int8 and scale.shape == (96,)
+    assert np.abs(q.astype(np.float32) * scale[:, None] - weights).max() <= scale.max() / 2 + 1e-7
+    again, scale_again = store_int8(q.astype(np.float32) * scale[:, None])
+    assert np.array_equal(again, q) and np.allclose(scale_again, scale)
+
+
 @needs_tuned
 def test_one_run_gives_the_embedders_vector_and_the_tuned_reading() -> None:
     from nlp.barrier_onnx import BarrierEncoder
