@@ -140,12 +140,18 @@ def search_capped(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filter
                   mode: str = "hybrid", per_document: int = 3) -> list[Hit]:
     """The best ``k`` passages with at most ``per_document`` from any one document, so one
     long report cannot fill the list (``kb search --per-doc``, the web page's ``per_doc``)."""
-    for depth in (max(k * 10, 50), 400, 1600):  # search deeper until k passages survive the cap
+    return _deepening(kbase, query, k, filters, mode, lambda hits: cap_per_document(hits, per_document)[:k])
+
+
+def _deepening(kbase: KnowledgeBase, query: str, k: int, filters: Filters | None, mode: str, shape) -> list:
+    """``shape(hits)`` of ever deeper searches until it gives ``k`` items or the matches run
+    out: long reports contribute many passages, which a per-document cap or grouping folds."""
+    for depth in (max(k * 10, 50), 400, 1600):
         hits = search(kbase, query, k=depth, filters=filters, mode=mode)
-        capped = cap_per_document(hits, per_document)[:k]
-        if len(capped) >= k or len(hits) < depth:
-            return capped
-    return capped
+        shaped = shape(hits)
+        if len(shaped) >= k or len(hits) < depth:
+            break
+    return shaped
 
 
 def cap_per_document(items: list, per_doc: int | None) -> list:
@@ -167,13 +173,7 @@ def search_documents(kbase: KnowledgeBase, query: str, k: int = 10, filters: Fil
                      mode: str = "hybrid", per_document: int = 3) -> list[dict]:
     """Hits grouped by document: documents ranked by their best passage, each with up to
     ``per_document`` passages in rank order — what a researcher reads as 'which reports say this'."""
-    # Long reports contribute many passages: search deeper until k documents are found.
-    for depth in (max(k * 10, 50), 400, 1600):
-        hits = search(kbase, query, k=depth, filters=filters, mode=mode)
-        docs = group_by_document(hits, k, per_document)
-        if len(docs) >= k or len(hits) < depth:
-            return docs
-    return docs
+    return _deepening(kbase, query, k, filters, mode, lambda hits: group_by_document(hits, k, per_document))
 
 
 def group_by_document(hits: list[Hit], k: int = 10, per_document: int = 3) -> list[dict]:

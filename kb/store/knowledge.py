@@ -147,33 +147,26 @@ class KnowledgeBase:
         cached = self.store.cached_vectors(list(set(keys)))
         missing = sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
         if missing:
-            cached.update(self.remember(missing, self.embedder.encode([t for _, t in missing])))
+            fresh = self.embedder.encode([t for _, t in missing])
+            cached.update(self.remember({k: v for (k, _), v in zip(missing, fresh)}))
         return np.stack([cached[k] for k in keys])
 
     def store_vectors(self, texts: list[str], vectors) -> None:
         """Cache vectors computed elsewhere for this embedder (the barrier classifier's ONNX run
         gives the onnx-int8 vectors of its sentences): keyed like ``embed``'s, stored only where
         missing, so a later ``embed`` finds them instead of running the model again."""
-        if self.readonly or not len(texts):
+        if not len(texts):
             return
         given = {self.key(t): v for t, v in zip(texts, vectors)}
-        todo = self.uncached(list(texts))
-        self.remember(todo, [given[k] for k, _ in todo])
+        cached = self.store.cached_vectors(list(given))
+        self.remember({k: v for k, v in given.items() if k not in cached})
 
-    def uncached(self, texts: list[str]) -> list[tuple[str, str]]:
-        """``(key, text)`` of the texts the cache lacks, each once: what ``embed`` would
-        encode, for a caller that encodes them elsewhere (ingest's background lane)."""
-        keys = [self.key(t) for t in texts]
-        cached = self.store.cached_vectors(list(set(keys)))
-        return sorted({k: t for k, t in zip(keys, texts) if k not in cached}.items())
-
-    def remember(self, pairs: list[tuple[str, str]], vectors) -> dict:
-        """Cache the vectors of ``pairs`` (from ``uncached``); returns them by key."""
-        new = {k: v for (k, _), v in zip(pairs, vectors)}
-        if new and not self.readonly:
+    def remember(self, vectors: dict) -> dict:
+        """Cache ``vectors`` (key -> vector) unless read-only; returns them."""
+        if vectors and not self.readonly:
             with self.store.transaction():
-                self.store.cache_vectors(new)
-        return new
+                self.store.cache_vectors(vectors)
+        return vectors
 
     def embed_query(self, text: str):
         """One search query's vector, fast in a fresh process: from the cache (under this
