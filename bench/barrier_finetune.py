@@ -27,7 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nlp.barrier_finetune import SEED, Recipe, Trainer, hidden_states  # the recipe lives in nlp/
+from nlp.barrier_finetune import LAYERS, SEED, Recipe, Trainer, hidden_states  # the recipe lives in nlp/
 from nlp.barrier_model import cue_features
 from nlp.barrier_training import DATA_DIR, _logreg, best_threshold, folds, load_examples, prf
 from nlp.barriers import load_taxonomy
@@ -94,7 +94,7 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", default="0", help="comma-separated grouped folds to run (0-4)")
-    ap.add_argument("--layers", type=int, default=2, help="top transformer layers to tune (1-6)")
+    ap.add_argument("--layers", type=int, default=LAYERS, help="top transformer layers to tune (1-6)")
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr", type=float, default=5e-5, help="learning rate of the tuned layers (head: 1e-3)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the cores are shared)")

@@ -1,8 +1,12 @@
 """The recipe that fine-tunes MiniLM's top layers for barrier sentences (torch; training only).
 
 Why: a linear model over frozen all-MiniLM-L6-v2 vectors does not separate "the indicator
-counts delayed discharges" from "discharges were delayed"; training the top two transformer
-layers does (grouped-CV F1 0.675 -> 0.738, README "Fourth round (issue 14)"). The recipe, as
+counts delayed discharges" from "discharges were delayed"; training the top transformer
+layers does (grouped-CV F1 0.675 -> 0.738 with two, README "Fourth round (issue 14)"). Two,
+not more: on a lent GPU (``bench/barrier_layer_sweep.py``, README "Sixth round") four or six
+tuned layers gave a higher average precision (0.811 / 0.816 against 0.794, mean of three
+seeds), but trained here with four the F1 stayed 0.730 (two: 0.731) and dev gold lost two
+barriers, while each barrier would cost two more layers at ingest. The recipe, as
 measured by ``bench/barrier_finetune.py``: the top ``layers`` layers and a linear head over
 their mean-pooled (normalised, x10) output and the standardised cue features; BCE on barrier /
 not (positives up-weighted by the square root of the class ratio) plus 0.5 x BCE on the themes

@@ -1,16 +1,17 @@
 """Int8 ONNX models that give barrier candidates their tuned reading, and the kept ones their search vector.
 
-Why: the tuned barrier classifier (``nlp/barrier_tuned.py``) needs MiniLM's layer-4 states
-of every gated sentence, and the knowledge base needs each barrier sentence's ordinary vector
-(embedding cache, Chroma, recurrence; the frozen theme heads read it too). Running the whole
-model for the tuned reading and again for the vector would cost 12 layers a sentence. Here the
-first model runs MiniLM's embeddings and layers 0-3 once, then the tuned layers 4-5 (outputs
-``hidden``: the layer-4 input, and ``tuned``: the tuned layers' mean-pooled state, the head's
-input); the second runs the packaged layers 4-5 on that ``hidden`` (output ``base``: the
-mean-pooled last hidden state, the vector ``nlp.onnx_model.OnnxEncoder`` gives for the same
-text), and only for the rows the caller keeps (the sentences the tuned head calls barriers,
-about four in ten candidates). So a candidate costs 6 layers, a barrier 8, against 6 for every
-candidate before.
+Why: the tuned barrier classifier (``nlp/barrier_tuned.py``) needs MiniLM's states at its
+first tuned layer (``first_layer``, f: 4 as shipped) for every gated sentence, and the
+knowledge base needs each barrier sentence's ordinary vector (embedding cache, Chroma,
+recurrence; the frozen theme heads read it too). Running the whole model for the tuned reading
+and again for the vector would cost 12 layers a sentence. Here the first model runs MiniLM's
+embeddings and layers below f once, then the tuned layers f-5 (outputs ``hidden``: the layer-f
+input, and ``tuned``: the tuned layers' mean-pooled state, the head's input); the second runs
+the packaged layers f-5 on that ``hidden`` (output ``base``: the mean-pooled last hidden state,
+the vector ``nlp.onnx_model.OnnxEncoder`` gives for the same text), and only for the rows the
+caller keeps (the sentences the tuned head calls barriers, about four in ten candidates). So
+with f = 4 a candidate costs 6 layers and a barrier 8 (with f = 2, 10), against 6 for every
+candidate before the tuned model.
 
 Made once per machine from the packaged weights and the artefact, with the recipe of
 ``nlp/onnx_model.py`` (``torch.onnx`` export, dynamic int8 quantisation per channel, the
@@ -49,7 +50,7 @@ def model_files(model_dir: Path, tuned: TunedModel) -> tuple[Path, Path]:
 
 
 def build(model_dir: Path, tuned: TunedModel, targets: tuple[Path, Path]) -> tuple[Path, Path]:
-    """Export (embeddings + layers 0-3 + tuned 4-5) and (base 4-5) to ONNX, quantise to int8 (once)."""
+    """Export (embeddings + layers below f + tuned f-5) and (base f-5) to ONNX, quantise to int8 (once)."""
     import copy
     import tempfile
     import warnings

@@ -1,10 +1,10 @@
-"""The fine-tuned barrier classifier's artefact: two MiniLM layers, a linear head, thresholds.
+"""The fine-tuned barrier classifier's artefact: MiniLM's top layers, a linear head, thresholds.
 
 Why: the frozen model (``nlp/barrier_model.py``) reads a sentence through the sentence
 vector all searches use, and that vector does not tell an obstacle from a description of
 one; fine-tuning the top two of MiniLM's six layers does (README "Fourth round (issue 14)").
 The artefact (``nlp/data/barrier_tuned.npz``, written by ``kb train-barriers --tuned``) holds
-the two tuned layers' weight matrices in int8 (one scale per row) and their biases and norms in
+the tuned layers' weight matrices in int8 (one scale per row) and their biases and norms in
 fp16, the head over their mean-pooled output plus the cue
 features (barrier logit, then one logit per theme), the thresholds, the cue features'
 names and standardisation, and the SHA-256 of the base weights the layers were tuned on.

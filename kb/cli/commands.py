@@ -342,18 +342,23 @@ def eval_recurrence(run: Run, judged: str, root: str | None) -> int:
 @click.option("--data", help="labelled data folder (default nlp/data/barrier_training)")
 @click.option("--out", help="model file to write (default nlp/data/barrier_model.npz; with --tuned "
                             "nlp/data/barrier_tuned.npz)")
-@click.option("--tuned", is_flag=True, help="fine-tune MiniLM's top two layers instead (torch, ~10 CPU minutes)")
+@click.option("--tuned", is_flag=True, help="fine-tune MiniLM's top layers instead (torch, ~10 CPU minutes with two)")
 @click.option("--epochs", type=click.IntRange(1, 50), default=4, show_default=True,
               help="with --tuned: training epochs")
-def train_barriers(run: Run, data: str | None, out: str | None, tuned: bool = False, epochs: int = 4) -> int:
+@click.option("--layers", type=click.IntRange(1, 4),
+              help="with --tuned: how many of MiniLM's top layers to train (default 2; layers 0-1 stay "
+                   "the packaged ones: their int8 graph keeps float feed-forward outputs)")
+def train_barriers(run: Run, data: str | None, out: str | None, tuned: bool = False, epochs: int = 4,
+                   layers: int | None = None) -> int:
     from nlp.barrier_training import DATA_DIR, MODEL_PATH, train
 
     if tuned:
-        from nlp.barrier_finetune import Recipe
+        from nlp.barrier_finetune import LAYERS, Recipe
         from nlp.barrier_tuned import TUNED_PATH
         from nlp.barrier_tuned_training import train_tuned
 
-        train_tuned(Path(data) if data else DATA_DIR, Path(out) if out else TUNED_PATH, recipe=Recipe(epochs=epochs),
+        train_tuned(Path(data) if data else DATA_DIR, Path(out) if out else TUNED_PATH,
+                    recipe=Recipe(layers=layers or LAYERS, epochs=epochs),
                     progress=err)
         return 0
     train(Path(data) if data else DATA_DIR, Path(out) if out else MODEL_PATH)
