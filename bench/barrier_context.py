@@ -105,6 +105,9 @@ class PairTrainer(Trainer):
         super().__init__(*args, **kw)
         self.pmask = pmask
 
+    def network(self):
+        return pair_top(self.recipe.layers, self.cues.shape[1], self.theme_y.shape[1])
+
     def tensors(self, b):
         import torch
 
@@ -148,8 +151,6 @@ def figures(y: np.ndarray, p: np.ndarray) -> dict:
 def run(context_pieces: int, fold_ids: list[int], out: Path) -> dict:
     import torch
 
-    import nlp.barrier_finetune as recipe_module
-
     torch.set_num_threads(1)
     tax = load_taxonomy()
     ex = [e for e in load_examples(DATA_DIR, tax) if is_prose(e.text)]
@@ -161,7 +162,6 @@ def run(context_pieces: int, fold_ids: list[int], out: Path) -> dict:
     cues = ((raw - raw.mean(0)) / (raw.std(0) + 1e-3)).astype(np.float32)
     hidden, lens, pmask = pair_states(texts, [before.get(e.id, "") for e in ex], context_pieces,
                                       DATA_DIR / ".cache" / f"pairs-below4-{context_pieces}.npz")
-    recipe_module.make_top = pair_top  # Trainer.fit builds its module through this name
     trainer = PairTrainer(hidden, lens, cues, y, ty, Recipe(), pmask=pmask)
     split = folds(docs, y, 5, True)
     p = np.full(len(y), np.nan)

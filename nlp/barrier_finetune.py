@@ -115,6 +115,10 @@ class Trainer:
         self.hidden, self.lens, self.cues, self.y, self.theme_y = hidden, lens, cues.astype(np.float32), y, theme_y
         self.recipe = recipe
 
+    def network(self):
+        """A fresh module to train (a subclass may read its inputs differently)."""
+        return make_top(self.recipe.layers, self.cues.shape[1], self.theme_y.shape[1])
+
     def batches(self, idx, rng=None):
         """Shuffled batches of similar length (little padding), or length-sorted for scoring."""
         lens = self.lens
@@ -141,7 +145,7 @@ class Trainer:
         r, y, ty = self.recipe, self.y, self.theme_y
         torch.manual_seed(r.seed)
         rng = np.random.default_rng(r.seed)
-        net = make_top(r.layers, self.cues.shape[1], ty.shape[1])
+        net = self.network()
         opt = torch.optim.AdamW([{"params": net.layers.parameters(), "lr": r.lr},
                                  {"params": net.head.parameters(), "lr": r.head_lr}], weight_decay=0.01)
         total = len(self.batches(tr, np.random.default_rng(0))) * r.epochs
