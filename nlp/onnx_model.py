@@ -71,13 +71,35 @@ def build(model_dir: Path, target: Path) -> Path:
     Written beside ``target`` and renamed into place, so concurrent processes never read a
     half-written file."""
     import tempfile
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
+        plain = export_fp32(model_dir, Path(tmp) / "plain.onnx")
+        quantised = Path(tmp) / "int8.onnx"
+        quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
+                         nodes_to_exclude=float_matmuls(plain))
+        os.replace(quantised, target)
+    log.info("made the int8 ONNX model of %s at %s", model_dir, target)
+    return target
+
+
+def float_matmuls(path: Path) -> list[str]:
+    """The MatMul nodes kept float32: the feed-forward output projections of ``FLOAT_LAYERS``."""
+    import onnx
+
+    return [n.name for n in onnx.load(str(path)).graph.node if n.op_type == "MatMul" and any(
+        n.name.endswith(f"layer.{i}/output/dense/MatMul") for i in FLOAT_LAYERS)]
+
+
+def export_fp32(model_dir: Path, path: Path) -> Path:
+    """MiniLM as an fp32 ONNX graph: ids, mask and token types in, last hidden states out."""
     import warnings
 
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
 
-    target.parent.mkdir(parents=True, exist_ok=True)
     bert = AutoModel.from_pretrained(str(model_dir), attn_implementation="eager").eval()
 
     class Hidden(torch.nn.Module):
@@ -92,23 +114,12 @@ def build(model_dir: Path, target: Path) -> Path:
     axes = {"batch": 0, "tokens": 1}
     names = ["input_ids", "attention_mask", "token_type_ids"]
     dummy = tuple(torch.ones(2, 8, dtype=torch.long) for _ in names)
-    with tempfile.TemporaryDirectory(dir=target.parent) as tmp, warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plain = Path(tmp) / "plain.onnx"
-        torch.onnx.export(Hidden(bert), dummy, str(plain), input_names=names, output_names=["hidden"],
+        torch.onnx.export(Hidden(bert), dummy, str(path), input_names=names, output_names=["hidden"],
                           dynamic_axes={n: {v: k for k, v in axes.items()} for n in names + ["hidden"]},
                           opset_version=17, dynamo=False)
-        import onnx
-
-        graph = onnx.load(str(plain)).graph
-        keep_float = [n.name for n in graph.node if n.op_type == "MatMul" and any(
-            n.name.endswith(f"layer.{i}/output/dense/MatMul") for i in FLOAT_LAYERS)]
-        quantised = Path(tmp) / "int8.onnx"
-        quantize_dynamic(str(plain), str(quantised), weight_type=QuantType.QInt8, per_channel=True,
-                         nodes_to_exclude=keep_float)
-        os.replace(quantised, target)
-    log.info("made the int8 ONNX model of %s at %s", model_dir, target)
-    return target
+    return path
 
 
 class OnnxEncoder:
