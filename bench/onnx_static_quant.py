@@ -22,20 +22,12 @@ from pathlib import Path
 import numpy as np
 
 from nlp.embed import model_path
-from nlp.onnx_model import MAX_TOKENS, export_fp32, float_matmuls, model_file, open_session
+from nlp.onnx_model import MAX_TOKENS, export_fp32, float_matmuls, length_batches, model_file, open_session
 
 
 def feeds(tokenizer, texts, batch_size=32):
     """(rows, inputs) batches of similar length, as the encoder makes them."""
-    enc = tokenizer.encode_batch(texts)
-    order = np.argsort([len(e.ids) for e in enc])
-    for b in range(0, len(texts), batch_size):
-        rows = order[b:b + batch_size]
-        n = max(len(enc[i].ids) for i in rows)
-        ids = np.zeros((len(rows), n), np.int64)
-        mask = np.zeros_like(ids)
-        for j, i in enumerate(rows):
-            ids[j, :len(enc[i].ids)], mask[j, :len(enc[i].ids)] = enc[i].ids, 1
+    for rows, ids, mask in length_batches(tokenizer.encode_batch(texts), batch_size):
         yield rows, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
 
 

@@ -108,8 +108,6 @@ def build(model_dir: Path, tuned: TunedModel, targets: tuple[Path, Path]) -> tup
     bt = {0: "batch", 1: "tokens"}
     with tempfile.TemporaryDirectory(dir=targets[0].parent) as tmp, warnings.catch_warnings(), torch.inference_mode():
         warnings.simplefilter("ignore")
-        import onnx
-
         made = []
         for module, inputs, names, outputs, axes, float_layers in (
                 (BaseTop(), (torch.zeros(2, 8, 384), torch.ones(2, 8, dtype=torch.long)), ["hidden", "attention_mask"],
@@ -119,9 +117,7 @@ def build(model_dir: Path, tuned: TunedModel, targets: tuple[Path, Path]) -> tup
             plain = Path(tmp) / f"plain-{len(made)}.onnx"
             torch.onnx.export(module.eval(), inputs, str(plain), input_names=names, output_names=outputs,
                               dynamic_axes=axes, opset_version=17, dynamo=False)
-            graph = onnx.load(str(plain)).graph
-            keep_float = [n.name for n in graph.node if n.op_type == "MatMul" and any(
-                n.name.endswith(f"/layer.{i}/output/dense/MatMul") for i in float_layers)]
+            keep_float = onnx_model.float_matmuls(plain, float_layers)
             if len(keep_float) != len(float_layers):
                 raise RuntimeError(f"expected {len(float_layers)} float layers, found {keep_float}")
             quantised = Path(tmp) / f"int8-{len(made)}.onnx"

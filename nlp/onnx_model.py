@@ -85,12 +85,13 @@ def build(model_dir: Path, target: Path) -> Path:
     return target
 
 
-def float_matmuls(path: Path) -> list[str]:
-    """The MatMul nodes kept float32: the feed-forward output projections of ``FLOAT_LAYERS``."""
+def float_matmuls(path: Path, layers: tuple[int, ...] = FLOAT_LAYERS) -> list[str]:
+    """The MatMul nodes kept float32: the feed-forward output projections of ``layers`` (the
+    modules named ``layer.<i>``, as in BertModel)."""
     import onnx
 
     return [n.name for n in onnx.load(str(path)).graph.node if n.op_type == "MatMul" and any(
-        n.name.endswith(f"layer.{i}/output/dense/MatMul") for i in FLOAT_LAYERS)]
+        n.name.endswith(f"/layer.{i}/output/dense/MatMul") for i in layers)]
 
 
 def export_fp32(model_dir: Path, path: Path) -> Path:
