@@ -33,7 +33,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from nlp import onnx_model
+from nlp import onnx_cache, onnx_model
 from nlp.barrier_tuned import TunedModel, file_sha256
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,7 @@ def build(model_dir: Path, tuned: TunedModel, targets: tuple[Path, Path]) -> tup
         os.replace(made[0], targets[1])  # the base top first: the tuned file's presence means both are there
         os.replace(made[1], targets[0])
     log.info("made the tuned barrier ONNX models at %s", targets[0].parent)
+    onnx_cache.prune(targets[0].parent)
     return targets
 
 
@@ -141,6 +142,8 @@ class BarrierEncoder:
         self.paths = model_files(model_dir, tuned)
         if not (self.paths[0].is_file() and self.paths[1].is_file()):
             build(model_dir, tuned, self.paths)
+        for path in self.paths:
+            onnx_cache.mark_used(path)
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()

