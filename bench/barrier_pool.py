@@ -76,9 +76,10 @@ def stratum(text: str, taxonomy) -> str:
     return "prose"
 
 
-def build_pool(roots: list[Path], total: int = 2400, seed: int = 14) -> list[dict]:
-    taxonomy = load_taxonomy()
-    rng = random.Random(seed)
+def population(roots: list[Path], taxonomy) -> dict[str, dict[str, list[dict]]]:
+    """Every distinct sentence the pool may draw, by stratum and document (dev-gold documents
+    and pages left out). ``bench.barrier_prevalence`` counts it to weight the labelled sample
+    back to the documents' own proportions."""
     by_stratum: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     seen: set[str] = set()
     files = sorted(f for r in roots for f in (r.rglob("*") if r.is_dir() else [r])
@@ -106,6 +107,12 @@ def build_pool(roots: list[Path], total: int = 2400, seed: int = 14) -> list[dic
             sid = hashlib.sha1(f"{name}\n{text}".encode()).hexdigest()[:12]
             by_stratum[st][name].append({"id": sid, "text": text, "doc": name, "page": page})
         print(f"{name}: {len(sents)} sentences", file=sys.stderr)
+    return by_stratum
+
+
+def build_pool(roots: list[Path], total: int = 2400, seed: int = 14) -> list[dict]:
+    rng = random.Random(seed)
+    by_stratum = population(roots, load_taxonomy())
     quotas = {"flagged": 0.40, "topic": 0.20, "prose": 0.35, "junk": 0.05}
     pool: list[dict] = []
     for st, share in quotas.items():
