@@ -139,6 +139,7 @@ class BarrierEncoder:
 
         model_dir = Path(model_dir)
         self.max_tokens = tuned.max_tokens
+        self.model_dir, self.tuned = model_dir, tuned
         self.paths = model_files(model_dir, tuned)
         if not (self.paths[0].is_file() and self.paths[1].is_file()):
             build(model_dir, tuned, self.paths)
@@ -154,7 +155,8 @@ class BarrierEncoder:
         """Session of model ``which`` (0: shared + tuned, 1: base top) on ``threads`` threads."""
         with self._lock:
             if (which, threads) not in self._sessions:
-                self._sessions[which, threads] = onnx_model.open_session(self.paths[which], threads)
+                self._sessions[which, threads] = onnx_model.open_session(
+                    self.paths[which], threads, lambda: build(self.model_dir, self.tuned, self.paths))
             return self._sessions[which, threads]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, threads: int | None = None,

@@ -29,7 +29,7 @@ import logging
 import os
 import threading
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -142,6 +142,7 @@ class OnnxEncoder:
                 raise RuntimeError(f"could not make the int8 ONNX model ({type(exc).__name__}: {exc}); "
                                    "set KB_EMBED_BACKEND=bf16 (or fp32) to embed with torch instead") from exc
         onnx_cache.mark_used(self.path)
+        self._remake = lambda: build(model_dir, self.path)
         self.threads = threads or min(os.cpu_count() or 1, 4)
         self.tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         self.tokenizer.no_padding()
@@ -154,7 +155,7 @@ class OnnxEncoder:
         waiting for each other cost more than they save), batches on ``self.threads``."""
         with self._lock:
             if threads not in self._sessions:
-                self._sessions[threads] = open_session(self.path, threads)
+                self._sessions[threads] = open_session(self.path, threads, self._remake)
             return self._sessions[threads]
 
     def encode(self, texts: Sequence[str], batch_size: int = 32, threads: int | None = None,
@@ -172,10 +173,26 @@ class OnnxEncoder:
         return out
 
 
-def open_session(path: Path, threads: int):
+def open_session(path: Path, threads: int, remake: Callable[[], object] | None = None):
     """An ONNX Runtime session on ``threads`` intra-op threads. Idle threads sleep instead of
     spinning: the machine is shared (crawler, web server, other jobs), and spinning only
-    burns their CPU."""
+    burns their CPU.
+
+    A cached file that will not load (cut short by a full disk or a killed copy) would fail
+    every later run the same way, so with ``remake`` it is removed and made again, once."""
+    try:
+        return _session(path, threads)
+    except Exception as exc:
+        if remake is None:
+            raise
+        log.warning("the ONNX model %s could not be loaded (%s: %s): making it again",
+                    path.name, type(exc).__name__, str(exc)[:200])
+        path.unlink(missing_ok=True)
+        remake()
+        return _session(path, threads)
+
+
+def _session(path: Path, threads: int):
     import onnxruntime as ort
 
     opts = ort.SessionOptions()

@@ -3,6 +3,8 @@ environments does not collect a new 30 MB model file each time, forever."""
 import os
 import time
 
+import pytest
+
 from nlp import onnx_cache
 
 HOUR, DAY = 3600.0, 86400.0
@@ -57,3 +59,33 @@ def test_using_a_model_marks_it_and_a_missing_or_read_only_cache_is_no_error(tmp
     assert now - path.stat().st_mtime < 60
     onnx_cache.mark_used(tmp_path / "gone.onnx")
     assert onnx_cache.prune(tmp_path / "no-such-folder") == []
+
+
+def _tiny_model(path):
+    """A real, minimal ONNX graph (y = x), standing in for a cached MiniLM file."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("Identity", ["x"], ["y"])], "tiny",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1])])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]), str(path))
+
+
+def test_a_cached_model_cut_short_is_made_again_instead_of_failing_every_run(tmp_path):
+    pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnx")
+    import numpy as np
+
+    from nlp.onnx_model import open_session
+
+    path = tmp_path / f"all-MiniLM-L6-v2-int8-{0:016x}.onnx"
+    _tiny_model(path)
+    path.write_bytes(path.read_bytes()[:20])  # a disk that filled up while it was copied
+    made = []
+    session = open_session(path, 1, remake=lambda: made.append(_tiny_model(path)))
+    assert len(made) == 1
+    assert session.run(None, {"x": np.array([2.0], dtype=np.float32)})[0].tolist() == [2.0]
+    path.write_bytes(b"garbage")
+    with pytest.raises(Exception):  # without a way to make it again, the error is the runtime's
+        open_session(path, 1)
