@@ -234,6 +234,14 @@ def test_the_barriers_pages_draw_their_charts(page, live_server):
     expect(chart).to_be_visible()
     assert chart.bounding_box()["height"] > 50
     assert page.locator("#chart-information_sharing rect.bar").count() == 5
+    # Counting documents instead of sentences redraws the table and the charts.
+    page.get_by_role("link", name="documents", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/barriers\?count=documents$"))
+    expect(page.locator("#compare caption")).to_contain_text("Documents stating each theme")
+    expect(page.locator("#chart-information_sharing svg")).to_be_visible()
+    assert page.locator("#chart-information_sharing rect.bar").count() == 5
+    page.get_by_role("link", name="sentences", exact=True).click()
+    expect(page.locator("#compare caption")).to_contain_text("Barrier sentences per theme and year")
     page.locator("#compare").get_by_role("link", name="Workforce").click()
     expect(page).to_have_url(re.compile(r"/barriers/workforce$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Workforce")

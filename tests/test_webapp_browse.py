@@ -123,6 +123,39 @@ def test_the_barriers_page_compares_every_theme_year_by_year(client, store):
     assert api(client, "/api/barriers") == json.loads(json.dumps(overview))
 
 
+def test_counting_documents_lets_one_long_report_count_once_per_theme_and_year(client, store):
+    """Two inquiry volumes can hold more sentences on a theme than a decade of short reports;
+    a researcher comparing how widely a barrier is raised counts documents instead."""
+    overview = barrier_overview(store).to_json()
+    points = [p for t in overview["themes"] for p in t["by_year"]]
+    assert all(0 <= p["documents"] <= p["count"] and (p["documents"] > 0) == (p["count"] > 0) for p in points)
+    assert any(p["count"] > p["documents"] > 0 for p in points)  # some document states a theme more than once
+    text = get(client, "/barriers?count=documents")
+    assert '<strong aria-current="page">documents</strong>' in text and 'href="/barriers">sentences</a>' in text
+    table = text[text.index('id="compare"'):text.index("</table>", text.index('id="compare"'))]
+    assert "Documents stating each theme, per year" in table
+    for theme in overview["themes"]:
+        row = table[table.index(f'/barriers/{theme["theme"]}"'):]
+        row = row[:row.index("</tr>")]
+        counts = [int(c) for c in re.findall(r'<td class="numeric heat-\d">(\d+)</td>', row)]
+        assert counts == [p["documents"] for p in theme["by_year"]]
+        assert f'<td class="numeric"><strong>{theme["documents"]}</strong></td>' in row
+    rows = re.findall(r'<th scope="row"><a href="/barriers/(\w+)"', table)  # most widely raised first
+    widely = {t["theme"]: t["documents"] for t in overview["themes"]}
+    assert [widely[t] for t in rows] == sorted(widely.values(), reverse=True)
+    info = next(t for t in overview["themes"] if t["theme"] == "information_sharing")
+    svg = text[text.index('id="chart-information_sharing"'):]
+    svg = svg[:svg.index("</figure>")]
+    assert "Information sharing: documents stating it per year" in svg
+    assert bars(svg) == {str(p["year"]): str(p["documents"]) for p in info["by_year"] if p["documents"]}
+    sentences = get(client, "/barriers")
+    assert 'href="/barriers?count=documents">documents</a>' in sentences
+    assert '<strong aria-current="page">sentences</strong>' in sentences
+    assert "count" in get(client, "/barriers?count=paragraphs", status=400)
+    detail = barrier_theme(store, "information_sharing").to_json()
+    assert [p["documents"] for p in detail["by_year"]] == [p["documents"] for p in info["by_year"]]
+
+
 def test_a_theme_page_shows_its_years_strongest_sentences_and_documents(client, store):
     detail = barrier_theme(store, "information_sharing").to_json()
     text = get(client, "/barriers/information_sharing")

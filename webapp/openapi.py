@@ -121,7 +121,8 @@ def openapi_document() -> dict:
                                 "`more_in_document`", _ref("SearchResults"),
                                 csv=True)),
         "/api/barriers": _get("Every barrier theme's count per year, for comparing themes over time", [],
-                              _ok("`{years: [int], themes: [{theme, total, documents, undated, by_year}]}`",
+                              _ok("`{years: [int], themes: [{theme, total, documents, undated, by_year: [{year, count, documents}]}]}`: "
+                                  "`count` barrier sentences, `documents` the documents they come from",
                                   model_schema(BarrierOverview, schemas))),
         "/api/barriers/{theme}": _get("One barrier theme: per year, strongest sentences, top documents",
                                       [p.THEME_PATH.openapi()],

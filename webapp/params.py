@@ -112,6 +112,10 @@ MIN_YEARS = Param("min_years", "Only groups made in at least this many different
                   label="min_years", minimum=1, maximum=MIN_YEARS_MAX, default=1)
 RECURRENCE_KIND = Param("kind", "Recommendations, findings (barrier sentences) or both.", enum=RECURRENCE_KINDS,
                         default="all")
+BARRIER_COUNT = Param("count", "What the barriers page counts for each theme and year: `sentences` (barrier "
+                              "sentences, the default) or `documents` (documents stating the theme that year, so "
+                              "one long report counts once). The JSON carries both.", label="Count",
+                      enum=("sentences", "documents"), default="sentences")
 FUNDING_KIND = Param("kind", "Only figures of this kind.", enum=FUNDING_KINDS)
 FUNDING_Q = Param("q", "Words that must all appear in the subject or the sentence.", max_length=FUNDING_Q_MAX)
 FUNDING_SORT = Param("sort", "Sort column.", enum=FUNDING_SORTS, default="amount")
@@ -328,6 +332,15 @@ def parse_min_years(args: Mapping[str, str], default: int = 1) -> int:
     if errors:
         raise ParamError(errors)
     return value
+
+
+def parse_barrier_count(args: Mapping[str, str]) -> str:
+    """``sentences`` or ``documents``: what the barriers page counts."""
+    errors: list[tuple[str, str]] = []
+    count = _choice(args, BARRIER_COUNT, errors)
+    if errors:
+        raise ParamError(errors)
+    return count or BARRIER_COUNT.default
 
 
 def parse_kind(args: Mapping[str, str], default: str) -> str | None:

@@ -19,8 +19,8 @@ from webapp import citations, data, get_kb
 from webapp.charts import bar_chart
 from webapp.params import Page, check_page, check_part, parse_cite, parse_part
 from webapp.params import WEB_PER_DOC
-from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_funding, parse_kind,
-                           parse_min_years, parse_page, parse_search, parse_theme, parse_documents,
+from webapp.params import (ParamError, SearchParams, paginate, funding_args, parse_barrier_count, parse_funding,
+                           parse_kind, parse_min_years, parse_page, parse_search, parse_theme, parse_documents,
                            documents_args)
 from webapp.present import human_date, is_web_url, money, source_name, type_name
 from webapp.timeline import layout, story, year_in
@@ -211,11 +211,18 @@ def response_events(responses: list[GroupResponse]) -> list[tuple[int, str, str,
 
 @bp.get("/barriers")
 def barriers():
+    """Sentences per theme and year, or documents (``?count=documents``): two inquiry volumes
+    can hold more sentences on a theme than every other document together."""
+    count = parse_barrier_count(request.args)
     overview = barrier_overview(get_kb().store)
-    charts = {t.theme: bar_chart([(str(p.year), p.count) for p in t.by_year], width=380, height=170)
+
+    def value(p):
+        return p.documents if count == "documents" else p.count
+
+    charts = {t.theme: bar_chart([(str(p.year), value(p)) for p in t.by_year], width=380, height=170)
               for t in overview.themes}
-    top = max((p.count for t in overview.themes for p in t.by_year), default=0)
-    return render_template("barriers.html", overview=overview, charts=charts, top=top)
+    top = max((value(p) for t in overview.themes for p in t.by_year), default=0)
+    return render_template("barriers.html", overview=overview, charts=charts, top=top, count=count)
 
 
 @bp.get("/barriers/<theme>")

@@ -38,8 +38,11 @@ def internal(**kwargs: Any) -> Any:
 
 @dataclass(frozen=True)
 class YearCount(ReadModel):
+    """A year's barrier sentences (``count``) and the documents they come from: one long
+    inquiry volume can hold more sentences on a theme than a decade of short reports."""
     year: int
     count: int
+    documents: int = 0
 
 
 @dataclass(frozen=True)
