@@ -162,7 +162,12 @@ def test_a_theme_page_shows_its_years_strongest_sentences_and_documents(client, 
     assert '<h1 class="page-title">Information sharing</h1>' in text
     assert bars(text[text.index("<svg"):text.index("</svg>")]) == {
         str(p["year"]): str(p["count"]) for p in detail["by_year"] if p["count"]}
-    assert detail["sentences"] and detail["sentences"][0]["score"] >= detail["sentences"][-1]["score"]
+    # Sentences filed mainly under the theme come first, each part strongest first.
+    mains = [s["main_theme"] == "information_sharing" for s in detail["sentences"]]
+    assert mains and mains[0] and mains == sorted(mains, reverse=True)
+    for part in (True, False):
+        scores = [s["score"] for s, m in zip(detail["sentences"], mains) if m is part]
+        assert scores == sorted(scores, reverse=True)
     for s in detail["sentences"]:
         link = f'/documents/{s["doc_id"]}#barrier-{s["barrier_id"]}'
         assert f'href="{link}"' in text
@@ -173,6 +178,24 @@ def test_a_theme_page_shows_its_years_strongest_sentences_and_documents(client, 
         assert f'/documents/{d["doc_id"]}' in top
     assert f'/search?q=information+sharing&amp;theme=information_sharing' in text
     assert api(client, "/api/barriers/information_sharing") == json.loads(json.dumps(detail))
+
+
+def test_a_sentence_that_only_touches_on_a_theme_comes_after_its_own_and_says_where_it_is_filed(client, store):
+    """A barrier score says how surely a sentence states an obstacle, not which one: a sentence
+    about records, filed mainly under evidence, is weaker evidence of information sharing."""
+    seen = 0
+    for theme in THEMES:
+        detail = barrier_theme(store, theme, sentences=1000).to_json()
+        others = [s for s in detail["sentences"] if s["main_theme"] != theme]
+        if not others:
+            continue
+        seen += 1
+        mains = [s["main_theme"] == theme for s in detail["sentences"]]
+        assert mains == sorted(mains, reverse=True)
+        text = get(client, f"/barriers/{theme}")
+        assert (f'filed mainly under <a href="/barriers/{others[0]["main_theme"]}">'
+                f'{theme_name(others[0]["main_theme"])}</a>') in text
+    assert seen  # the small knowledge base has such sentences
 
 
 @pytest.mark.parametrize("theme", ["money", "INFORMATION_SHARING", "%3Cb%3Ex", "<script>"])

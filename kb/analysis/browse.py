@@ -81,8 +81,10 @@ def barrier_overview(store: Store) -> BarrierOverview:
 
 
 def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int = 10) -> BarrierThemeDetail:
-    """One theme: its count per year, its strongest evidence sentences (highest extraction
-    score first, one per sentence text) and the documents that raise it most often."""
+    """One theme: its count per year, its strongest evidence sentences and the documents that
+    raise it most often. The strongest evidence is the sentences filed mainly under the theme,
+    highest barrier score first, then those that only touch on it (one per sentence text): a
+    barrier score says how surely a sentence states an obstacle, not that it is this one."""
     years = year_span(store)
     by_year = {y: 0 for y in years}
     docs_by_year: dict[int, set] = {}
@@ -98,7 +100,7 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
         docs.setdefault(r["doc_id"], [r, 0])[1] += 1
     seen: set[str] = set()
     strongest = []
-    for r in sorted(matching, key=lambda r: (-r["score"], r["published"] or "", r["id"])):
+    for r in sorted(matching, key=lambda r: (r["theme"] != theme, -r["score"], r["published"] or "", r["id"])):
         key = " ".join(r["sentence"].lower().split())
         if key in seen:
             continue
@@ -106,7 +108,7 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
         strongest.append(ThemeSentence(
             barrier_id=r["id"], sentence=r["sentence"], score=round(r["score"], 4), themes=_themes_of(r),
             doc_id=r["doc_id"], title=r["title"], published=r["published"], page=r["page"], source=r["source"],
-            url=r["url"], publisher=r["publisher"], group_id=r["group_id"]))
+            url=r["url"], publisher=r["publisher"], group_id=r["group_id"], main_theme=r["theme"]))
         if len(strongest) >= sentences:
             break
     top_docs = [ThemeDocument(doc_id=r["doc_id"], title=r["title"], published=r["published"], source=r["source"],

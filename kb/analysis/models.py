@@ -64,7 +64,8 @@ class BarrierOverview(ReadModel):
 
 @dataclass(frozen=True)
 class ThemeSentence(ReadModel):
-    """One of a theme's strongest evidence sentences, with the document it comes from."""
+    """One of a theme's strongest evidence sentences, with the document it comes from;
+    ``main_theme`` is the theme the classifier found likeliest for it."""
     barrier_id: int
     sentence: str
     score: float
@@ -77,6 +78,7 @@ class ThemeSentence(ReadModel):
     url: str | None
     publisher: str | None
     group_id: str | None
+    main_theme: str | None = None
 
 
 @dataclass(frozen=True)
