@@ -13,7 +13,8 @@ output is computed once for the whole labelled set and cached beside the data
 Both models are fitted on the same training part of the same grouped fold (``folds``: whole
 documents held out, handwritten cases always training) and scored on its real sentences:
 average precision, and F1 at the fold's best threshold (optimistic for both alike). The
-out-of-fold probabilities are written to ``--out`` so blends can be scored without retraining.
+out-of-fold probabilities (barrier, and the tuned head's themes) are written to ``--out`` so
+blends can be scored without retraining.
 CPU only and slow on a shared 2-core machine (one fold, four epochs, one thread: about 5 CPU
 minutes, two layers or all six), so it is a bench; ``kb train-barriers --tuned`` trains the shipped model with the same
 recipe (``nlp/barrier_finetune.py``).
@@ -72,14 +73,15 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
                           **best_f1(y[te], tuned)})
             print(f"fold {fi} epoch {len(curve)}: {curve[-1]}", flush=True)
 
-        tuned = trainer.predict(trainer.fit(tr, on_epoch), te)[0]
+        tuned, tuned_themes = trainer.predict(trainer.fit(tr, on_epoch), te)
         blend = (frozen + tuned) / 2
         result["folds"][fi] = {
             "test_sentences": len(te), "test_barriers": int(y[te].sum()),
             "frozen": {"ap": round(average_precision_score(y[te], frozen), 3), **best_f1(y[te], frozen)},
             "tuned": curve[-1], "tuned_by_epoch": curve,
             "mean_of_both": {"ap": round(average_precision_score(y[te], blend), 3), **best_f1(y[te], blend)},
-            "test_ids": [ex[i].id for i in te], "p_frozen": frozen.round(4).tolist(), "p_tuned": tuned.round(4).tolist()}
+            "test_ids": [ex[i].id for i in te], "p_frozen": frozen.round(4).tolist(), "p_tuned": tuned.round(4).tolist(),
+            "pt_tuned": tuned_themes.round(4).tolist()}
     if len(fold_ids) > 1:  # one threshold over all the out-of-fold scores, as ``kb train-barriers`` picks it
         f = result["folds"].values()
         idx = {e.id: i for i, e in enumerate(ex)}
