@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from bench.barrier_pool import population, stratum
-from nlp.barrier_training import DATA_DIR, load_examples
+from nlp.barrier_training import DATA_DIR, load_examples, prf
 from nlp.barriers import load_taxonomy
 from nlp.sentence_quality import is_prose
 
@@ -61,14 +61,12 @@ def weights(examples, counts: Counter, cell_of: dict, taxonomy) -> tuple[np.ndar
 
 
 def curve(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> list[dict]:
+    """Precision, recall and F1 at each threshold of ``GRID``, every sentence counted ``w`` times."""
     out = []
     for t in GRID:
         k = p >= t
-        tp, fp, fn = (float(w[k & (y == 1)].sum()), float(w[k & (y == 0)].sum()), float(w[~k & (y == 1)].sum()))
-        prec = tp / (tp + fp) if tp + fp else 0.0
-        rec = tp / (tp + fn) if tp + fn else 0.0
-        out.append({"threshold": t, "precision": round(prec, 3), "recall": round(rec, 3),
-                    "f1": round(2 * prec * rec / (prec + rec), 3) if prec + rec else 0.0})
+        out.append({"threshold": t, **prf(float(w[k & (y == 1)].sum()), float(w[k & (y == 0)].sum()),
+                                          float(w[~k & (y == 1)].sum()))})
     return out
 
 
