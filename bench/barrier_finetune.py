@@ -43,7 +43,7 @@ def best_f1(y: np.ndarray, p: np.ndarray) -> dict:
 
 
 def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, out: Path,
-        seed: int = SEED) -> dict:
+        seed: int = SEED, theme_weight: float = 0.5, theme_balance: bool = False) -> dict:
     import torch
     from sklearn.metrics import average_precision_score
 
@@ -57,7 +57,8 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
                                           DATA_DIR / ".cache" / f"hidden-below{6 - layers}.npz")
     raw = np.stack([cue_features(t, tax) for t in texts])
     cues = ((raw - raw.mean(0)) / (raw.std(0) + 1e-3)).astype(np.float32)
-    trainer = Trainer(hidden, lens, cues, y, ty, Recipe(layers=layers, epochs=epochs, lr=lr, seed=seed))
+    trainer = Trainer(hidden, lens, cues, y, ty, Recipe(layers=layers, epochs=epochs, lr=lr, seed=seed,
+                                                             theme_weight=theme_weight, theme_balance=theme_balance))
 
     split = folds(docs, y, 5, True)
     x = np.hstack([vectors, cues])
@@ -101,9 +102,12 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=5e-5, help="learning rate of the tuned layers (head: 1e-3)")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the cores are shared)")
     ap.add_argument("--seed", type=int, default=SEED, help="torch and batch-order seed (the folds stay fixed)")
+    ap.add_argument("--theme-weight", type=float, default=0.5, help="weight of the themes' loss")
+    ap.add_argument("--theme-balance", action="store_true", help="weight each theme's positives by its rarity")
     ap.add_argument("--out", type=Path, default=Path("barrier_finetune.json"))
     a = ap.parse_args()
-    res = run([int(f) for f in a.folds.split(",")], a.layers, a.epochs, a.lr, a.threads, a.out, a.seed)
+    res = run([int(f) for f in a.folds.split(",")], a.layers, a.epochs, a.lr, a.threads, a.out, a.seed,
+              a.theme_weight, a.theme_balance)
     for fi, r in res["folds"].items():
         print(f"fold {fi}:", {k: r[k] for k in ("frozen", "tuned", "mean_of_both")})
     for name in ("frozen", "tuned"):

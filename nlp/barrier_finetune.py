@@ -38,6 +38,7 @@ class Recipe:
     lr: float = 5e-5
     head_lr: float = 1e-3
     theme_weight: float = 0.5
+    theme_balance: bool = False  # weight each theme's positives by its negatives / positives
     seed: int = SEED
 
 
@@ -152,6 +153,9 @@ class Trainer:
         sched = torch.optim.lr_scheduler.LambdaLR(
             opt, lambda s: min(1.0, s / (0.1 * total)) * max(0.0, (total - s) / (0.9 * total)))
         pos_weight = torch.tensor(float(np.sqrt((y[tr] == 0).sum() / max(1, (y[tr] == 1).sum()))))
+        themed = ty[tr][y[tr] == 1]
+        theme_pos_weight = (torch.tensor(np.clip((len(themed) - themed.sum(0)) / np.maximum(themed.sum(0), 1), 1, 20),
+                                         dtype=torch.float32) if r.theme_balance else None)
         bce = torch.nn.functional.binary_cross_entropy_with_logits
         for epoch in range(r.epochs):
             net.train()
@@ -161,7 +165,8 @@ class Trainer:
                 loss = bce(logits[:, 0], yb, pos_weight=pos_weight)
                 if yb.sum() > 0:
                     pos = yb.bool()
-                    loss = loss + r.theme_weight * bce(logits[pos, 1:], torch.tensor(ty[b], dtype=torch.float32)[pos])
+                    loss = loss + r.theme_weight * bce(logits[pos, 1:], torch.tensor(ty[b], dtype=torch.float32)[pos],
+                                                       pos_weight=theme_pos_weight)
                 opt.zero_grad()
                 loss.backward()
                 torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
