@@ -154,6 +154,15 @@ def test_counting_documents_lets_one_long_report_count_once_per_theme_and_year(c
     assert "count" in get(client, "/barriers?count=paragraphs", status=400)
     detail = barrier_theme(store, "information_sharing").to_json()
     assert [p["documents"] for p in detail["by_year"]] == [p["documents"] for p in info["by_year"]]
+    # The theme's own page counts the same way.
+    page = get(client, "/barriers/information_sharing?count=documents")
+    assert "Information sharing: documents stating it per year" in page
+    assert bars(page[page.index("<svg"):page.index("</svg>")]) == {
+        str(p["year"]): str(p["documents"]) for p in detail["by_year"] if p["documents"]}
+    assert 'href="/barriers/information_sharing">sentences</a>' in page
+    assert 'href="/barriers/information_sharing?count=documents">documents</a>' in get(
+        client, "/barriers/information_sharing")
+    assert "count" in get(client, "/barriers/information_sharing?count=paragraphs", status=400)
 
 
 def test_a_theme_page_shows_its_years_strongest_sentences_and_documents(client, store):

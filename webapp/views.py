@@ -227,9 +227,11 @@ def barriers():
 
 @bp.get("/barriers/<theme>")
 def barrier(theme: str):
-    detail = barrier_theme(get_kb().store, parse_theme(theme))
-    chart = bar_chart([(str(p.year), p.count) for p in detail.by_year])
-    return render_template("barrier.html", detail=detail, chart=chart)
+    theme = parse_theme(theme)
+    count = parse_barrier_count(request.args)
+    detail = barrier_theme(get_kb().store, theme)
+    chart = bar_chart([(str(p.year), p.documents if count == "documents" else p.count) for p in detail.by_year])
+    return render_template("barrier.html", detail=detail, chart=chart, count=count)
 
 
 @bp.get("/funding")
