@@ -209,19 +209,20 @@ def response_events(responses: list[GroupResponse]) -> list[tuple[int, str, str,
     return events
 
 
+def _counted(point, count: str) -> int:
+    """A year's barrier sentences, or its documents with ``?count=documents``."""
+    return point.documents if count == "documents" else point.count
+
+
 @bp.get("/barriers")
 def barriers():
     """Sentences per theme and year, or documents (``?count=documents``): two inquiry volumes
     can hold more sentences on a theme than every other document together."""
     count = parse_barrier_count(request.args)
     overview = barrier_overview(get_kb().store)
-
-    def value(p):
-        return p.documents if count == "documents" else p.count
-
-    charts = {t.theme: bar_chart([(str(p.year), value(p)) for p in t.by_year], width=380, height=170)
+    charts = {t.theme: bar_chart([(str(p.year), _counted(p, count)) for p in t.by_year], width=380, height=170)
               for t in overview.themes}
-    top = max((value(p) for t in overview.themes for p in t.by_year), default=0)
+    top = max((_counted(p, count) for t in overview.themes for p in t.by_year), default=0)
     return render_template("barriers.html", overview=overview, charts=charts, top=top, count=count)
 
 
@@ -230,7 +231,7 @@ def barrier(theme: str):
     theme = parse_theme(theme)
     count = parse_barrier_count(request.args)
     detail = barrier_theme(get_kb().store, theme)
-    chart = bar_chart([(str(p.year), p.documents if count == "documents" else p.count) for p in detail.by_year])
+    chart = bar_chart([(str(p.year), _counted(p, count)) for p in detail.by_year])
     return render_template("barrier.html", detail=detail, chart=chart, count=count)
 
 

@@ -48,9 +48,9 @@ def year_span(store: Store) -> list[int]:
     return list(range(lo, hi + 1)) if lo is not None else []
 
 
-def _per_year(counts: dict[int, int], years: list[int], docs: dict[int, set] | None = None) -> list[YearCount]:
-    docs = docs or {}
-    return [YearCount(y, counts.get(y, 0), len(docs.get(y, ()))) for y in years]
+def _per_year(doc_ids: dict[int, list[str]], years: list[int]) -> list[YearCount]:
+    """Each year's sentences and distinct documents, from the document id of every sentence."""
+    return [YearCount(y, len(doc_ids.get(y, ())), len(set(doc_ids.get(y, ())))) for y in years]
 
 
 def barrier_overview(store: Store) -> BarrierOverview:
@@ -58,8 +58,7 @@ def barrier_overview(store: Store) -> BarrierOverview:
     are counted in ``undated``), with totals and how many documents raise it."""
     years = year_span(store)
     def empty(t: str) -> dict:
-        return {"theme": t, "total": 0, "undated": 0, "documents": set(), "by_year": {y: 0 for y in years},
-                "docs_by_year": {}}
+        return {"theme": t, "total": 0, "undated": 0, "documents": set(), "by_year": {}}
 
     themes = {t: empty(t) for t in THEMES}
     for row in _barrier_rows(store):
@@ -72,10 +71,9 @@ def barrier_overview(store: Store) -> BarrierOverview:
             if row["year"] is None:
                 entry["undated"] += 1
             else:
-                entry["by_year"][row["year"]] = entry["by_year"].get(row["year"], 0) + 1
-                entry["docs_by_year"].setdefault(row["year"], set()).add(row["doc_id"])
+                entry["by_year"].setdefault(row["year"], []).append(row["doc_id"])
     out = [ThemeOverview(theme=e["theme"], total=e["total"], documents=len(e["documents"]), undated=e["undated"],
-                         by_year=_per_year(e["by_year"], years, e["docs_by_year"])) for e in themes.values()]
+                         by_year=_per_year(e["by_year"], years)) for e in themes.values()]
     out.sort(key=lambda e: (-e.total, e.theme))
     return BarrierOverview(years=years, themes=out)
 
@@ -86,8 +84,7 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
     highest barrier score first, then those that only touch on it (one per sentence text): a
     barrier score says how surely a sentence states an obstacle, not that it is this one."""
     years = year_span(store)
-    by_year = {y: 0 for y in years}
-    docs_by_year: dict[int, set] = {}
+    by_year: dict[int, list[str]] = {}
     undated = 0
     matching = [r for r in _barrier_rows(store) if theme in _themes_of(r)]
     docs: dict[str, list] = {}  # doc_id -> [its first row, count]
@@ -95,8 +92,7 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
         if r["year"] is None:
             undated += 1
         else:
-            by_year[r["year"]] = by_year.get(r["year"], 0) + 1
-            docs_by_year.setdefault(r["year"], set()).add(r["doc_id"])
+            by_year.setdefault(r["year"], []).append(r["doc_id"])
         docs.setdefault(r["doc_id"], [r, 0])[1] += 1
     seen: set[str] = set()
     strongest = []
@@ -115,7 +111,7 @@ def barrier_theme(store: Store, theme: str, sentences: int = 10, documents: int 
                               url=r["url"], count=count) for r, count in docs.values()]
     top_docs = sorted(top_docs, key=lambda d: (-d.count, d.published or "", d.doc_id))[:documents]
     return BarrierThemeDetail(theme=theme, total=len(matching), documents=len(docs), undated=undated,
-                              by_year=_per_year(by_year, years, docs_by_year), sentences=strongest,
+                              by_year=_per_year(by_year, years), sentences=strongest,
                               top_documents=top_docs)
 
 
