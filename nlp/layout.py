@@ -65,6 +65,23 @@ class Layout:
             return None
         return self.seg_page[self._seg(offset)]
 
+    def main_page(self, start: int, end: int) -> int | None:
+        """The page holding most of the text from ``start`` to ``end`` (the first such page on
+        a tie). A sentence that runs over a page break is cited where most of it is printed:
+        that is where a reader finds it, and where labellers put it (the page of its anchor,
+        the words that state the point, rarely the few that open it at the foot of a page)."""
+        if not self.seg_clean:
+            return None
+        first, last = self._seg(start), self._seg(max(start, end - 1))
+        if first == last:
+            return self.seg_page[first]
+        chars: dict[int | None, int] = {}
+        for i in range(first, last + 1):
+            lo = max(start, self.seg_clean[i])
+            hi = min(end, self.seg_clean[i + 1] if i + 1 < len(self.seg_clean) else end)
+            chars[self.seg_page[i]] = chars.get(self.seg_page[i], 0) + max(0, hi - lo)
+        return max(chars, key=lambda page: chars[page])  # insertion order: the first page on a tie
+
     def block_at(self, offset: int) -> int:
         starts = [b.start for b in self.blocks]
         return max(0, bisect.bisect_right(starts, offset) - 1)

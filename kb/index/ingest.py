@@ -371,7 +371,9 @@ def _tag_themes(passages: list[Passage], ex: ExtractedDocument) -> None:
 
     Linear in the document, not barriers x passages: the passages' texts are joined once and
     each barrier's opening is looked for from where the previous one was found (barriers come
-    in document order), then, failing that, from the start of its page (or the document)."""
+    in document order), then, failing that, from the start of its page (or the document). A
+    sentence over a page break is cited on the page holding most of it, so its opening may be
+    on the page before."""
     import bisect
 
     normed = [_norm(p.text) for p in passages]
@@ -391,7 +393,7 @@ def _tag_themes(passages: list[Passage], ex: ExtractedDocument) -> None:
     for barrier in ex.barriers:
         probe = _norm(barrier.sentence)[:80]
         lo, hi = (0, len(joined)) if barrier.page is None else \
-            (page_start.get(barrier.page, 0), page_end.get(barrier.page, -1))
+            (page_start.get(barrier.page - 1, page_start.get(barrier.page, 0)), page_end.get(barrier.page, -1))
         if not probe or hi < lo:
             continue
         at = joined.find(probe, max(lo, last), hi)
