@@ -32,6 +32,10 @@ class Settings:
     # Barrier classifier: 'tuned' (MiniLM's top two layers fine-tuned, nlp/barrier_tuned.py; the
     # frozen model where onnxruntime or its artefact is missing) or 'frozen' (issue 14, README).
     barrier_model: str = "tuned"
+    # A folder holding the barrier artefacts (barrier_model.npz, barrier_tuned.npz) to use
+    # instead of the packaged ones: a model retrained on your own labels or themes, kept outside
+    # an installed (perhaps read-only) package. ``kb train-barriers`` writes there when it is set.
+    barrier_dir: Path | None = None
     recurrence_threshold: float = 0.68  # pair score (kb.analysis.claims), not a bare cosine
     finding_threshold: float = 0.68  # the same score, for findings (barrier sentences)
     host: str = "127.0.0.1"
@@ -96,6 +100,7 @@ class Settings:
             embed_threads=int(env.get("KB_EMBED_THREADS", "0")),
             embed_backend=_choice("KB_EMBED_BACKEND", env.get("KB_EMBED_BACKEND", "auto"), EMBED_BACKENDS),
             barrier_model=_choice("KB_BARRIER_MODEL", env.get("KB_BARRIER_MODEL", "tuned"), BARRIER_MODELS),
+            barrier_dir=_folder("KB_BARRIER_DIR", env.get("KB_BARRIER_DIR")),
             recurrence_threshold=float(env.get("KB_RECURRENCE_THRESHOLD", "0.68")),
             finding_threshold=float(env.get("KB_FINDING_THRESHOLD", "0.68")),
             host=env.get("KB_HOST", "127.0.0.1"),
@@ -121,6 +126,16 @@ def _iso_day(name: str, value: str | None) -> str | None:
         return date.fromisoformat(value.strip()).isoformat()
     except ValueError:
         raise ValueError(f"{name} must be a date YYYY-MM-DD (got {value!r})") from None
+
+
+def _folder(name: str, value: str | None) -> Path | None:
+    """An existing folder named by a setting, or None when unset."""
+    if not value:
+        return None
+    path = Path(value).expanduser().resolve()
+    if not path.is_dir():
+        raise ValueError(f"{name}={value!r}: no such folder")
+    return path
 
 
 def _choice(name: str, value: str, allowed: tuple[str, ...]) -> str:

@@ -190,6 +190,11 @@ def folds(docs: list[str], y: np.ndarray, k: int, grouped: bool):
     hand = np.array([d.startswith(HANDWRITTEN) for d in docs], dtype=bool)
     real = np.flatnonzero(~hand)
     if grouped:
+        # A small labelled set from few documents gets one fold per document.
+        k = min(k, len({docs[i] for i in real}))
+        if k < 2:
+            raise ValueError("cross-validation grouped by document needs labelled sentences from at least "
+                             "two documents")
         split = StratifiedGroupKFold(k, shuffle=True, random_state=SEED).split(
             np.zeros(len(real)), y[real], [docs[i] for i in real])
     else:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +26,7 @@ import numpy as np
 from nlp.barrier_model import BarrierPrediction, sigmoid
 
 TUNED_PATH = Path(__file__).resolve().parent / "data" / "barrier_tuned.npz"
+log = logging.getLogger(__name__)
 
 
 def file_sha256(path: str | Path) -> str:
@@ -125,19 +127,40 @@ def store_int8(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.clip(np.round(w / scale[:, None]), -127, 127).astype(np.int8), scale.astype(np.float32)
 
 
-_choice = {"model": "tuned"}
+_choice: dict = {"model": "tuned", "dir": None}
 
 
-def configure_barriers(model: str = "tuned") -> None:
+def configure_barriers(model: str = "tuned", directory: str | Path | None = None) -> None:
     """This process's barrier classifier: 'tuned' (where it can run, else the frozen one) or
-    'frozen'. The command line sets it from KB_BARRIER_MODEL (nlp reads no configuration itself)."""
+    'frozen', read from ``directory`` (its ``barrier_model.npz`` and ``barrier_tuned.npz``)
+    instead of the packaged artefacts when given. The command line sets them from
+    KB_BARRIER_MODEL and KB_BARRIER_DIR (nlp reads no configuration itself)."""
     if model not in ("tuned", "frozen"):
         raise ValueError(f"unknown barrier model {model!r}; expected tuned or frozen")
     _choice["model"] = model
+    _choice["dir"] = Path(directory) if directory else None
 
 
 def barrier_choice() -> str:
     return _choice["model"]
+
+
+def artefact_path(name: str) -> str | None:
+    """The configured folder's artefact ``name`` ('barrier_model.npz', 'barrier_tuned.npz'), or
+    None: the packaged one (also when the folder lacks it, with a warning: train both)."""
+    folder = _choice["dir"]
+    if folder is None:
+        return None
+    if not (folder / name).is_file():
+        _warn_missing(str(folder), name)
+        return None
+    return str(folder / name)
+
+
+@lru_cache(maxsize=8)
+def _warn_missing(folder: str, name: str) -> None:
+    log.warning("%s has no %s: using the packaged one (run `kb train-barriers` and `kb train-barriers "
+                "--tuned` with KB_BARRIER_DIR set to make both)", folder, name)
 
 
 @lru_cache(maxsize=4)

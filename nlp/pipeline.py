@@ -520,15 +520,21 @@ def _tuned_barriers(taxonomy: Taxonomy):
     if barrier_choice() != "tuned":
         return None
     from nlp.barrier_onnx import tuned_barriers
+    from nlp.barrier_tuned import artefact_path
 
-    return tuned_barriers(taxonomy)
+    return tuned_barriers(taxonomy, artefact_path("barrier_tuned.npz"))
 
 
 def _barrier_model(model: str | None, taxonomy: Taxonomy):
     """The trained barrier model to use with ``taxonomy``, or None (cue rules)."""
     if not model:
         return None
-    loaded = load_barrier_model(None if model == "default" else model)
+    if model == "default":
+        from nlp.barrier_tuned import artefact_path
+
+        loaded = load_barrier_model(artefact_path("barrier_model.npz"))
+    else:
+        loaded = load_barrier_model(model)
     if loaded is None:
         return None
     if loaded.themes != taxonomy.ids or len(loaded.cue_mean) != len(cue_feature_names(taxonomy)):

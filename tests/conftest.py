@@ -26,9 +26,11 @@ def kb_env(home: Path) -> dict:
     return env
 
 
-def run_kb(home: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run the real ``kb`` command line; stdout is returned for the caller to parse."""
-    proc = subprocess.run([sys.executable, "-m", "kb.cli", *args], cwd=REPO, env=kb_env(home),
+def run_kb(home: Path, *args: str, check: bool = True, timeout: int = 900,
+           env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the real ``kb`` command line (``env``: settings on top of the test's); stdout is
+    returned for the caller to parse."""
+    proc = subprocess.run([sys.executable, "-m", "kb.cli", *args], cwd=REPO, env={**kb_env(home), **(env or {})},
                           capture_output=True, text=True, timeout=timeout)
     if check and proc.returncode != 0:
         raise AssertionError(f"kb {' '.join(args)} exited {proc.returncode}\nstderr:\n{proc.stderr[-4000:]}")

@@ -111,7 +111,7 @@ def cli(ctx: click.Context, home: str | None, verbose: bool) -> None:
     configure(settings.embed_backend, settings.embed_batch_size, settings.embed_threads)
     from nlp.barrier_tuned import configure_barriers
 
-    configure_barriers(settings.barrier_model)
+    configure_barriers(settings.barrier_model, settings.barrier_dir)
     ctx.obj = settings
 
 

@@ -340,8 +340,8 @@ def eval_recurrence(run: Run, judged: str, root: str | None) -> int:
 
 @command("train-barriers", help="train the barrier classifier from the labelled sentences")
 @click.option("--data", help="labelled data folder (default nlp/data/barrier_training)")
-@click.option("--out", help="model file to write (default nlp/data/barrier_model.npz; with --tuned "
-                            "nlp/data/barrier_tuned.npz)")
+@click.option("--out", help="model file to write (default nlp/data/barrier_model.npz, or in $KB_BARRIER_DIR when "
+                            "set; with --tuned barrier_tuned.npz)")
 @click.option("--tuned", is_flag=True, help="fine-tune MiniLM's top layers instead (torch, ~10 CPU minutes with two)")
 @click.option("--epochs", type=click.IntRange(1, 50), default=4, show_default=True,
               help="with --tuned: training epochs")
@@ -352,16 +352,18 @@ def train_barriers(run: Run, data: str | None, out: str | None, tuned: bool = Fa
                    layers: int | None = None) -> int:
     from nlp.barrier_training import DATA_DIR, MODEL_PATH, train
 
+    folder = run.settings.barrier_dir
     if tuned:
         from nlp.barrier_finetune import LAYERS, Recipe
         from nlp.barrier_tuned import TUNED_PATH
         from nlp.barrier_tuned_training import train_tuned
 
-        train_tuned(Path(data) if data else DATA_DIR, Path(out) if out else TUNED_PATH,
+        default = folder / TUNED_PATH.name if folder else TUNED_PATH
+        train_tuned(Path(data) if data else DATA_DIR, Path(out) if out else default,
                     recipe=Recipe(layers=layers or LAYERS, epochs=epochs),
                     progress=err)
         return 0
-    train(Path(data) if data else DATA_DIR, Path(out) if out else MODEL_PATH)
+    train(Path(data) if data else DATA_DIR, Path(out) if out else (folder / MODEL_PATH.name if folder else MODEL_PATH))
     return 0
 
 
