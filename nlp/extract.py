@@ -67,6 +67,9 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
     def page(offset: int) -> int | None:
         return layout.page_at(offset) if doc.paged else None
 
+    def main_page(start: int, end: int) -> int | None:
+        return layout.main_page(start, end) if doc.paged else None
+
     out.notes.extend(sdoc.user_data.get("refrain_notes", []))
     text = layout.text
     for span in sdoc.spans.get(SPANS_FUNDING, []):
@@ -91,8 +94,7 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         ))
     for span in sdoc.spans.get(SPANS_BARRIERS, []):
         rec = span._.refrain_barrier
-        out.barriers.append(Barrier(theme=rec.theme, sentence=span.text,
-                                    page=layout.main_page(span.start_char, span.end_char) if doc.paged else None,
+        out.barriers.append(Barrier(theme=rec.theme, sentence=span.text, page=main_page(span.start_char, span.end_char),
                                     score=rec.score, themes=list(rec.themes)))
     log.info("extracted %s in %.2fs: %d funding, %d recommendations, %d responses, %d barriers",
              doc.path, time.perf_counter() - started, len(out.funding), len(out.recommendations),

@@ -352,18 +352,21 @@ def train_barriers(run: Run, data: str | None, out: str | None, tuned: bool = Fa
                    layers: int | None = None) -> int:
     from nlp.barrier_training import DATA_DIR, MODEL_PATH, train
 
-    folder = run.settings.barrier_dir
+    def target(packaged: Path) -> Path:
+        """--out, else the artefact's name in $KB_BARRIER_DIR, else the packaged file."""
+        folder = run.settings.barrier_dir
+        return Path(out) if out else folder / packaged.name if folder else packaged
+
     if tuned:
         from nlp.barrier_finetune import LAYERS, Recipe
         from nlp.barrier_tuned import TUNED_PATH
         from nlp.barrier_tuned_training import train_tuned
 
-        default = folder / TUNED_PATH.name if folder else TUNED_PATH
-        train_tuned(Path(data) if data else DATA_DIR, Path(out) if out else default,
+        train_tuned(Path(data) if data else DATA_DIR, target(TUNED_PATH),
                     recipe=Recipe(layers=layers or LAYERS, epochs=epochs),
                     progress=err)
         return 0
-    train(Path(data) if data else DATA_DIR, Path(out) if out else (folder / MODEL_PATH.name if folder else MODEL_PATH))
+    train(Path(data) if data else DATA_DIR, target(MODEL_PATH))
     return 0
 
 
