@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 
+import nlp.spacy_import  # noqa: F401  (before spaCy: see its docstring)
 from spacy.language import Language
 
 from nlp.embed import Embedder, shared_embedder

@@ -29,6 +29,7 @@ def statistical_model():
 
         with _lock, budget.excluded():  # once per process, not the document's work
             if _model is None:
+                import nlp.spacy_import  # noqa: F401  (before spaCy: see its docstring)
                 import spacy
 
                 log.info("loading %s", MODEL_NAME)

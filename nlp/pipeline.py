@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
+import nlp.spacy_import  # noqa: F401  (before spaCy: see its docstring)
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 from spacy.util import registry

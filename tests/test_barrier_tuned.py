@@ -193,8 +193,8 @@ def test_kb_train_barriers_tuned_trains_a_small_model(tmp_path: Path, monkeypatc
         from nlp.embed import model_path
         from nlp.onnx_model import OnnxEncoder
 
+        reference = OnnxEncoder(model_path()).encode([OBSTACLE, METHODS], batch_size=2)  # the shared graph
         monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))  # not the shipped model's graphs
         base, tuned = BarrierEncoder(model_path(), model).encode([OBSTACLE, METHODS], batch_size=2)
-        reference = OnnxEncoder(model_path()).encode([OBSTACLE, METHODS], batch_size=2)
         cos = (base * reference).sum(1) / np.linalg.norm(base, axis=1) / np.linalg.norm(reference, axis=1)
         assert cos.min() >= 0.999 and np.isfinite(tuned).all() and np.abs(tuned).sum() > 0
