@@ -4,7 +4,7 @@ thinc, spaCy's machine-learning library, imports torch when it is installed only
 whether it could use it (and asks CUDA how many devices it has). Our spaCy pipelines never do:
 the tagger and parser run on numpy, and the run-time sentence models are ONNX graphs. Without
 this, every `kb ingest` or `kb extract` process paid about 1.8 s and 185 MB for a library it
-never called (measured on a one-sentence file: 5.8 s and 594 MB against 3.5 s and 410 MB).
+never called (measured on a one-sentence file: 5.8 s and 594 MB against 3.3 s and 410 MB).
 
 Importing this module before spaCy hides torch from that probe. torch stays importable
 afterwards for the code that does use it (training, the bf16/fp32 embedders, recurrence's
