@@ -29,6 +29,7 @@ from spacy.util import registry
 from nlp import budget
 from nlp.barrier_model import cue_feature_names, cue_features
 from nlp.barrier_model import load_model as load_barrier_model
+from nlp.barrier_tuned import artefact_path, barrier_choice
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
                           theme_vectors)
 from nlp.layout import Layout, build_layout
@@ -516,12 +517,9 @@ class BarrierComponent:
 def _tuned_barriers(taxonomy: Taxonomy):
     """The tuned classifier when chosen (``nlp.barrier_tuned.configure_barriers``) and runnable
     here, else None (the frozen model)."""
-    from nlp.barrier_tuned import barrier_choice
-
     if barrier_choice() != "tuned":
         return None
     from nlp.barrier_onnx import tuned_barriers
-    from nlp.barrier_tuned import artefact_path
 
     return tuned_barriers(taxonomy, artefact_path("barrier_tuned.npz"))
 
@@ -530,12 +528,7 @@ def _barrier_model(model: str | None, taxonomy: Taxonomy):
     """The trained barrier model to use with ``taxonomy``, or None (cue rules)."""
     if not model:
         return None
-    if model == "default":
-        from nlp.barrier_tuned import artefact_path
-
-        loaded = load_barrier_model(artefact_path("barrier_model.npz"))
-    else:
-        loaded = load_barrier_model(model)
+    loaded = load_barrier_model(artefact_path("barrier_model.npz") if model == "default" else model)
     if loaded is None:
         return None
     if loaded.themes != taxonomy.ids or len(loaded.cue_mean) != len(cue_feature_names(taxonomy)):
