@@ -183,3 +183,31 @@ def test_a_build_finds_each_indexed_rowid_where_a_binary_search_would():
         want_pos, want_found = locate(rowids, asked)
         assert (found == want_found).all() and (pos[found] == want_pos[want_found]).all()
         assert found[:-3].all() and not found[-3:].any()
+
+
+def test_at_a_million_passages_meaning_is_ranked_beside_bm25_and_the_results_are_the_same(reader, monkeypatch):
+    """From ``CONCURRENT_FROM`` passages a hybrid search ranks by meaning on a second thread
+    while BM25 runs on the caller's (forced here at 2,400): every query and filter must give
+    exactly the hits of the one-thread search, and the dense ranking must really have run on
+    the search pool."""
+    import threading
+
+    from kb.search import engine
+    from kb.store.snapshot import Snapshot
+
+    reader.snapshots.build_now()
+    cases = [(q, f) for q in QUERIES for f in FILTERS[:4]]
+    one_thread = [[(h.passage_id, h.score) for h in search(reader, q, k=10, filters=f)] for q, f in cases]
+    seen = []
+    nearest = Snapshot.nearest
+
+    def spying(self, *args, **kwargs):
+        seen.append(threading.current_thread().name)
+        return nearest(self, *args, **kwargs)
+
+    monkeypatch.setattr(Snapshot, "nearest", spying)
+    monkeypatch.setattr(engine, "CONCURRENT_FROM", 0)
+    beside = [[(h.passage_id, h.score) for h in search(reader, q, k=10, filters=f)] for q, f in cases]
+    assert beside == one_thread
+    assert any(hits for hits in beside)
+    assert seen and all(name.startswith("search") for name in seen), set(seen)

@@ -12,9 +12,12 @@ few ms instead of 50–115 — and a filtered dense search is exact over the fil
 from __future__ import annotations
 
 import logging
+import os
 import re
 import sqlite3
+import threading
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -34,6 +37,12 @@ KEYWORD_CANDIDATES = 200
 EXACT_FALLBACK_LIMIT = 50_000
 COMMON_WORDS_MIN_PASSAGES = 2_000  # below this, BM25 over every match is already cheap
 MODES = ("hybrid", "keyword", "dense")
+# Snapshot size from which a hybrid search ranks by meaning on a second thread while BM25 runs
+# on this one: both are numpy passes over the whole index that release the GIL (at a million
+# passages ~15 ms of sign bits and rescoring against ~10 ms of postings), so on two cores a
+# query waits for the longer of them, not their sum. Below it they take a few ms together and
+# a thread hand-off is not worth its noise.
+CONCURRENT_FROM = 200_000
 
 
 @dataclass
@@ -113,6 +122,12 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
         return []
     # The snapshot's masks know no documents: one document's passages are few, SQL ranks them exactly.
     snap = kbase.snapshot() if not filters.doc_id else None
+    dense_limit = max(DENSE_CANDIDATES, k * 4)
+    vector, nearest = None, None
+    if mode in ("hybrid", "dense"):  # embedded once: the ranking and the match check share it
+        vector = kbase.embed_query(parsed.semantic_text())
+        if mode == "hybrid" and snap is not None and len(snap) >= CONCURRENT_FROM:
+            nearest = _in_background(snapshot_nearest, snap, filters, vector, dense_limit)
     rankings: list[list[str]] = []
     if mode in ("hybrid", "keyword"):
         limit = max(KEYWORD_CANDIDATES, k)
@@ -122,10 +137,9 @@ def search(kbase: KnowledgeBase, query: str, k: int = 10, filters: Filters | Non
         if ranking is None:
             ranking = keyword_ranking(kbase.store.conn, parsed, filters, limit)
         rankings.append(ranking)
-    vector = None
-    if mode in ("hybrid", "dense"):  # embedded once: the ranking and the match check share it
-        vector = kbase.embed_query(parsed.semantic_text())
-        rankings.append(dense_ranking(kbase, parsed, filters, max(DENSE_CANDIDATES, k * 4), snap, vector))
+    if vector is not None:
+        rankings.append(dense_ranking(kbase, parsed, filters, dense_limit, snap, vector,
+                                      nearest.result() if nearest is not None else None))
     fused = rrf(rankings)
     if matching_only and mode != "keyword":
         keep = relevant_ids(kbase, parsed, list(fused), mode, vector=vector)
@@ -327,14 +341,15 @@ def _ids_in_order(conn: sqlite3.Connection, rowids: list[int]) -> list[str]:
 
 
 def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: int, snap=None,
-                  vector: np.ndarray | None = None) -> list[str]:
+                  vector: np.ndarray | None = None, nearest: list[str] | None = None) -> list[str]:
+    """Passage ids by meaning. ``nearest``: ``snapshot_nearest``'s ranking, already made on
+    another thread (``search``); the checks that need SQLite run here, on the caller's."""
     if vector is None:
         vector = kbase.embed_query(query.semantic_text())
     if filters.doc_id:  # one document: every passage scored from the cached vectors
         return _exact_filtered(kbase, vector, filters, query, limit)
     if snap is not None:  # exact, over the rows the filters leave: 5 ms at 100k, HNSW 12
-        keep = snap.mask(filters) if filters.active else np.ones(len(snap), dtype=bool)
-        ranked = snap.nearest(vector, keep, limit)
+        ranked = nearest if nearest is not None else snapshot_nearest(snap, filters, vector, limit)
         if query.excluded or query.phrases:
             allowed = _allowed(kbase.store.conn, ranked, Filters(), query)
             ranked = [pid for pid in ranked if pid in allowed]
@@ -346,6 +361,26 @@ def dense_ranking(kbase: KnowledgeBase, query: Query, filters: Filters, limit: i
     if filters.active and len(ranked) < min(limit, 10):
         ranked = _exact_filtered(kbase, vector, filters, query, limit) or ranked
     return ranked
+
+
+def snapshot_nearest(snap, filters: Filters, vector: np.ndarray, limit: int) -> list[str]:
+    """The snapshot's dense ranking under ``filters``: numpy only (no SQLite), so it may run on
+    any thread."""
+    keep = snap.mask(filters) if filters.active else np.ones(len(snap), dtype=bool)
+    return snap.nearest(vector, keep, limit)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _in_background(fn, *args) -> Future:
+    """``fn(*args)`` on the process's search thread pool (one thread per core, made on first use)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2), thread_name_prefix="search")
+    return _pool.submit(fn, *args)
 
 
 def _allowed(conn: sqlite3.Connection, ids: list[str], filters: Filters, query: Query) -> set[str]:
