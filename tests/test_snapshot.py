@@ -211,3 +211,27 @@ def test_at_a_million_passages_meaning_is_ranked_beside_bm25_and_the_results_are
     assert beside == one_thread
     assert any(hits for hits in beside)
     assert seen and all(name.startswith("search") for name in seen), set(seen)
+
+
+def test_a_hyphenated_word_or_phrase_is_looked_up_in_fts5_once_per_search(reader):
+    """FTS5 reads 'Covid-19' as the phrase 'covid 19', which the snapshot's postings cannot
+    place: the ranking asks FTS5 for its rows, and the match check of the same search reuses
+    them instead of asking again. What matches must not change."""
+    from kb.search.relevance import relevant_ids
+
+    snap = reader.snapshots.build_now()
+    statements: list[str] = []
+    reader.store.conn.set_trace_callback(statements.append)
+    hits = search(reader, "Covid-19 hospital discharge", k=10)
+    reader.store.conn.set_trace_callback(None)
+    assert hits
+    assert len([s for s in statements if "MATCH" in s]) == 1, statements
+    for q in QUERIES:
+        parsed = parse_query(q)
+        held: dict = {}
+        ranked = snapshot_keyword_ranking(snap, parsed, Filters(), 200, reader.store.conn, held) or []
+        ids = list(dict.fromkeys(ranked + [h.passage_id for h in search(reader, q, k=50, mode="dense")]))
+        vector = reader.embed_query(parsed.semantic_text())
+        asked = relevant_ids(reader, parsed, ids, vector=vector)
+        reused = relevant_ids(reader, parsed, ids, vector=vector, held=(snap, held))
+        assert reused == asked, q

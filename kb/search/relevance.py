@@ -165,17 +165,21 @@ def query_vector(kbase: KnowledgeBase, query: Query) -> np.ndarray:
 
 
 def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str = "hybrid",
-                 floor: float = DENSE_FLOOR, vector: np.ndarray | None = None) -> set[str]:
+                 floor: float = DENSE_FLOOR, vector: np.ndarray | None = None,
+                 held: tuple | None = None) -> set[str]:
     """The ids (of a ranking) that match: keyword matches, and in hybrid or dense mode the
     passages close enough in meaning (``close_enough``). Keyword mode keeps its OR ranking
     whole: every hit there holds some of the words, and its total counts those. ``vector``:
     the query's embedding when the caller has it (a read-only server caches none, so asking
-    again would embed the query a second time)."""
+    again would embed the query a second time). ``held``: (snapshot, {word or phrase: sorted
+    positions of the rows holding it}) from the same search's ranking; used only while that
+    snapshot is still the current one."""
     if mode == "keyword":
         return set(ids)
     snap = kbase.snapshot()
     if snap is not None:  # the web server's in-memory index: the same rule in numpy
-        return _relevant_in_snapshot(kbase, snap, query, ids, mode, floor, vector)
+        found = held[1] if held is not None and held[0] is snap else None
+        return _relevant_in_snapshot(kbase, snap, query, ids, mode, floor, vector, found)
     shared: set[str] = set()
     obeying: set[str] = set()
     found = keyword_matches(kbase.store.conn, query, ids, some=shared, obeying=obeying)
@@ -188,10 +192,14 @@ def relevant_ids(kbase: KnowledgeBase, query: Query, ids: list[str], mode: str =
 
 
 def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[str], mode: str,
-                          floor: float, vector: np.ndarray | None = None) -> set[str]:
+                          floor: float, vector: np.ndarray | None = None,
+                          found: dict[str, np.ndarray] | None = None) -> set[str]:
     """``relevant_ids`` over the snapshot (``kb/store/snapshot.py``): word postings and vectors
-    in memory, so the check costs a few ms instead of one FTS5 query per word."""
-    from kb.store.snapshot import tokens_of
+    in memory, so the check costs a few ms instead of one FTS5 query per word. ``found``: the
+    sorted positions of the rows holding a multi-token word or phrase, where the ranking had them."""
+    from kb.store.snapshot import holds, tokens_of
+
+    found = found or {}
 
     known = [pid for pid in ids if pid in snap.pos_of]
     pos = np.fromiter((snap.pos_of[pid] for pid in known), dtype=np.int64, count=len(known))
@@ -202,17 +210,26 @@ def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[st
         tokens = tokens_of(word)
         if len(tokens) == 1:
             held += snap.holding(tokens[0], pos)
-        else:  # several tokens ('covid-19'): FTS5 knows where they stand together
-            rowids, _ = keyword_rowids(conn, Query(phrases=[word]), snap.rowids[pos].tolist(), limit=len(known))
+        elif word in found:  # several tokens ('covid-19'), placed by this search's ranking
+            held += holds(found[word], pos)
+        else:  # several tokens: FTS5 knows where they stand together
+            rowids, _ = keyword_rowids(conn, Query(phrases=[word]), snap.rowids[pos].tolist(), limit=len(pos))
             held += np.isin(snap.rowids[pos], np.fromiter(rowids, dtype=np.int64, count=len(rowids)))
-    keyword = held >= required_words(len(words)) if words else np.ones(len(known), dtype=bool)
-    ok = np.ones(len(known), dtype=bool)  # rare: FTS5 checks phrases and exclusions on these rows
+    keyword = held >= required_words(len(words)) if words else np.ones(len(pos), dtype=bool)
+    ok = np.ones(len(pos), dtype=bool)  # rare: FTS5 checks phrases and exclusions on these rows
     cand = snap.rowids[pos]
-    if query.phrases:
-        rows = _fts_rows(conn, " AND ".join(quote(p) for p in query.phrases), cand.tolist(), len(known) + 1)
+    phrases = [p for p in query.phrases if p.lower() not in found]
+    for phrase in query.phrases:
+        if phrase.lower() in found:
+            ok &= holds(found[phrase.lower()], pos)
+    if phrases:
+        rows = _fts_rows(conn, " AND ".join(quote(p) for p in phrases), cand.tolist(), len(pos) + 1)
         ok &= np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
     for word in query.excluded:
-        rows = _fts_rows(conn, quote(word), cand.tolist(), len(known) + 1)
+        if word.lower() in found:
+            ok &= ~holds(found[word.lower()], pos)
+            continue
+        rows = _fts_rows(conn, quote(word), cand.tolist(), len(pos) + 1)
         ok &= ~np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
     keyword &= ok
     sims = snap.similarities(query_vector(kbase, query) if vector is None else vector, pos)

@@ -472,7 +472,7 @@ def _lookup(pos: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.n
     return at, hit[at].astype(np.int64)
 
 
-def _holds(pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
+def holds(pos: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """Which ``rows`` appear in the ascending positions ``pos``."""
     if not len(pos):
         return np.zeros(len(rows), dtype=bool)
