@@ -28,33 +28,41 @@ import numpy as np
 from bench.barrier_pool import population, stratum
 from nlp.barrier_training import DATA_DIR, load_examples, prf
 from nlp.barriers import load_taxonomy
+from nlp.segment import without_footnote_mark
 from nlp.sentence_quality import is_prose
 
 GRID = [round(t, 3) for t in np.arange(0.05, 0.951, 0.025)]
 
 
-def cell_counts(roots: list[Path], taxonomy) -> tuple[Counter, dict[str, tuple[str, str]]]:
-    """(readable sentences per (stratum, document), the cell of each sentence id)."""
+def cell_counts(roots: list[Path], taxonomy) -> tuple[Counter, dict]:
+    """(readable sentences per (stratum, document), the cell of each sentence: by id and by
+    (document, text))."""
     counts: Counter = Counter()
-    cell_of: dict[str, tuple[str, str]] = {}
+    cell_of: dict = {}
     for st, docs in population(roots, taxonomy).items():
         for doc, rows in docs.items():
             for row in rows:
                 if is_prose(row["text"]):
                     counts[st, doc] += 1
-                    cell_of[row["id"]] = (st, doc)
+                    cell_of[row["id"]] = cell_of[doc, row["text"]] = (st, doc)
     return counts, cell_of
+
+
+def cell_for(example, cell_of: dict) -> tuple[str, str] | None:
+    """The cell of a labelled sentence: by its id, else by its text as the splitter gives it
+    today (the pool was drawn when a footnote number glued to a sentence's end was part of it)."""
+    return cell_of.get(example.id) or cell_of.get((example.doc, without_footnote_mark(example.text)))
 
 
 def weights(examples, counts: Counter, cell_of: dict, taxonomy) -> tuple[np.ndarray, dict]:
     """Inverse-probability weight of each example; a sentence the corpus no longer yields (the
     loader or splitter changed since the pool was drawn) takes its text's stratum."""
-    cells = [cell_of.get(e.id) or (stratum(e.text, taxonomy), e.doc) for e in examples]
+    cells = [cell_for(e, cell_of) or (stratum(e.text, taxonomy), e.doc) for e in examples]
     drawn = Counter(cells)
     w = np.array([counts.get(c, 0) / drawn[c] for c in cells], dtype=float)
     missing = [c for c in drawn if counts.get(c, 0) == 0]
     w[w == 0] = 1.0  # a cell the corpus no longer has: the sentence stands for itself
-    info = {"examples": len(examples), "found_in_corpus": sum(e.id in cell_of for e in examples),
+    info = {"examples": len(examples), "found_in_corpus": sum(cell_for(e, cell_of) is not None for e in examples),
             "cells": len(drawn), "cells_not_in_corpus": len(missing),
             "corpus_sentences": int(sum(counts.values())), "weighted_total": round(float(w.sum()))}
     return w, info
@@ -88,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"sample": info, "barrier_share": {"labelled": round(float(y.mean()), 3),
                                                 "weighted": round(barriers / float(w.sum()), 3)},
               "strata": {st: {"corpus": sum(c for (s, _), c in counts.items() if s == st),
-                              "labelled": sum(1 for e in examples if (cell_of.get(e.id) or ("?",))[0] == st)}
+                              "labelled": sum(1 for e in examples if (cell_for(e, cell_of) or ("?",))[0] == st)}
                          for st in ("flagged", "topic", "prose", "junk")}}
     for model in ("tuned", "frozen"):
         p = np.array([v for f in scores["folds"].values() for v in f[f"p_{model}"]])

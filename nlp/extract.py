@@ -95,7 +95,8 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         ))
     for span in sdoc.spans.get(SPANS_BARRIERS, []):
         rec = span._.refrain_barrier
-        out.barriers.append(Barrier(theme=rec.theme, sentence=span.text, page=main_page(span.start_char, span.end_char),
+        out.barriers.append(Barrier(theme=rec.theme, sentence=rec.text or span.text,
+                                    page=main_page(span.start_char, span.end_char),
                                     score=rec.score, themes=list(rec.themes)))
     log.info("extracted %s in %.2fs: %d funding, %d recommendations, %d responses, %d barriers",
              doc.path, time.perf_counter() - started, len(out.funding), len(out.recommendations),

@@ -81,6 +81,10 @@ class BarrierRecord:
     theme: str
     themes: list[str]
     score: float
+    # The sentence as classified. The span holds whole tokens, so where the sentence ends
+    # before a footnote number glued to its full stop ('research.55', one token) the span's
+    # text would carry the number again.
+    text: str = ""
 
 
 # --- registered pattern loaders ---------------------------------------------------------------
@@ -438,7 +442,7 @@ class BarrierComponent:
             for s, sc in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
                 if span is not None:
-                    span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score)
+                    span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score, text[s.start:s.end])
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc
@@ -471,7 +475,8 @@ class BarrierComponent:
             for s, p in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
                 if span is not None:
-                    span._.refrain_barrier = BarrierRecord(p.themes[0], p.themes[:3], round(p.probability, 4))
+                    span._.refrain_barrier = BarrierRecord(p.themes[0], p.themes[:3], round(p.probability, 4),
+                                                           text[s.start:s.end])
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc

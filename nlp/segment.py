@@ -4,6 +4,11 @@ Every block (heading, paragraph, list item) starts a sentence; inside a block a 
 at ``. ! ?`` (with any closing quotes and a glued footnote number, 'area.217 Next') before a
 capitalised word, unless the full stop belongs to an abbreviation or an initial. No
 statistical model is involved, so a 300-page PDF splits in well under a second.
+
+A footnote number glued after a word's full stop ('… translation of research.55') is a
+reference mark, not part of the sentence: it is left out of the sentence's span, so a barrier,
+a finding or a funding sentence is quoted as the reader saw it. Only after a letter or a
+closing quote or bracket: after a digit ('rose to 4.5 Some …') the figure is the sentence's.
 """
 from __future__ import annotations
 
@@ -27,6 +32,9 @@ ABBREVIATIONS = {
 # footnote number, then whitespace.
 BOUNDARY = re.compile(r"""([.!?…])(["'”’)\]]*)(\d{1,3}(?=\s))?(\s+)""")
 STARTER = re.compile(r"""["'“‘(\[]*[A-Z0-9£€$●•]""")
+# A footnote number glued to the end of a block: after a word (or closing quote or bracket)
+# and its terminal punctuation, then nothing but whitespace.
+TRAILING_MARK = re.compile(r"""(?<=[A-Za-z"'”’)\]][.!?…])\d{1,3}\s*$|(?<=[A-Za-z][.!?…]["'”’)\]])\d{1,3}\s*$""")
 INLINE_BULLET = re.compile(r"\s[●•▪■]\s")
 MAX_SENTENCE = 1200
 
@@ -80,16 +88,31 @@ def split_text(text: str, offset: int = 0) -> list[tuple[int, int]]:
         if punct == "." and m.group(3) is None and re.match(r"\d", text[nxt:nxt + 1]) and \
                 re.search(r"\d$", text[:m.start(1)]):
             continue  # '2.5' split by a space in a table, or 'section 2. 3'
-        end = m.start(4)
+        end = m.start(3) if m.group(3) and _word_before(text, m.start(1)) else m.start(4)
         if end > start:
             spans.append((start, end))
         start = nxt
     if start < n:
-        spans.append((start, n))
+        mark = TRAILING_MARK.search(text, start)
+        spans.append((start, mark.start() if mark and mark.start() > start else n))
     out: list[tuple[int, int]] = []
     for s, e in spans:
         out.extend(_split_long(text, s, e))
     return [(s + offset, e + offset) for s, e in out if text[s:e].strip()]
+
+
+def without_footnote_mark(sentence: str) -> str:
+    """``sentence`` without a footnote number glued to its end ('… research.55' → '… research.'):
+    how this splitter now gives a sentence that an earlier one (the labelled pool was drawn
+    with it) gave with the mark."""
+    mark = TRAILING_MARK.search(sentence)
+    return sentence[:mark.start()] if mark and mark.start() > 0 else sentence
+
+
+def _word_before(text: str, punct: int) -> bool:
+    """Whether the terminal punctuation at ``punct`` follows a word or a closing quote or
+    bracket, so digits glued after it are a footnote mark, not the end of a figure ('4.5')."""
+    return punct > 0 and (text[punct - 1].isalpha() or text[punct - 1] in "\"'”’)]")
 
 
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:

@@ -128,3 +128,18 @@ def test_components_run_on_a_plain_blank_english_doc() -> None:
 def test_titles_that_are_not_titles_are_recovered_from_the_cover(doc: SourceDocument, title: str,
                                                                  published: str) -> None:
     assert recover_metadata(doc) == (title, published)
+
+
+def test_a_barrier_is_quoted_without_the_footnote_number_glued_to_its_full_stop() -> None:
+    """Committee reports glue footnote numbers to full stops ('… was unclear.12 Councils …'),
+    and spaCy keeps 'unclear.12' as one token: a journalist quoting the barrier must get the
+    sentence, not the reference mark, and the sentence must still point at its page."""
+    doc = SourceDocument("report.pdf", "pdf", [
+        "Local partners told us about the obstacles they faced.\n"
+        "Councils and hospitals were unable to share care records because the legal basis for "
+        "sharing was unclear to their staff.12 Several areas gave up on joint teams as a result.\n"
+        "12 Written evidence from the Local Government Association (ABC0012)."], True)
+    barriers = extract(doc).barriers
+    quoted = [b for b in barriers if b.sentence.startswith("Councils and hospitals")]
+    assert quoted, [b.sentence for b in barriers]
+    assert quoted[0].sentence.endswith("unclear to their staff.") and quoted[0].page == 1
