@@ -30,11 +30,13 @@ ABBREVIATIONS = {
 }
 # A candidate boundary: terminal punctuation, closing quotes/brackets, an optional glued
 # footnote number, then whitespace.
+CLOSERS = "\"'”’)]"  # closing quotes and brackets that may follow a sentence's word or full stop
 BOUNDARY = re.compile(r"""([.!?…])(["'”’)\]]*)(\d{1,3}(?=\s))?(\s+)""")
 STARTER = re.compile(r"""["'“‘(\[]*[A-Z0-9£€$●•]""")
 # A footnote number glued to the end of a block: after a word (or closing quote or bracket)
 # and its terminal punctuation, then nothing but whitespace.
-TRAILING_MARK = re.compile(r"""(?<=[A-Za-z"'”’)\]][.!?…])\d{1,3}\s*$|(?<=[A-Za-z][.!?…]["'”’)\]])\d{1,3}\s*$""")
+_CLOSE = re.escape(CLOSERS)
+TRAILING_MARK = re.compile(rf"(?<=[A-Za-z{_CLOSE}][.!?…])\d{{1,3}}\s*$|(?<=[A-Za-z][.!?…][{_CLOSE}])\d{{1,3}}\s*$")
 INLINE_BULLET = re.compile(r"\s[●•▪■]\s")
 MAX_SENTENCE = 1200
 
@@ -112,7 +114,7 @@ def without_footnote_mark(sentence: str) -> str:
 def _word_before(text: str, punct: int) -> bool:
     """Whether the terminal punctuation at ``punct`` follows a word or a closing quote or
     bracket, so digits glued after it are a footnote mark, not the end of a figure ('4.5')."""
-    return punct > 0 and (text[punct - 1].isalpha() or text[punct - 1] in "\"'”’)]")
+    return punct > 0 and (text[punct - 1].isalpha() or text[punct - 1] in CLOSERS)
 
 
 def _split_long(text: str, start: int, end: int) -> list[tuple[int, int]]:
