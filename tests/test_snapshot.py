@@ -235,3 +235,93 @@ def test_a_hyphenated_word_or_phrase_is_looked_up_in_fts5_once_per_search(reader
         asked = relevant_ids(reader, parsed, ids, vector=vector)
         reused = relevant_ids(reader, parsed, ids, vector=vector, held=(snap, held))
         assert reused == asked, q
+
+
+def _built_from_scratch(kbase) -> dict[str, np.ndarray]:
+    """A full build of ``kbase``'s snapshot (the old one removed first) and its arrays."""
+    import shutil
+
+    from kb.store.snapshot_files import read_manifest, snapshot_dir
+
+    folder = snapshot_dir(kbase.settings)
+    shutil.rmtree(folder, ignore_errors=True)
+    assert kbase.snapshots.build_now() is not None
+    segment = folder / read_manifest(folder)["segments"][-1]
+    return {f.stem: np.load(f) for f in segment.glob("*.npy")}
+
+
+def test_a_full_build_reads_the_full_text_postings_on_a_second_thread_and_builds_what_one_thread_builds(
+        reader, monkeypatch):
+    """A million passages' postings are most of a full build, so a second connection reads
+    them while the building thread reads the rows and vectors. When that connection does not
+    see the build's state (a write landed between the two first reads), the building thread
+    reads the postings itself, and the snapshot comes out the same either way."""
+    import threading
+
+    from kb.store import snapshot as snapshot_module
+    from kb.store import snapshot_files
+
+    readers = []
+    postings = snapshot_module._postings
+
+    def spying(*args, **kwargs):
+        readers.append(threading.current_thread().name)
+        return postings(*args, **kwargs)
+
+    monkeypatch.setattr(snapshot_module, "_postings", spying)
+    beside = _built_from_scratch(reader)
+    assert len(readers) == 1 and readers[0].startswith("snapshot-postings"), readers
+    readers.clear()
+    monkeypatch.setattr(snapshot_files, "postings_on_own_connection", lambda path, stamp: None)
+    alone = _built_from_scratch(reader)
+    assert readers == [threading.current_thread().name]
+    assert beside.keys() == alone.keys() and {"post_pos", "term_text", "vectors"} <= beside.keys()
+    assert all(np.array_equal(beside[name], alone[name]) for name in beside)
+
+
+def test_the_second_connection_declines_a_database_that_changed_since_the_build_began(tmp_path):
+    import json
+    import sqlite3
+
+    from kb.store.snapshot import fingerprint, postings_on_own_connection
+
+    writer = KnowledgeBase(Settings(home=tmp_path))
+    build_search_kb(writer, SENTENCES, _vectors(len(SENTENCES)), 300)
+    path = str(writer.settings.sqlite_path)
+    with sqlite3.connect(path) as conn:
+        stamp = json.loads(json.dumps(fingerprint(conn)))
+    rowids, postings = postings_on_own_connection(path, stamp)
+    assert len(rowids) == 300 and len(postings[3])  # positions of every token instance
+    with writer.store.transaction() as conn:
+        conn.execute("""INSERT INTO passages(id, doc_id, seq, page, text, themes)
+                        SELECT 'late-1', doc_id, 999, 1, 'A quokka census of care homes.', '' FROM passages LIMIT 1""")
+    writer.close()
+    assert postings_on_own_connection(path, stamp) is None
+
+
+def test_vectors_come_the_same_from_one_pass_over_the_cache_or_from_keyed_look_ups(reader, monkeypatch):
+    """A full build reads the whole embedding cache once (a million keyed look-ups took 26 s)
+    and an update looks its few keys up; both must give every passage its own vector,
+    including passages that share a text and one whose vector is not cached."""
+    import sqlite3
+
+    from kb.store import snapshot_files
+    from kb.store.snapshot import PASSAGE_ROWS, quantise
+
+    conn = sqlite3.connect(f"file:{reader.settings.sqlite_path}?mode=ro", uri=True)
+    rows = conn.execute(PASSAGE_ROWS + " ORDER BY p.rowid LIMIT 400").fetchall()
+    rows += rows[:3] + [(0, "x", "", "nao", None, None, "A text no embedding cache holds.")]
+    source = snapshot_files.CachedVectors(conn, reader.embedder.variant)
+    keys = source.keys_of(rows)
+    monkeypatch.setattr(snapshot_files, "SCAN_RATIO", 10**9)
+    scanned = source.vectors_for(keys)
+    monkeypatch.setattr(snapshot_files, "SCAN_RATIO", 0)
+    looked_up = source.vectors_for(keys)
+    conn.close()
+    assert all(np.array_equal(a, b) for a, b in zip(scanned, looked_up))
+    q, scale = scanned
+    cached = reader.store.cached_vectors([reader.key(r[6]) for r in rows[:400]])
+    want_q, want_scale = quantise(np.stack([cached[reader.key(r[6])] for r in rows[:400]]))
+    assert np.array_equal(q[:400], want_q) and np.array_equal(scale[:400], want_scale)
+    assert np.array_equal(q[400:403], q[:3]) and np.array_equal(scale[400:403], scale[:3])
+    assert scale[-1] == 0 and not q[-1].any()

@@ -626,14 +626,22 @@ class Codes:
         return out
 
 
-def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors_of, fts_table: str = "passages_fts",
-                  schema: str = "main", batch: int = 50_000) -> Segment:
+def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors, fts_table: str = "passages_fts",
+                  schema: str = "main", batch: int = 50_000, postings_beside=None) -> Segment:
     """A segment of ``rows`` (an iterable of ``PASSAGE_ROWS``' columns in rowid order, read a
     batch at a time so a million texts never sit in memory) whose postings come from
     ``schema.fts_table`` — the main index for a full build, a temporary one holding only the
-    new passages for an update — and whose vectors come from ``vectors_of(batch) -> (int8, scale)``."""
+    new passages for an update — and whose vectors come from ``vectors``: its
+    ``keys_of(batch)`` names each row's vector, and once every batch is read
+    ``vectors_for(keys) -> (int8, scale)`` fetches them all, so the source can choose how (a
+    million keyed look-ups cost more than one pass over the whole cache).
+
+    ``postings_beside``, for a full build of the main index, is a future of
+    ``postings_on_own_connection``: another thread reads FTS5's instance list (about 60% of
+    the build; SQLite walks it outside the GIL) while this one reads the rows and vectors.
+    Its postings are used when its rowids are this segment's, and read here otherwise."""
     parts: dict[str, list] = {name: [] for name in ("rowids", "theme_len", "source", "doc_type", "year",
-                                                    "themes", "vectors", "scale")}
+                                                    "themes", "keys")}
     id_list: list[bytes] = []
     iterator = iter(rows)
     while True:
@@ -650,24 +658,49 @@ def build_segment(conn: sqlite3.Connection, rows, codes: Codes, vectors_of, fts_
         parts["year"].append(np.fromiter((r[5] if isinstance(r[5], int) else NO_YEAR for r in block), dtype=np.int32,
                                          count=n))
         parts["themes"].append(np.fromiter((codes.bits(r[2]) for r in block), dtype=np.int64, count=n))
-        q, scale = vectors_of(block)
-        parts["vectors"].append(q)
-        parts["scale"].append(scale)
+        parts["keys"].append(vectors.keys_of(block))
         del block
     empty = {"rowids": np.int64, "theme_len": np.uint16, "source": np.int32, "doc_type": np.int32,
-             "year": np.int32, "themes": np.int64, "scale": np.float32}
-    arrays = {name: (np.concatenate(p) if p else np.zeros(0, dtype=empty.get(name, np.int8)))
-              for name, p in parts.items()}
-    if not parts["vectors"]:
-        arrays["vectors"] = np.zeros((0, DIM), dtype=np.int8)
+             "year": np.int32, "themes": np.int64, "keys": "S1"}
+    arrays = {name: (np.concatenate(p) if p else np.zeros(0, dtype=empty[name])) for name, p in parts.items()}
     del parts
+    arrays["vectors"], arrays["scale"] = vectors.vectors_for(arrays.pop("keys"))
     width = max((len(i) for i in id_list), default=1)
     ids = np.array(id_list, dtype=f"S{max(width, 1)}")
     del id_list
     arrays["center"], arrays["bits"] = sign_bits(arrays["vectors"], arrays["scale"])
-    term_text, term_off, term_post, post_pos, post_tf, doclen = _postings(conn, arrays["rowids"], fts_table, schema)
+    beside = postings_beside.result() if postings_beside is not None else None
+    if beside is not None and np.array_equal(beside[0], arrays["rowids"]):
+        postings = beside[1]
+    else:
+        postings = _postings(conn, arrays["rowids"], fts_table, schema)
+    del beside
+    term_text, term_off, term_post, post_pos, post_tf, doclen = postings
     return Segment(ids=ids, doclen=doclen, term_text=term_text, term_off=term_off, term_post=term_post,
                    post_pos=post_pos, post_tf=post_tf, **arrays)
+
+
+def postings_on_own_connection(path: str, stamp) -> tuple[np.ndarray, tuple] | None:
+    """The rowids and postings of a full build of the main index, read through a connection
+    of this thread's own to ``path``: None unless that connection sees the state ``stamp``
+    (the build's fingerprint) describes, since a write may land between two connections'
+    first reads."""
+    import json
+
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
+    try:
+        conn.execute("BEGIN")
+        try:
+            if json.loads(json.dumps(fingerprint(conn))) != stamp:
+                return None
+            rowids = np.fromiter((r[0] for r in conn.execute(
+                "SELECT p.rowid FROM passages p JOIN documents d ON d.id = p.doc_id ORDER BY p.rowid")),
+                dtype=np.int64)
+            return rowids, _postings(conn, rowids, "passages_fts", "main")
+        finally:
+            conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 def _postings(conn: sqlite3.Connection, rowids: np.ndarray, fts_table: str, schema: str):

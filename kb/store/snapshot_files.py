@@ -29,6 +29,7 @@ import shutil
 import sqlite3
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -36,7 +37,7 @@ from typing import Iterator
 import numpy as np
 
 from kb.store.snapshot import (DIM, MIN_PASSAGES, PASSAGE_ROWS, SEGMENT_FIELDS, Codes, Segment, Snapshot,
-                               build_segment, fingerprint, quantise)
+                               build_segment, fingerprint, postings_on_own_connection, quantise)
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,9 @@ MAX_SEGMENTS = 8
 MAX_DEAD_FRACTION = 0.25
 SMALL_CHANGE = 2_000  # passages: below this, a change is always appended (a rebuild would gain nothing)
 KEY_BATCH = 500
+KEY_WIDTH = 64  # a text key is a SHA-256 in hex (nlp.embed.text_key)
+VECTOR_CHUNK = 20_000  # cached vectors quantised at once: bounds a build's memory
+SCAN_RATIO = 8  # read the whole cache when it holds at most this many vectors per one wanted
 
 
 def snapshot_dir(settings) -> Path:
@@ -258,8 +262,11 @@ def _delta_segment(conn, rowids: np.ndarray, codes: Codes, variant: str) -> Segm
 def _full(conn, folder: Path, manifest: dict | None, stamp, docs: dict, variant: str, started: float,
           reason: str) -> Snapshot:
     codes = Codes()
-    rows = conn.execute(PASSAGE_ROWS + " ORDER BY p.rowid")
-    segment = build_segment(conn, rows, codes, _vectors_from_cache(conn, variant))
+    path = next(r[2] for r in conn.execute("PRAGMA database_list") if r[1] == "main")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-postings") as beside:
+        postings = beside.submit(postings_on_own_connection, path, stamp) if path else None
+        rows = conn.execute(PASSAGE_ROWS + " ORDER BY p.rowid")
+        segment = build_segment(conn, rows, codes, _vectors_from_cache(conn, variant), postings_beside=postings)
     generation = (manifest or {}).get("generation", 0) + 1
     name = f"seg-{generation}"
     _write_segment(folder, name, segment)
@@ -273,28 +280,84 @@ def _full(conn, folder: Path, manifest: dict | None, stamp, docs: dict, variant:
     return snap
 
 
-def _vectors_from_cache(conn, variant: str):
-    """``vectors_of`` for ``build_segment``: each passage's vector from SQLite's embedding cache
-    (the vectors Chroma was given are the cached ones), quantised to int8."""
-    from nlp.embed import text_key
+def _vectors_from_cache(conn, variant: str) -> "CachedVectors":
+    return CachedVectors(conn, variant)
 
-    def vectors_of(rows) -> tuple[np.ndarray, np.ndarray]:
-        keys = [text_key(r[6], variant) for r in rows]
-        found: dict[str, bytes] = {}
-        for start in range(0, len(keys), KEY_BATCH):
-            chunk = keys[start:start + KEY_BATCH]
-            marks = ",".join("?" * len(chunk))
-            found.update(conn.execute(f"SELECT key, vector FROM embeddings WHERE key IN ({marks})", chunk))
-        blobs = [found.get(key) for key in keys]
-        has = np.fromiter((b is not None and len(b) == DIM * 4 for b in blobs), dtype=bool, count=len(blobs))
-        missing = bytes(DIM * 4)  # one join and one parse for the batch, not an array per row
-        joined = b"".join(b if ok else missing for b, ok in zip(blobs, has.tolist()))
-        matrix = np.frombuffer(joined, dtype=np.float32).reshape(len(rows), DIM)
-        q, scale = quantise(matrix)
-        scale[~has] = 0.0
+
+class CachedVectors:
+    """The vector source of ``build_segment``: each passage's vector from SQLite's embedding
+    cache (the vectors Chroma was given are the cached ones), quantised to int8.
+
+    A full build needs nearly every vector in the cache, and a million keyed look-ups cost
+    about 26 s (two B-tree searches each, in hash order) where one pass over the table in
+    storage order costs under 2 s; an update needs a few, which look-ups fetch without
+    reading the rest. ``SCAN_RATIO`` picks between them."""
+
+    def __init__(self, conn: sqlite3.Connection, variant: str):
+        self.conn = conn
+        self.variant = variant
+
+    def keys_of(self, rows) -> np.ndarray:
+        from nlp.embed import text_key
+
+        return np.array([text_key(r[6], self.variant).encode() for r in rows], dtype=f"S{KEY_WIDTH}")
+
+    def vectors_for(self, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """int8 vectors and scales in the order of ``keys``; a key the cache lacks (or holds
+        a vector of the wrong size for) gets a zero row and scale 0."""
+        q = np.zeros((len(keys), DIM), dtype=np.int8)
+        scale = np.zeros(len(keys), dtype=np.float32)
+        if not len(keys):
+            return q, scale
+        order = np.argsort(keys, kind="stable")
+        wanted = keys[order]
+        cached = self.conn.execute("SELECT COUNT(*) FROM embeddings").fetchone()[0]
+        pairs = self._scan() if cached <= SCAN_RATIO * len(keys) else self._look_up(np.unique(wanted))
+        for chunk in pairs:
+            _place(chunk, wanted, order, q, scale)
         return q, scale
 
-    return vectors_of
+    def _scan(self) -> Iterator[list]:
+        cursor = self.conn.execute("SELECT key, vector FROM embeddings")
+        while chunk := cursor.fetchmany(VECTOR_CHUNK):
+            yield chunk
+
+    def _look_up(self, unique_keys: np.ndarray) -> Iterator[list]:
+        chunk: list = []
+        for start in range(0, len(unique_keys), KEY_BATCH):
+            batch = [k.decode() for k in unique_keys[start:start + KEY_BATCH]]
+            chunk += self.conn.execute(
+                f"SELECT key, vector FROM embeddings WHERE key IN ({','.join('?' * len(batch))})", batch)
+            if len(chunk) >= VECTOR_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+
+def _place(pairs: list, wanted: np.ndarray, order: np.ndarray, q: np.ndarray, scale: np.ndarray) -> None:
+    """Write the cached ``(key, blob)`` pairs that some row wants into ``q``/``scale``:
+    ``wanted`` is every row's key sorted, ``order`` the rows in that order, so a text shared
+    by several passages fills each of them."""
+    usable = [(k, b) for k, b in pairs
+              if isinstance(k, str) and len(k) == KEY_WIDTH and isinstance(b, bytes) and len(b) == DIM * 4]
+    if not usable:
+        return
+    found = np.array([k.encode() for k, _ in usable], dtype=f"S{KEY_WIDTH}")
+    left = np.searchsorted(wanted, found, side="left")
+    counts = np.searchsorted(wanted, found, side="right") - left
+    keep = counts > 0
+    if not keep.any():
+        return
+    matrix = np.frombuffer(b"".join(b for (_, b), ok in zip(usable, keep.tolist()) if ok),
+                           dtype=np.float32).reshape(-1, DIM)
+    cq, cs = quantise(matrix)
+    counts, left = counts[keep], left[keep]
+    source = np.repeat(np.arange(len(counts)), counts)
+    within = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+    rows = order[np.repeat(left, counts) + within]
+    q[rows] = cq[source]
+    scale[rows] = cs[source]
 
 
 def _write_segment(folder: Path, name: str, segment: Segment) -> None:
