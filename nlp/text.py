@@ -236,7 +236,70 @@ def load_markdown(path: Path) -> SourceDocument:
         if m:
             title = _strip_md(m.group(1)).strip()
             break
-    return SourceDocument(str(path), "markdown", [_strip_md(text)], False, title=title)
+    return SourceDocument(str(path), "markdown", [_strip_md(_md_blocks(_md_html(text)))], False, title=title)
+
+
+# Markdown may carry HTML, and R Markdown's output is full of it ("<!--html_preserve-->" blocks
+# of <p>, <li>, <strong>): a renderer shows their text, so should a quote or a search hit.
+_MD_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9]{0,9})\b[^<>]{0,2000}?/?>")
+_MD_HTML_TAGS = BLOCK_TAGS | {
+    "a", "abbr", "b", "big", "caption", "center", "cite", "code", "col", "colgroup", "del", "details",
+    "em", "font", "i", "img", "ins", "kbd", "mark", "q", "s", "samp", "small", "span", "strike",
+    "strong", "sub", "summary", "sup", "tbody", "tfoot", "thead", "tt", "u", "var",
+}
+_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,30}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+# A setext heading's underline or a rule: layout, not words. (A table's alignment row stays:
+# it is how the funding reader knows a table, nlp/funding.py.)
+_MD_UNDERLINE = re.compile(r"^[ \t]*(?:=+|-{3,}|\*{3,}|_{3,})[ \t]*$", re.M)
+
+
+def _md_html(text: str) -> str:
+    """The text of the HTML inside a Markdown file: comments and script or style bodies
+    dropped, block elements (paragraphs, list items, headings, rows) on their own paragraphs,
+    inline ones unwrapped, entities read. Text without a tag or entity passes unchanged."""
+    if "<" not in text and "&" not in text:
+        return text
+    text = _without_spans(text, "<!--", "-->")
+    for tag in ("script", "style"):
+        text = _without_spans(text, f"<{tag}", f"</{tag}>")
+
+    def tag(m: re.Match) -> str:
+        name = m.group(1).lower()
+        if name not in _MD_HTML_TAGS:
+            return m.group(0)  # "<5%" never matches; "<y and z>" is not a tag we know
+        if name == "br":
+            return "\n"
+        if name in ("td", "th"):
+            return " "
+        return "\n\n" if name in BLOCK_TAGS else ""
+
+    text = _MD_TAG.sub(tag, text)
+    if "&" in text:
+        import html
+
+        text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
+
+
+def _without_spans(text: str, start: str, end: str) -> str:
+    """``text`` less every ``start``…``end`` span (case-insensitive), in one pass: a span
+    left open runs to the end of the text, as a browser reads it."""
+    low = text.lower()
+    if start not in low:
+        return text
+    out, at = [], 0
+    while (begin := low.find(start, at)) >= 0:
+        out.append(text[at:begin])
+        close = low.find(end, begin + len(start))
+        at = len(text) if close < 0 else close + len(end)
+        out.append("\n\n")
+    out.append(text[at:])
+    return "".join(out)
+
+
+def _md_blocks(text: str) -> str:
+    """A setext underline or a rule goes; the heading above it stays its own line."""
+    return _MD_UNDERLINE.sub("", text)
 
 
 def _strip_md(text: str) -> str:

@@ -52,6 +52,64 @@ def test_markdown_title_and_escapes(tmp_path):
     assert "The £5.3 billion Better Care Fund (BCF)." in doc.text
 
 
+RMARKDOWN = """Introduction
+============
+
+<!--html_preserve-->
+<h2>
+Why these measures
+</h2>
+<p>
+Councils told us that <strong>incompatible case-management systems</strong> mean
+staff re-key the same referral twice &amp; that <em>nobody</em> owns the
+shared record.<br/>
+Fewer than <5% of homes have a digital record; when a > b the list is cut.
+</p>
+<ul>
+<li>
+Emergency readmissions within 30 days<br/>
+</li>
+<li>
+Delayed transfers of care
+</li>
+</ul>
+<script>var tracker = "do not index me";</script>
+<!--/html_preserve-->
+
+| Measure | 2021/22 |
+|:--------|--------:|
+| Readmissions | £4.5m |
+
+Outcomes
+--------
+
+Plain prose &mdash; with an entity.
+"""
+
+
+def test_html_inside_markdown_reads_as_its_text(tmp_path):
+    """R Markdown output carries raw HTML blocks. A researcher quoting a sentence from it, or
+    reading it as a search hit, must see the words a browser shows, not the markup."""
+    path = tmp_path / "metrics.md"
+    path.write_text(RMARKDOWN, encoding="utf-8")
+    text = load_document(path).text
+    assert "<" not in text.replace("<5%", "").replace("a > b", "")  # no tag and no comment survive
+    assert ("Councils told us that incompatible case-management systems mean\nstaff re-key the same "
+            "referral twice & that nobody owns the\nshared record.") in text
+    assert "Fewer than <5% of homes" in text and "when a > b the list is cut" in text  # not tags
+    assert "Emergency readmissions within 30 days\n\nDelayed transfers of care" in text  # one item a paragraph
+    assert "tracker" not in text and "html_preserve" not in text
+    assert "=====" not in text and "-----\n" not in text and "Outcomes\n" in text
+    assert "|:--------|--------:|" in text  # the alignment row marks a table for the funding reader
+    assert "Plain prose \u2014 with an entity." in text
+
+
+def test_a_huge_unclosed_comment_in_markdown_costs_one_pass(tmp_path):
+    path = tmp_path / "hostile.md"
+    path.write_text("Care text. " + "<!-- open " * 200_000 + "<p>end", encoding="utf-8")
+    assert load_document(path).text.startswith("Care text.")  # the open comment runs to the end
+
+
 def test_govuk_content_item(tmp_path):
     item = {"base_path": "/government/publications/x", "title": "Integration and innovation",
             "document_type": "policy_paper", "first_published_at": "2021-02-11T12:00:00.000+00:00",
