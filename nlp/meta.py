@@ -126,14 +126,22 @@ def recover_title(doc: SourceDocument) -> str | None:
                         or not unfinished or (line[:1].isdigit() and not _CONNECTOR.search(so_far)):
                     break
                 lines.append(line)
-            elif not boiler and line[:1] not in "‘“\"'" and words <= 20 and not _LABEL_LINE.match(line):
+            elif not boiler and line[:1] not in "‘“\"'" and words <= 20 and not _LABEL_LINE.match(line) \
+                    and not bad.match(line):  # 'Introduction', 'Overview': a section's heading, never a title's start
                 lines.append(line)
             if len(" ".join(lines)) > 160 or len(lines) >= 6:
                 break
         if lines:
             title = " ".join(" ".join(lines).split())[:200].strip(" :,–-")
-            return None if bad.match(title) else title
+            return None if bad.match(title) or _SELF_REFERENCE.match(title) else title
     return None
+
+
+# 'This document gives an overview of …': a document's first sentence about itself, not its title.
+# (The verb in lower case: 'This Is England' is a title.)
+_SELF_REFERENCE = re.compile(r"^(?:[Tt]his|THIS|[Tt]he following)\s+(?:[\w\-]+\s+){0,2}?(?:gives?|sets?\s+out|"
+                             r"describes?|provides?|summari[sz]es?|explains?|outlines?|presents?|is|are|was|has|will|"
+                             r"aims?)\b")
 
 
 def plausible_title(title: str | None, doc: SourceDocument) -> bool:

@@ -123,6 +123,11 @@ def test_components_run_on_a_plain_blank_english_doc() -> None:
                                              "**for integrated care**\nKate Laycock\nBen Dobson\n\nSeptember 2017\n"],
                         False, title="Introduction"),
          "Getting into shape: Delivering a workforce for integrated care", "2017-09"),
+        # R Markdown read as text: section headings, then the document's first sentence about
+        # itself — no title to recover, so none is made up (the file's name stands).
+        (SourceDocument("x.md", "markdown", ["Introduction\n\nOverview\n\nThis document gives an overview of "
+                                             "the Integrated Care System\nMetrics, a collection of measures.\n"], False),
+         None, None),
     ],
 )
 def test_titles_that_are_not_titles_are_recovered_from_the_cover(doc: SourceDocument, title: str,
