@@ -71,8 +71,7 @@ def recover_published(doc: SourceDocument) -> str | None:
 @lru_cache(maxsize=4)
 def load_title_rules(path: str | None = None) -> tuple[re.Pattern, re.Pattern]:
     """(skip_lines, bad_titles) from ``nlp/data/title_boilerplate.json`` (or ``path``)."""
-    p = Path(path) if path else DATA_DIR / "title_boilerplate.json"
-    data = json.loads(p.read_text(encoding="utf-8"))
+    data = _title_data(path)
 
     def alt(items: list[str]) -> re.Pattern:
         return re.compile(r"^(?:" + "|".join(f"(?:{x})" for x in items) + r")\s*[:.]?$", re.I)
@@ -80,9 +79,25 @@ def load_title_rules(path: str | None = None) -> tuple[re.Pattern, re.Pattern]:
     return alt(data.get("skip_lines", [])), alt(data.get("bad_titles", []))
 
 
+@lru_cache(maxsize=4)
+def _title_data(path: str | None = None) -> dict:
+    p = Path(path) if path else DATA_DIR / "title_boilerplate.json"
+    return json.loads(p.read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=4)
+def margin_text(path: str | None = None) -> re.Pattern | None:
+    """A publisher's margin text ('BMJ Open: first published as …'), from the same file."""
+    items = _title_data(path).get("margin_text", [])
+    return re.compile("|".join(f"(?:{x})" for x in items), re.I) if items else None
+
+
 def _clean_line(raw: str) -> str:
     line = re.sub(r"<[^>]+>", " ", raw)
     line = re.sub(r"[*#_`]+", "", line)
+    margin = margin_text()
+    if margin is not None:
+        line = margin.sub(" ", line)
     return " ".join(line.split()).strip(" |")
 
 
@@ -122,8 +137,10 @@ def recover_title(doc: SourceDocument) -> str | None:
                 so_far = " ".join(lines)
                 unfinished = len(so_far.split()) < 4 or _CONNECTOR.search(so_far) or line[:1].islower() \
                     or (doc.paged and not blanks_seen and len(so_far.split()) + words <= 12)
-                if boiler or line[:1] in "‘“\"'" or words > 16 or ANY_DATE.search(line) or _LABEL_LINE.match(line) \
-                        or not unfinished or (line[:1].isdigit() and not _CONNECTOR.search(so_far)):
+                dangling = _CONNECTOR.search(so_far)  # '… systems in the' must go on: 'NHS: a review' is no label
+                if boiler or line[:1] in "‘“\"'" or words > 16 or ANY_DATE.search(line) \
+                        or (_LABEL_LINE.match(line) and not dangling) \
+                        or not unfinished or (line[:1].isdigit() and not dangling):
                     break
                 lines.append(line)
             elif not boiler and line[:1] not in "‘“\"'" and words <= 20 and not _LABEL_LINE.match(line) \

@@ -123,6 +123,15 @@ def test_components_run_on_a_plain_blank_english_doc() -> None:
                                              "**for integrated care**\nKate Laycock\nBen Dobson\n\nSeptember 2017\n"],
                         False, title="Introduction"),
          "Getting into shape: Delivering a workforce for integrated care", "2017-09"),
+        # A journal's margin text woven into the cover's lines by PDF conversion; the title runs
+        # on past 'in the' even though its last line looks like a label ('NHS: …').
+        (SourceDocument("x.md", "markdown", ["**Open access **\n\n**Original research**\n\n"
+                                             "**Barriers to sharing records between **\n\n**councils and general "
+                                             "practices BMJ Open: first published as** **across integrated care "
+                                             "systems in the **\n\n**NHS: a qualitative study**\n\n**Protected by "
+                                             "copyright. **\n\nA Author, B Author\n\n**To cite: **Author A\n"], False),
+         "Barriers to sharing records between councils and general practices across integrated care systems in "
+         "the NHS: a qualitative study", None),
         # R Markdown read as text: section headings, then the document's first sentence about
         # itself — no title to recover, so none is made up (the file's name stands).
         (SourceDocument("x.md", "markdown", ["Introduction\n\nOverview\n\nThis document gives an overview of "
