@@ -234,7 +234,7 @@ def load_markdown(path: Path) -> SourceDocument:
     for line in text.splitlines():
         m = re.match(r"^#{1,2}\s+(.+?)\s*#*\s*$", line)
         if m:
-            title = _strip_md(m.group(1)).strip()
+            title = " ".join(_strip_md(_md_html(m.group(1))).split())
             break
     return SourceDocument(str(path), "markdown", [_strip_md(_md_blocks(_md_html(text)))], False, title=title)
 

@@ -104,6 +104,17 @@ def test_html_inside_markdown_reads_as_its_text(tmp_path):
     assert "Plain prose \u2014 with an entity." in text
 
 
+def test_markup_written_as_text_in_markdown_stays_text(tmp_path):
+    """An author who writes '&lt;b&gt;' means the reader to see '<b>': it is stored as text
+    (and escaped by every page that shows it), while a real tag in a heading is dropped."""
+    path = tmp_path / "notes.md"
+    path.write_text("# Notes on <script>alert(1)</script> care &amp; health\n\n"
+                    "The &lt;b&gt; tag and &lt;script&gt; are quoted here as text.\n", encoding="utf-8")
+    doc = load_document(path)
+    assert doc.title == "Notes on care & health"
+    assert "The <b> tag and <script> are quoted here as text." in doc.text
+
+
 def test_a_huge_unclosed_comment_in_markdown_costs_one_pass(tmp_path):
     path = tmp_path / "hostile.md"
     path.write_text("Care text. " + "<!-- open " * 200_000 + "<p>end", encoding="utf-8")
