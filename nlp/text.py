@@ -259,6 +259,7 @@ def _md_html(text: str) -> str:
     inline ones unwrapped, entities read. Text without a tag or entity passes unchanged."""
     if "<" not in text and "&" not in text:
         return text
+    original = text
     text = _without_spans(text, "<!--", "-->")
     for tag in ("script", "style"):
         text = _without_spans(text, f"<{tag}", f"</{tag}>")
@@ -278,7 +279,7 @@ def _md_html(text: str) -> str:
         import html
 
         text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-    return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
+    return text if text == original else re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", text)
 
 
 def _without_spans(text: str, start: str, end: str) -> str:

@@ -252,7 +252,7 @@ def _delta_segment(conn, rowids: np.ndarray, codes: Codes, variant: str) -> Segm
                     SELECT p.rowid, p.text FROM passages p JOIN temp.snapshot_new n ON n.rowid = p.rowid""")
     rows = conn.execute(PASSAGE_ROWS + " JOIN temp.snapshot_new n ON n.rowid = p.rowid ORDER BY p.rowid")
     try:
-        return build_segment(conn, rows, codes, _vectors_from_cache(conn, variant), "snapshot_delta", "temp")
+        return build_segment(conn, rows, codes, CachedVectors(conn, variant), "snapshot_delta", "temp")
     finally:
         conn.execute("DROP TABLE IF EXISTS temp.vinst_temp_snapshot_delta")
         conn.execute("DROP TABLE IF EXISTS temp.snapshot_delta")
@@ -266,7 +266,7 @@ def _full(conn, folder: Path, manifest: dict | None, stamp, docs: dict, variant:
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="snapshot-postings") as beside:
         postings = beside.submit(postings_on_own_connection, path, stamp) if path else None
         rows = conn.execute(PASSAGE_ROWS + " ORDER BY p.rowid")
-        segment = build_segment(conn, rows, codes, _vectors_from_cache(conn, variant), postings_beside=postings)
+        segment = build_segment(conn, rows, codes, CachedVectors(conn, variant), postings_beside=postings)
     generation = (manifest or {}).get("generation", 0) + 1
     name = f"seg-{generation}"
     _write_segment(folder, name, segment)
@@ -278,10 +278,6 @@ def _full(conn, folder: Path, manifest: dict | None, stamp, docs: dict, variant:
     log.info("search snapshot built (%s): %d passages, %d vectors in %.1f s", reason, snap.n_rows,
              int(snap.has_vector.sum()), snap.built_s)
     return snap
-
-
-def _vectors_from_cache(conn, variant: str) -> "CachedVectors":
-    return CachedVectors(conn, variant)
 
 
 class CachedVectors:
