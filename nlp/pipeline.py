@@ -39,7 +39,7 @@ from nlp.money import FundingPatterns, clean_subject, load_funding_patterns
 from nlp.recommendations import (RecCandidate, RecPatterns, actor_by_rules, find_recommendations,
                                  is_directive, load_recommendation_patterns, named_actor)
 from nlp.responses import ResponseCandidate, ResponsePatterns, find_responses, load_response_patterns
-from nlp.segment import SentSpan, sentence_spans, split_text
+from nlp.segment import SentSpan, sentence_spans, split_text, without_inner_marks
 from nlp.sentence_quality import is_prose
 
 log = logging.getLogger(__name__)
@@ -81,9 +81,9 @@ class BarrierRecord:
     theme: str
     themes: list[str]
     score: float
-    # The sentence as classified. The span holds whole tokens, so where the sentence ends
-    # before a footnote number glued to its full stop ('research.55', one token) the span's
-    # text would carry the number again.
+    # The sentence as classified and quoted: without footnote numbers glued inside it
+    # ('behaviour;34 a lack'). The span holds whole tokens, so where the sentence ends before a
+    # number glued to its full stop ('research.55', one token) its text would carry it again.
     text: str = ""
 
 
@@ -434,15 +434,16 @@ class BarrierComponent:
         spans = []
         if cands:
             embedder = self._embedder()
-            sentences = [text[s.start:s.end] for s in cands]
+            sentences = [without_inner_marks(text[s.start:s.end]) for s in cands]
             vectors = embedder.encode(sentences)
             scores = score_sentences(sentences, vectors, self.taxonomy, theme_vectors(self.taxonomy, embedder))
+            quoted = {(s.start, s.end): q for s, q in zip(cands, sentences)}
             kept = [(s, sc) for s, sc in zip(cands, scores) if sc.score >= self.threshold]
             kept = self._drop_imperatives(text, kept)
             for s, sc in kept:
                 span = _char_span(doc, s.start, s.end, "BARRIER")
                 if span is not None:
-                    span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score, text[s.start:s.end])
+                    span._.refrain_barrier = BarrierRecord(sc.theme, sc.themes, sc.score, quoted[s.start, s.end])
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc
@@ -451,7 +452,7 @@ class BarrierComponent:
         """The trained model: quality filter, lexical gate, then the embedding heads."""
         model, text = self.model, doc_layout(doc).text
         sents = [s for s in self._sentences(doc) if is_prose(text[s.start:s.end])]
-        sentences = [text[s.start:s.end] for s in sents]
+        sentences = [without_inner_marks(text[s.start:s.end]) for s in sents]  # read, and quoted, without marks
         gate = model.gate(sentences) if sentences else np.zeros(0)
         gate_threshold = self.tuned.model.gate_threshold if self.tuned is not None else model.gate_threshold
         passed = budget.cap("barrier_candidates", [i for i in np.flatnonzero(gate >= gate_threshold)])
@@ -471,12 +472,12 @@ class BarrierComponent:
                 themed = model.predict(vectors, (raw[rows] - model.cue_mean) / model.cue_scale) if rows else []
                 passed, preds = [passed[i] for i in rows], [replace(f, probability=tuned_preds[i].probability)
                                                             for i, f in zip(rows, themed)]
-            kept = [(sents[i], p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
-            for s, p in kept:
-                span = _char_span(doc, s.start, s.end, "BARRIER")
+            kept = [(i, p) for i, p in zip(passed, preds) if p.probability >= self.threshold]
+            for i, p in kept:
+                span = _char_span(doc, sents[i].start, sents[i].end, "BARRIER")
                 if span is not None:
                     span._.refrain_barrier = BarrierRecord(p.themes[0], p.themes[:3], round(p.probability, 4),
-                                                           text[s.start:s.end])
+                                                           sentences[i])
                     spans.append(span)
         doc.spans[SPANS_BARRIERS] = spans
         return doc

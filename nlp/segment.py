@@ -37,6 +37,9 @@ STARTER = re.compile(r"""["'“‘(\[]*[A-Z0-9£€$●•]""")
 # and its terminal punctuation, then nothing but whitespace.
 _CLOSE = re.escape(CLOSERS)
 TRAILING_MARK = re.compile(rf"(?<=[A-Za-z{_CLOSE}][.!?…])\d{{1,3}}\s*$|(?<=[A-Za-z][.!?…][{_CLOSE}])\d{{1,3}}\s*$")
+# A footnote number glued inside a sentence: after a word's (or closing quote's or bracket's)
+# comma, semicolon or colon, before a word in lower case ('behaviour;34 a lack', 'alone,128 confirming').
+INNER_MARK = re.compile(rf"(?<=[A-Za-z{_CLOSE}][,;:])\d{{1,3}}(?=\s+[a-z])")
 INLINE_BULLET = re.compile(r"\s[●•▪■]\s")
 MAX_SENTENCE = 1200
 
@@ -109,6 +112,13 @@ def without_footnote_mark(sentence: str) -> str:
     with it) gave with the mark."""
     mark = TRAILING_MARK.search(sentence)
     return sentence[:mark.start()] if mark and mark.start() > 0 else sentence
+
+
+def without_inner_marks(sentence: str) -> str:
+    """``sentence`` as a quote should read it, without footnote numbers glued inside it ('…
+    everyday behaviour;34 a lack of …' → '… everyday behaviour; a lack of …'). A number after
+    a figure's comma stays ('in 2019,12 councils'), as does one before a capital."""
+    return INNER_MARK.sub("", sentence) if any(c in sentence for c in ",;:") else sentence
 
 
 def _word_before(text: str, punct: int) -> bool:

@@ -157,3 +157,20 @@ def test_a_barrier_is_quoted_without_the_footnote_number_glued_to_its_full_stop(
     quoted = [b for b in barriers if b.sentence.startswith("Councils and hospitals")]
     assert quoted, [b.sentence for b in barriers]
     assert quoted[0].sentence.endswith("unclear to their staff.") and quoted[0].page == 1
+
+
+def test_a_barrier_is_quoted_without_footnote_numbers_glued_inside_it() -> None:
+    """Inquiry and committee reports put footnote numbers mid-sentence too, after a comma or a
+    semicolon ('… the legal basis;14 and …'): the quote must read as the sentence does."""
+    doc = SourceDocument("report.pdf", "pdf", [
+        "Local partners told us about the obstacles they faced.\n"
+        "Councils and hospitals were unable to share care records, because the legal basis was unclear;14 "
+        "staff were also afraid of breaching confidentiality,15 and no national body took the lead.\n"
+        "In 2019,12 councils reported the same problem.\n"], True)
+    barriers = extract(doc).barriers
+    quoted = [b for b in barriers if b.sentence.startswith("Councils and hospitals")]
+    assert quoted, [b.sentence for b in barriers]
+    assert quoted[0].sentence == ("Councils and hospitals were unable to share care records, because the legal "
+                                  "basis was unclear; staff were also afraid of breaching confidentiality, and no "
+                                  "national body took the lead.")
+    assert quoted[0].page == 1

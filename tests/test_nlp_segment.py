@@ -6,7 +6,7 @@ import pytest
 from nlp.extract import sentences
 from nlp.layout import build_layout
 from nlp.models import SourceDocument
-from nlp.segment import split_text
+from nlp.segment import split_text, without_inner_marks
 
 
 def pdf(*pages: str) -> SourceDocument:
@@ -107,3 +107,17 @@ def test_table_of_contents_pages_are_skipped() -> None:
     toc = "Contents\n" + "\n".join(f"Chapter {i} title of the chapter .......... {i * 10}" for i in range(1, 8))
     layout = build_layout(pdf(toc, "Body text starts here and goes on."))
     assert "Chapter 1" not in layout.text
+
+
+@pytest.mark.parametrize("sentence, quoted", [
+    ("regulate everyday behaviour;34 a lack of research", "regulate everyday behaviour; a lack of research"),
+    ("measures alone,128 confirming the view", "measures alone, confirming the view"),
+    ("any effect whatsoever”,140 we find", "any effect whatsoever”, we find"),
+    ("fees (due to stop in 2018/19),109 but fees vary", "fees (due to stop in 2018/19), but fees vary"),
+    ("in 2019,12 councils reported", "in 2019,12 councils reported"),  # after a figure: a number
+    ("paragraphs 3,4 and 5", "paragraphs 3,4 and 5"),
+    ("the ratio 3:1 in each area", "the ratio 3:1 in each area"),
+    ("Barnet;12 Camden", "Barnet;12 Camden"),  # before a capital: perhaps a list, left alone
+])
+def test_footnote_numbers_inside_a_sentence_are_left_out_of_its_quote(sentence: str, quoted: str) -> None:
+    assert without_inner_marks(sentence) == quoted
