@@ -144,33 +144,35 @@ def test_titles_that_are_not_titles_are_recovered_from_the_cover(doc: SourceDocu
     assert recover_metadata(doc) == (title, published)
 
 
+def _quoted_barrier(page: str, opening: str):
+    """The barrier a one-page committee report's reader would quote, found by its opening words."""
+    barriers = extract(SourceDocument("report.pdf", "pdf", [page], True)).barriers
+    quoted = [b for b in barriers if b.sentence.startswith(opening)]
+    assert quoted, [b.sentence for b in barriers]
+    return quoted[0]
+
+
 def test_a_barrier_is_quoted_without_the_footnote_number_glued_to_its_full_stop() -> None:
     """Committee reports glue footnote numbers to full stops ('… was unclear.12 Councils …'),
     and spaCy keeps 'unclear.12' as one token: a journalist quoting the barrier must get the
     sentence, not the reference mark, and the sentence must still point at its page."""
-    doc = SourceDocument("report.pdf", "pdf", [
+    quoted = _quoted_barrier(
         "Local partners told us about the obstacles they faced.\n"
         "Councils and hospitals were unable to share care records because the legal basis for "
         "sharing was unclear to their staff.12 Several areas gave up on joint teams as a result.\n"
-        "12 Written evidence from the Local Government Association (ABC0012)."], True)
-    barriers = extract(doc).barriers
-    quoted = [b for b in barriers if b.sentence.startswith("Councils and hospitals")]
-    assert quoted, [b.sentence for b in barriers]
-    assert quoted[0].sentence.endswith("unclear to their staff.") and quoted[0].page == 1
+        "12 Written evidence from the Local Government Association (ABC0012).", "Councils and hospitals")
+    assert quoted.sentence.endswith("unclear to their staff.") and quoted.page == 1
 
 
 def test_a_barrier_is_quoted_without_footnote_numbers_glued_inside_it() -> None:
     """Inquiry and committee reports put footnote numbers mid-sentence too, after a comma or a
     semicolon ('… the legal basis;14 and …'): the quote must read as the sentence does."""
-    doc = SourceDocument("report.pdf", "pdf", [
+    quoted = _quoted_barrier(
         "Local partners told us about the obstacles they faced.\n"
         "Councils and hospitals were unable to share care records, because the legal basis was unclear;14 "
         "staff were also afraid of breaching confidentiality,15 and no national body took the lead.\n"
-        "In 2019,12 councils reported the same problem.\n"], True)
-    barriers = extract(doc).barriers
-    quoted = [b for b in barriers if b.sentence.startswith("Councils and hospitals")]
-    assert quoted, [b.sentence for b in barriers]
-    assert quoted[0].sentence == ("Councils and hospitals were unable to share care records, because the legal "
-                                  "basis was unclear; staff were also afraid of breaching confidentiality, and no "
-                                  "national body took the lead.")
-    assert quoted[0].page == 1
+        "In 2019,12 councils reported the same problem.\n", "Councils and hospitals")
+    assert quoted.sentence == ("Councils and hospitals were unable to share care records, because the legal "
+                               "basis was unclear; staff were also afraid of breaching confidentiality, and no "
+                               "national body took the lead.")
+    assert quoted.page == 1
