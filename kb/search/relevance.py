@@ -218,16 +218,20 @@ def _relevant_in_snapshot(kbase: KnowledgeBase, snap, query: Query, ids: list[st
     keyword = held >= required_words(len(words)) if words else np.ones(len(pos), dtype=bool)
     ok = np.ones(len(pos), dtype=bool)  # rare: FTS5 checks phrases and exclusions on these rows
     cand = snap.rowids[pos]
-    phrases = [p for p in query.phrases if p.lower() not in found]
+    unplaced = []  # phrases the ranking did not place: FTS5 checks them
     for phrase in query.phrases:
-        if phrase.lower() in found:
-            ok &= holds(found[phrase.lower()], pos)
-    if phrases:
-        rows = _fts_rows(conn, " AND ".join(quote(p) for p in phrases), cand.tolist(), len(pos) + 1)
+        placed = found.get(phrase.lower())
+        if placed is None:
+            unplaced.append(phrase)
+        else:
+            ok &= holds(placed, pos)
+    if unplaced:
+        rows = _fts_rows(conn, " AND ".join(quote(p) for p in unplaced), cand.tolist(), len(pos) + 1)
         ok &= np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
     for word in query.excluded:
-        if word.lower() in found:
-            ok &= ~holds(found[word.lower()], pos)
+        placed = found.get(word.lower())
+        if placed is not None:
+            ok &= ~holds(placed, pos)
             continue
         rows = _fts_rows(conn, quote(word), cand.tolist(), len(pos) + 1)
         ok &= ~np.isin(cand, np.fromiter(rows, dtype=np.int64, count=len(rows)))
