@@ -11,6 +11,7 @@ into ``doc.text``, for the knowledge base to reuse.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 
@@ -26,6 +27,22 @@ from nlp.pipeline import (SPANS_BARRIERS, SPANS_FUNDING, SPANS_RECOMMENDATIONS, 
 from nlp.segment import Sentence, sentence_spans, to_sentence
 
 log = logging.getLogger(__name__)
+
+DIRECTIVE = re.compile(r"\b(?:recommends?|should|must)\b", re.I)
+RECOMMENDING = re.compile(r"\b(?:we|committee|inquiry|report)\s+(?:also\s+|therefore\s+|further\s+)?recommends?\b", re.I)
+
+
+def _stated_at(text: str, start: int, end: int) -> int:
+    """Where a recommendation is stated: its opening, unless its first sentence only leads up
+    to it ('Given that these principles do not appear to have been applied …, we urge …
+    [next page] In relation to the current agreements, we recommend that …'): then the
+    recommending sentence, which is what a reader cites."""
+    body = text[start:end]
+    first = re.search(r"[.!?][\"'”’)\]]*\s", body)
+    if first is None or DIRECTIVE.search(body, 0, first.start()):
+        return start
+    found = RECOMMENDING.search(body, first.end())
+    return start + found.start() if found else start
 
 __all__ = ["extract", "sentences", "Sentence", "default_pipeline"]
 
@@ -84,7 +101,7 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
         cand = span._.refrain_recommendation
         out.recommendations.append(Recommendation(
             text=cand.text, actor=cand.actor, deadline=cand.deadline, label=cand.label,
-            page=page(cand.start),
+            page=page(_stated_at(text, cand.start, cand.end)),
         ))
     for span in sdoc.spans.get(SPANS_RESPONSES, []):
         cand = span._.refrain_response

@@ -24,7 +24,7 @@ from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name
                        subject_for)
 from nlp.segment import SentSpan
 
-MONEY_HINT = re.compile(r"£|\bpounds\b|GBP")
+MONEY_HINT = re.compile(r"£|\bpounds\b|GBP|\dp\b|\d\s?[Pp]ence\b")
 
 
 @dataclass(frozen=True)
@@ -513,6 +513,29 @@ def _alternative(first: Figure, second: Figure, subject: str | None) -> str | No
     return clean_subject(phrase) if len(phrase.split()) <= 12 else None
 
 
+ELIDED = re.compile(r"(?:\s+(?:per|a|each)\s+[a-z]+)?\s*,?\s*(?:and|or|while|whereas|but)\s+(?P<prep>for|of|in|on|at)\s+(?P<what>[A-Za-z][\w\- ]{0,40}?)"
+                    r"\s+(?:(?:at|around|about|of|is|was|would be|will be|just over|just under)\s+)*$", re.I)
+
+
+def _elided(first: Figure, second: Figure, subject: str | None) -> str | None:
+    """'the minimum price for a unit of beer would be around 21p and for spirits around 28p':
+    the second amount repeats the first's measure for another thing, the words left out →
+    'minimum price for a unit of spirits'."""
+    if not subject or first.view != second.view:
+        return None
+    found = ELIDED.match(first.view[first.mention.end:second.mention.start])
+    if not found:
+        return None
+    prep, what = found.group("prep").lower(), found.group("what").strip()
+    cut = subject.lower().rfind(f" {prep} ")
+    if cut < 0:
+        return None
+    head, tail = subject[:cut], subject[cut + len(prep) + 2:]
+    inner = tail.lower().rfind(" of ")
+    phrase = f"{head} {prep} {tail[:inner + 4]}{what}" if inner >= 0 else f"{head} {prep} {what}"
+    return clean_subject(phrase) if len(phrase.split()) <= 12 else None
+
+
 PARALLEL = re.compile(r"\b(?:and|or|while|whereas|with|compared|but|against|versus|vs|others?)\b", re.I)
 
 
@@ -565,7 +588,7 @@ def final_subjects(figures: list[Figure], subjects: list[str | None], text: str)
         if any(figures[i].table for i in members):
             continue  # a table's cells are read by their row and column
         for a, b in zip(members, members[1:]):
-            found = _alternative(figures[a], figures[b], out[a])
+            found = _alternative(figures[a], figures[b], out[a]) or _elided(figures[a], figures[b], out[a])
             if found:
                 out[b] = found
         for i in members:

@@ -1,7 +1,8 @@
 """Pure parsing of money, periods and funding kinds in a sentence (no spaCy, no model).
 
 ``find_money`` finds every pound amount ('£5.3 billion', '£5.3bn', '£171m', '£171 mil ion' as
-PDF converters drop 'll', '£1,234', ranges '£1–2 billion'); ``find_periods`` finds fiscal
+PDF converters drop 'll', '£1,234', ranges '£1–2 billion') and pence ('a minimum price of 50p
+per unit', '18 pence per litre'); ``find_periods`` finds fiscal
 years (2016/17, 2016-17, 2016–17 → '2016/17'), halves and quarters ('H1 2024/25'), months and
 calendar years; ``period_for`` and ``kind_for`` attach the nearest one to an amount.
 The cue words that decide a kind live in ``nlp/data/funding_patterns.json``.
@@ -38,6 +39,10 @@ MONEY = re.compile(
 )
 # '5 million pounds', '2.5bn pounds'
 POUNDS_WORD = re.compile(rf"(?P<num>{_NUM})\s?(?P<mult>{_MULT})?\s+pounds\b", re.I)
+# '21p', '50p and 60p', '18 pence per litre': prices and rates in pence (minimum unit prices,
+# duties, wage rises). Glued 'p' only, so '5 p' (a page?) is not money; '2p.m.', '4pm' and a
+# number inside another ('£1.50p', '3.5p' after a decimal point, 'A4p') are not either.
+PENCE = re.compile(r"(?<![\w£$€.,/\-])(?P<num>\d{1,3}(?:\.\d+)?)(?:p|\s?[Pp]ence)\b(?!\.?m\b)")
 
 MONTHS = ANY_MONTH
 FISCAL = re.compile(
@@ -169,13 +174,14 @@ def find_money(text: str) -> list[MoneyMention]:
         per_unit = bool(PER_UNIT.match(text[end:end + 40]))
         out.append(MoneyMention(surface, value, m.start(), end, per_unit, upper))
     taken = [(mm.start, mm.end) for mm in out]
-    for m in POUNDS_WORD.finditer(text):
-        if any(s <= m.start() < e for s, e in taken):
-            continue
-        value = _number(m.group("num")) * _multiplier(m.group("mult"))
-        if value > 0:
-            out.append(MoneyMention(m.group(0), value, m.start(), m.end(),
-                                    bool(PER_UNIT.match(text[m.end():m.end() + 40]))))
+    for pattern, per_pound in ((POUNDS_WORD, 1), (PENCE, 100)):
+        for m in pattern.finditer(text):
+            if any(s <= m.start() < e for s, e in taken):
+                continue
+            value = _number(m.group("num")) * _multiplier(m.groupdict().get("mult")) / per_pound
+            if value > 0:
+                out.append(MoneyMention(m.group(0), value, m.start(), m.end(),
+                                        bool(PER_UNIT.match(text[m.end():m.end() + 40]))))
     out.sort(key=lambda mm: mm.start)
     return out
 
@@ -250,7 +256,8 @@ CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|with|compared)\b|;|\.\s
 
 
 RATE_UNIT = re.compile(
-    r"^\s*(?P<per>per|a|an|each)\s+(?P<unit>head|person|capita|resident|patient|pupil|QALY|unit|user|household)"
+    r"^\s*(?P<per>per|a|an|each)\s+(?P<unit>head|person|capita|resident|patient|pupil|QALY|unit|user|household|"
+    r"litre|share|prescription|item)"
     r"(?:\s+(?:of\s+(?:the\s+)?population|gained))?(?:\s+(?P<per2>per|a|each)\s+(?P<time>year|annum|month|week))?\b",
     re.I,
 )
@@ -295,6 +302,10 @@ def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | 
         found = _stated_period(text, mention, mentions, periods)
         return f"{label} {found}" if found else label
     found = _stated_period(text, mention, mentions, periods)
+    if found is None:
+        shared = _shared_unit(text, mention, mentions)
+        if shared:
+            return shared
     per = PER_TIME_AFTER.match(text[mention.end:mention.end + 20])
     if per and found and found.startswith("by "):
         return f"{per.group('per').lower()} {per.group('time').lower()} {found}"  # '£49.9bn a year by 2050'
@@ -303,6 +314,40 @@ def period_for(text: str, mention: MoneyMention, mentions: list[MoneyMention] | 
         if over and not any(mention.end <= o.start < over.start() for o in mentions):
             return " ".join(over.group(0).lower().split())
     return found
+
+
+# 'the minimum price for a unit of beer would be around 21p': the unit named before a price
+UNIT_BEFORE = re.compile(r"\b(?:for|per)\s+(?:a|an|one|each|every)?\s*(?P<unit>unit|litre|share|item)\s+of\b", re.I)
+
+
+def _plain(m: MoneyMention) -> str | None:
+    """'pence' or 'pounds' for a price without a multiplier ('21p', '£7.20'), else None."""
+    if re.fullmatch(r"[\d.]+\s?(?:p|[Pp]ence)", m.surface):
+        return "pence"
+    return "pounds" if re.fullmatch(r"£\s?[\d,.]+", m.surface) else None
+
+
+def _shared_unit(text: str, mention: MoneyMention, mentions: list[MoneyMention]) -> str | None:
+    """The unit a price shares with the prices compared beside it in one sentence: 'a minimum
+    price of 40p per unit would …, while minimum prices of 50p and 60p would …' (all per unit);
+    'the price for a unit of beer would be around 21p and for spirits around 28p'. Only plain
+    prices of one currency unit and within a factor of ten of each other: a '£5 million' total
+    beside '£10 per head' is not per head."""
+    plain = _plain(mention)
+    if plain is None:
+        return None
+    unit = UNIT_BEFORE.search(text, 0, mention.start)
+    if unit and not re.search(r"[;.]\s", text[unit.end():mention.start]):
+        return f"per {unit.group('unit').lower()}"
+    for other in mentions:
+        if other.start == mention.start or _plain(other) != plain:
+            continue
+        if not 0.1 <= other.amount / mention.amount <= 10:
+            continue
+        rate = RATE_UNIT.match(text[other.end:other.end + 60])
+        if rate and rate.group("unit").lower() != "qaly" and not rate.group("time"):
+            return f"per {rate.group('unit').lower()}"
+    return None
 
 
 def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention],
@@ -409,6 +454,10 @@ def clean_subject(subject: str | None) -> str | None:
     if not subject:
         return None
     subject = re.split(r"\s*[()]|\.\d|\s+Source\b|\s+X\s", subject)[0]
+    other = find_money(subject) if re.search(r"£|\dp\b|pence", subject) else []
+    if other and re.search(r"[A-Za-z]{2}", subject[:other[0].start]):
+        # 'minimum prices of 50p' read for the 60p beside it: the phrase before the amount
+        subject = re.sub(r"\s+(?:of|at|around|about|to|and|or)$", "", subject[:other[0].start].rstrip())
     subject = re.sub(r"[\d.,;:]+$", "", subject).strip(" ,;:-–")
     if not subject or not re.search(r"[A-Za-z]{2}", subject):
         return None

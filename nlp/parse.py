@@ -86,6 +86,9 @@ def _subject_of(verb) -> str | None:
     return None
 
 
+ASKING = {"urge", "urges", "encourage", "encourages", "invite", "invites"}
+
+
 def actor_from_doc(doc) -> str | None:
     """Who a recommendation asks to act: the subject of its first modal verb.
 
@@ -98,13 +101,18 @@ def actor_from_doc(doc) -> str | None:
         verb = None
         if tok.lower_ in MODALS and tok.dep_ in ("aux", "auxpass", "ROOT") and tok.head.pos_ in ("VERB", "AUX"):
             verb = tok.head if tok.dep_ != "ROOT" else tok
-        elif tok.lemma_ in ("recommend", "urge") or tok.lower_ in ("recommend", "recommends", "urge", "urges"):
+        elif tok.lemma_ in ("recommend", "urge") or tok.lower_ in ("recommend", "recommends") or tok.lower_ in ASKING:
             comps = [c for c in tok.children if c.dep_ in ("ccomp", "xcomp")]
             if comps:
                 verb = comps[0]
         if verb is None:
             continue
         actor = _subject_of(verb)
+        if actor is None and verb.dep_ == "xcomp" and verb.head.lower_ in ASKING:
+            # 'we urge the Department of Health, in particular, to ensure …': who is urged acts
+            asked = [c for c in verb.head.children if c.dep_ == "dobj" and c.i < verb.i]
+            actor = _span_text(asked[0].subtree) if asked else None
+            actor = {"them": "they", "him": "he", "her": "she", "us": "we"}.get((actor or "").lower(), actor)
         if actor is None:
             return None
         if actor.lower() in PRONOUNS:
@@ -273,6 +281,8 @@ def _on_what_prep(tok, span) -> tuple[str, str] | None:
     for child in tok.children:
         if child.dep_ == "prep" and child.lower_ in BENEFICIARY_PREPS and child.i >= span.end \
                 and child.i not in inside:
+            if any(t.i not in inside and _money_token(t) for t in child.subtree):
+                continue  # 'beer would be around 21p and for spirits around 28p': that phrase is 28p's
             objs = [g for g in child.children if g.dep_ in ("pobj", "pcomp")]
             if not objs or TIME_WORDS.match(objs[0].text) or objs[0].like_num or objs[0].text[:1].isdigit():
                 continue
@@ -284,6 +294,11 @@ def _on_what_prep(tok, span) -> tuple[str, str] | None:
             if _good(tokens) and len(tokens) <= 12:
                 return child.lower_, _text(tokens)
     return None
+
+
+def _money_token(tok) -> bool:
+    """A token of another amount: its pound sign, or a price in pence ('28p')."""
+    return tok.text in ("£", "GBP") or bool(re.fullmatch(r"\d[\d.]*p", tok.text))
 
 
 def _on_what(tok, span) -> str | None:

@@ -75,6 +75,8 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = m.group(1)
     if len(word) == 1 and word.isupper():
         return True  # an initial: 'J. Smith', 'Figure A. '
+    if "." not in word and re.search(r"\d$", text[:dot - len(word)]):
+        return False  # a unit glued to its number ends a sentence: '… around 28p. The …'
     return word.lower().rstrip(".") in ABBREVIATIONS
 
 

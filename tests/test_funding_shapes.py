@@ -151,3 +151,55 @@ def test_a_figure_a_document_repeats_is_listed_once_and_totals_never_mix_kinds(t
     assert [(t.kind, t.count, t.total_gbp) for t in funding_by_kind(store, FundingQuery())] == [
         ("allocation", 2, 10.6e9), ("saving", 1, 1.2e9)]
     assert len(funding_figures(store, FundingQuery(distinct=False))) == 5
+
+
+# --- prices in pence --------------------------------------------------------------------------
+# Committee reports and Budget documents state prices, duties and wage rises in pence: a
+# minimum unit price for alcohol, a levy per litre, a rise of so many pence an hour.
+
+@pytest.mark.parametrize("text, found", [
+    ("A floor price of 45p per unit was modelled.", [("45p", 0.45)]),
+    ("Options of 55p and 65p were compared.", [("55p", 0.55), ("65p", 0.65)]),
+    ("The levy on the sweetest drinks is 22 pence per litre.", [("22 pence", 0.22)]),
+    ("Shares were sold at 330p each.", [("330p", 3.3)]),
+    ("A rise of 70p on the hourly rate.", [("70p", 0.7)]),  # exactly 0.7, no float residue
+])
+def test_prices_in_pence_are_money(text: str, found: list) -> None:
+    assert [(m.surface, m.amount) for m in find_money(text)] == found
+
+
+@pytest.mark.parametrize("text", [
+    "The meeting closed at 4pm and resumed at 2p.m. the next day.",
+    "Print the leaflet on A4p paper, see p 5 and pp 6-7.",
+    "The charge was £1.50p in old money.",  # one amount, not two
+])
+def test_times_pages_and_glued_letters_are_not_pence(text: str) -> None:
+    assert all(not m.surface.endswith("p") for m in find_money(text))
+
+
+@pytest.mark.parametrize("text, periods", [
+    # prices compared in one sentence share the unit one of them states
+    ("A floor price of 45p per unit would cut drinking by 3%, while floors of 55p and 65p would cut it "
+     "by 8% and 12%.", ["per unit", "per unit", "per unit"]),
+    # the unit named before the price
+    ("The floor means the price for a unit of cider would be about 19p and for wine about 31p.",
+     ["per unit", "per unit"]),
+    ("The levy is 22 pence per litre for the sweetest drinks and 16 pence for the rest.",
+     ["per litre", "per litre"]),
+    # a total beside a rate is not a rate
+    ("Towns spent £12 per head, a total of £3 million in 2019.", ["per head", "2019"]),
+])
+def test_prices_compared_in_one_sentence_share_their_unit(text: str, periods: list) -> None:
+    assert [period_for(text, m) for m in find_money(text)] == periods
+
+
+def test_a_price_in_pence_ends_its_sentence(nlp) -> None:
+    """'p.' is also 'page': after a number it is a price, and the next sentence's year is not its period."""
+    found = figures(nlp, "The floor means a unit of cider would cost about 19p. The guidance published "
+                         "in 2012 proposed a higher floor.")
+    assert [(f.mention, f.amount_gbp, f.period) for f in found] == [("19p", 0.19, None)]
+
+
+def test_a_price_shown_in_pence() -> None:
+    from webapp.present import money
+    assert [money(0.21), money(0.0935), money(3.3), money(5.3e9)] == ["21p", "9.35p", "£3.30", "£5.3 billion"]

@@ -161,3 +161,41 @@ def test_a_figure_past_the_parse_cap_keeps_its_rule_based_subject():
     assert funding_subject(unparsed, start, start + len("£2.1 million")) is None
     parsed = statistical_model()(text)
     assert funding_subject(parsed, start, start + len("£2.1 million"))
+
+
+
+def test_each_price_in_a_comparison_keeps_its_own_subject(nlp) -> None:
+    """'floors of 55p' read for the 65p beside it loses its amount."""
+    assert subjects(nlp, "A floor of 45p per unit would cut drinking by 3%, while floors of 55p and 65p "
+                         "would cut it further.")[1:] == ["floors", "floors"]
+
+
+def test_a_phrase_holding_the_next_price_is_not_this_prices_subject() -> None:
+    """'… the price for a unit of cider would be around 19p and for wine around 31p': where the
+    parser hangs 'for wine around 31p' on the verb (it does in a real committee report), the
+    phrase is 31p's; 19p is the price for a unit of cider. The parse is given as the parser
+    produced it for that report's sentence, with our own words."""
+    import spacy
+    from spacy.tokens import Doc
+    from nlp.parse import funding_subject
+    words = ["minimum", "price", "for", "a", "unit", "of", "cider", "would", "be", "around", "19p", "and",
+             "for", "wine", "around", "31p", "."]
+    heads = [1, 8, 1, 4, 2, 4, 5, 8, 8, 8, 9, 8, 8, 12, 13, 14, 8]
+    deps = ["amod", "nsubj", "prep", "det", "pobj", "prep", "pobj", "aux", "ROOT", "prep", "pobj", "cc",
+            "prep", "pobj", "prep", "pobj", "punct"]
+    pos = ["ADJ", "NOUN", "ADP", "DET", "NOUN", "ADP", "NOUN", "AUX", "AUX", "ADP", "NOUN", "CCONJ",
+           "ADP", "NOUN", "ADP", "NUM", "PUNCT"]
+    doc = Doc(spacy.blank("en").vocab, words=words, heads=heads, deps=deps, pos=pos)
+    start = doc.text.index("19p")
+    assert funding_subject(doc, start, start + 3) == "minimum price for a unit of cider"
+
+
+@pytest.mark.parametrize("text, second", [
+    ("The rule means that the minimum price for a unit of cider would be about 19p and for wine about 31p.",
+     "minimum price for a unit of wine"),
+    ("Average spending on buses in the north was £14 per head and in the south £22.", "Average spending on buses in the south"),
+])
+def test_a_second_amount_with_words_left_out_repeats_the_first_measure(nlp, text: str, second: str) -> None:
+    """'… for a unit of cider would be about 19p and for wine about 31p': 31p is the same
+    measure for wine, not 'wine'."""
+    assert subjects(nlp, text)[1] == second

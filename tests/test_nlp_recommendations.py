@@ -192,3 +192,50 @@ def test_named_actor_of_recommend_that(sentence: str, actor: str | None) -> None
     from nlp.recommendations import named_actor
 
     assert named_actor(sentence) == actor
+
+
+def test_a_recommendation_is_cited_on_the_page_where_it_recommends(tmp_path) -> None:
+    """A committee's closing list: paragraph 7.4 opens at the foot of one page with a reason
+    and an urging, and the recommendation itself ('we recommend that the Department should
+    publish …') is printed on the next page, where a reader cites it. Paragraph 7.5, which
+    recommends in its first words, is cited where it opens even though it runs over a page."""
+    from demosite.site import PAGE_BREAK, render_pdf
+    from nlp.extract import extract
+    from nlp.pipeline import build_pipeline
+    from nlp.text import load_document
+
+    page1 = ("Conclusions and recommendations\n\n"
+             "7.3. We recommend that the Department should set out its plans for community "
+             "diagnostic centres within six months.\n\n"
+             "7.4. Given that the framework has not been applied evenly across the regional pilots, "
+             "we urge the Department, above all, to make sure that it is followed when agreeing")
+    page2 = ("future pilots. For the pilots now running, we recommend that the Department should publish "
+             "what each pilot is expected to achieve and by when (paragraph 4.12).\n\n"
+             "7.5. We recommend that NHS England should publish the evaluation of the virtual ward")
+    page3 = ("programme in full, with its costs (paragraph 4.20).\n\n"
+             "7.6. We recommend that the Government should review the scheme by 2027.")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf("title: Community diagnostics\n---\n" + f"\n{PAGE_BREAK}\n".join(
+        [page1, page2, page3])))
+    recs = {r.label: r.page for r in extract(load_document(path),
+                                             nlp=build_pipeline(barriers=False, use_parser=False)).recommendations}
+    assert recs == {"7.3": 1, "7.4": 2, "7.5": 2, "7.6": 3}
+
+
+@pytest.mark.parametrize(
+    "sentence, actor",
+    [
+        # a Lords closing list urges more often than it recommends: who is urged acts
+        ("Given that the framework has not been applied evenly, we urge the Department for Education, "
+         "in particular, to make sure that it is followed in future pilots.", "the Department for Education"),
+        ("We therefore urge ministers to ask their chief scientific advisers before they decide.", "ministers"),
+        ("If the Government mean to keep relying on voluntary deals with retailers, we urge them to set "
+         "targets that can be measured.", "the Government"),
+        ("We encourage integrated care boards to publish their plans.", "integrated care boards"),
+        ("We recommend that the Government should review the scheme.", "the Government"),
+    ],
+)
+def test_the_actor_of_a_recommendation_that_urges(sentence: str, actor: str) -> None:
+    from nlp.parse import actor_from_doc, parse
+
+    assert actor_from_doc(next(iter(parse([sentence])))) == actor

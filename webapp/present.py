@@ -131,6 +131,8 @@ def money(amount: float | None) -> str:
     for size, word in ((1e9, "billion"), (1e6, "million")):
         if abs(amount) >= size:
             return f"£{amount / size:,.3g} {word}" if amount / size < 1000 else f"£{amount / size:,.0f} {word}"
+    if 0 < abs(amount) < 1:
+        return f"{round(amount * 100, 2):g}p"  # a price in pence: '21p', not '£0.21'
     return f"£{amount:,.0f}" if float(amount).is_integer() else f"£{amount:,.2f}"
 
 
