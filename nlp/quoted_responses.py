@@ -29,6 +29,9 @@ QUOTE_HEADING = re.compile(r"^(?:[\w’' ]{0,40}\s)?(?:recommendations?|conclusi
                            r"recommendations?)?(?:\s+\d{1,3}[a-z]?)?\s*[:.]?$", re.I)
 ANSWER_HEADING = re.compile(r"^(?:the\s+)?(?:government(?:['’]s)?\s+)?responses?\s*[:.]?\s*", re.I)
 ASKS = re.compile(r"\b(?:should|must|ought\s+to|recommends?|urges?|encourages?|invites?|calls?\s+on)\b", re.I)
+# words of an ask that say nothing of what it asks ('taking a more realistic view (paragraph 7.17)')
+ASK_FILLER = {"more", "about", "why", "how", "paragraph", "paragraphs", "take", "taking", "given", "current",
+              "further", "also", "available", "ensure", "consider", "should", "must", "recommend", "recommendation"}
 QUOTE_STYLES = ("dotted", "num", "paren", "compound", "rec", "pac", "letter")
 
 
@@ -203,6 +206,10 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
                   for j, start in enumerate(cuts)]
         return list(zip(_assign_labels(ex, chunks), chunks))
     whole = [(ex.labels, ex.paragraphs)]
+    if len(ex.labels) == 1:
+        in_turn = _answered_in_turn(ex)
+        if in_turn:
+            return [(ex.labels, chunk) for chunk in in_turn]
     if len(ex.labels) != 1 or len(stance_paras) < 2:
         return whole
     polarity = [_polarity(ex.paragraphs[i], cues) for i in stance_paras]
@@ -211,6 +218,44 @@ def parts(ex: Exchange, cues: AnswerCues) -> list[tuple[list[str], list[list[Sen
             cut = stance_paras[k]
             return [(ex.labels, ex.paragraphs[:cut]), (ex.labels, ex.paragraphs[cut:])]
     return whole
+
+
+def _answered_in_turn(ex: Exchange, least: int = 2) -> list[list[list[Sent]]] | None:
+    """One quoted paragraph that asks two or more things ('we recommend that the Government
+    implement a traffic light system of nutritional labelling … We further recommend that the
+    Government reconsider current regulation of advertising …'), answered ask by ask in
+    paragraphs of their own: the answer's parts, one per ask in the order asked, else None.
+
+    A paragraph belongs to the ask whose own words (those no other ask uses) it repeats most,
+    at least ``least`` of them and more than for any other ask; a paragraph that repeats none
+    goes with the paragraph before it; an answer that goes back to an earlier ask is not one
+    answered in turn."""
+    from nlp.recommendations import content_words
+
+    if len(ex.paragraphs) < 2:
+        return None
+    quote = " ".join(ex.quoted)
+    asks = [content_words(a) for a in re.split(r"(?<=[.!?])\s+", quote) if ASKS.search(a)]
+    if len(asks) < 2:
+        return None
+    own = [a - set().union(*(b for j, b in enumerate(asks) if j != i)) - ASK_FILLER for i, a in enumerate(asks)]
+    chunks: list[list[list[Sent]]] = []
+    current = -1
+    for paragraph in ex.paragraphs:
+        words = content_words(" ".join(s.text for s in paragraph))
+        scores = [len(words & o) for o in own]
+        best = max(range(len(own)), key=lambda i: scores[i])
+        clear = scores[best] >= least and sorted(scores)[-2] < scores[best]
+        if clear and best < current:
+            return None  # back to an earlier ask: not answered in turn (the nations answer it all)
+        if clear and best > current:
+            if not chunks or current >= 0:
+                chunks.append([])  # (paragraphs before the first clear one join its part)
+            current = best
+        elif not chunks:
+            chunks.append([])
+        chunks[-1].append(paragraph)
+    return chunks if len(chunks) >= 2 else None
 
 
 def _assign_labels(ex: Exchange, chunks: list[list[list[Sent]]]) -> list[list[str]]:

@@ -87,7 +87,8 @@ def test_covid_inquiry_module_1_and_the_government_response_link_one_to_one(shar
 @pytest.mark.slow
 def test_a_lords_report_and_its_government_response_link_paragraph_by_paragraph(tmp_path):
     """Ingested from disk, both covers name their publisher; one answer to '6.1' and '6.2' links
-    to 6.2 only (6.1 is a conclusion), and the refusal carries the sentence that decided it."""
+    to 6.2 only (6.1 is a conclusion), the refusal carries the sentence that decided it, and
+    6.8, answered ask by ask, has both answers."""
     from publications import as_pdf
 
     files = [as_pdf(name, tmp_path) for name in ("lords_committee_report", "lords_government_response")]
@@ -95,9 +96,11 @@ def test_a_lords_report_and_its_government_response_link_paragraph_by_paragraph(
     run_kb(home, "ingest", *map(str, files))
     entries = kb_json(home, "lifecycle")
     by_label = {e["recommendation"]["label"]: e for e in entries}
-    assert set(by_label) == {"6.2", "6.4", "6.5", "6.7"}
+    assert set(by_label) == {"6.2", "6.4", "6.5", "6.7", "6.8"}
     assert [r["stance"] for r in by_label["6.4"]["responses"]] == ["rejected"]
     assert "does not intend" in by_label["6.4"]["responses"][0]["stance_evidence"]
+    # a recommendation of two asks answered ask by ask has an answer for each
+    assert sorted(r["stance"] for r in by_label["6.8"]["responses"]) == ["noted", "rejected"]
     assert all(e["responses"] for e in entries)
     assert by_label["6.2"]["recommendation"]["title"] == "Bus Services in Market Towns"
     doc = kb_json(home, "extract", str(files[0]))["document"]

@@ -127,3 +127,27 @@ def test_a_body_other_than_the_government_answers_and_is_recorded_as_the_respond
     )
     assert [(r.responds_to, r.stance, r.responder) for r in found] == [
         ("5", "accepted", "College of Policing"), ("6", "other", None), ("7", "accepted", None)]
+
+
+def test_an_answer_is_split_by_ask_only_when_it_answers_the_asks_in_turn() -> None:
+    """A quoted paragraph asking two things, answered one paragraph per ask, gives one part per
+    ask; an answer that comes back to the first ask after the second (each nation answering
+    the whole recommendation) stays one answer."""
+    from nlp.quoted_responses import Exchange, Sent, _answered_in_turn
+
+    quote = ("4. We recommend that the Department publish an audit of shared care records in every region "
+             "by 2027. We further recommend that councils train reablement staff to use the records.")
+
+    def answer(*paragraphs: str) -> Exchange:
+        return Exchange(["4"], [quote], [[Sent(0, len(p), p)] for p in paragraphs])
+
+    in_turn = _answered_in_turn(answer(
+        "The Department will publish an audit of shared care records for each region in 2027.",
+        "It will be carried out by the regional teams.",
+        "Councils are responsible for training reablement staff, and several already do so."))
+    assert [[p[0].text[:20] for p in part] for part in in_turn] == [
+        ["The Department will ", "It will be carried o"], ["Councils are respons"]]
+    assert _answered_in_turn(answer(
+        "Councils are responsible for training reablement staff.",
+        "The Scottish Government will publish an audit of shared care records for each region by 2027.")) is None
+    assert _answered_in_turn(answer("The Government accepts this recommendation.", "Work is under way.")) is None

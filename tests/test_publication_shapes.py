@@ -87,7 +87,7 @@ def test_nao_cover_with_its_date_on_a_line_of_its_own_and_one_department():
 
 def test_lords_closing_chapter_mixes_conclusions_and_recommendations(tmp_path):
     found = recommendations("lords_committee_report", tmp_path)
-    assert [r.label for r in found] == ["6.2", "6.4", "6.5", "6.7"]
+    assert [r.label for r in found] == ["6.2", "6.4", "6.5", "6.7", "6.8"]
     assert found[1].text.startswith("Given how often funding arrives late, we urge")
     assert "review it with passengers" in found[2].text  # its bullets belong to it
     cover = read_cover(loaded("lords_committee_report", tmp_path))
@@ -119,9 +119,13 @@ def test_treasury_minutes_progress_report_gives_the_state_of_delivery(tmp_path):
 def test_lords_government_response_answers_quoted_paragraphs_in_prose(tmp_path):
     found = responses("lords_government_response", tmp_path)
     assert [(r.responds_to, r.stance) for r in found] == [
-        ("6.1", "accepted"), ("6.2", "accepted"), ("6.4", "rejected"), ("6.5", "noted"), ("6.7", "accepted")]
+        ("6.1", "accepted"), ("6.2", "accepted"), ("6.4", "rejected"), ("6.5", "noted"), ("6.7", "accepted"),
+        ("6.8", "rejected"), ("6.8", "noted")]
     refusal = found[2]
     assert "does not intend to move to three-year settlements" in refusal.stance_evidence
+    # 6.8 asks two things and is answered ask by ask: the pass (no plans), then the fares
+    assert found[5].text.startswith("The Government has no plans to amend the concessionary")
+    assert found[6].text.startswith("Several councils already list")
     assert read_cover(loaded("lords_government_response", tmp_path))["publisher"] == "Department for Transport"
 
 
