@@ -350,6 +350,18 @@ def _shared_unit(text: str, mention: MoneyMention, mentions: list[MoneyMention])
     return None
 
 
+AFTER_NEAR = 70  # characters from an amount to the period stated after it (an aside's amount not counted)
+AFTER_FAR = 90  # ... and how far, when no period is stated just before the amount
+
+
+def _gap(text: str, start: int, end: int) -> int:
+    """Characters between an amount and a period, not counting a bracketed aside with an
+    amount of its own: in 'over £1.5 billion on major local authority transport schemes (those
+    costing over £5 million) in the period from 2011/12 to 2014/15' the aside is its own."""
+    between = text[start:end]
+    return len(re.sub(r"\([^()]*£[^()]*\)", "", between)) if "(" in between else len(between)
+
+
 def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention],
                    periods: list[Period]) -> str | None:
     pairs = _parens(text) if "(" in text or "[" in text else []
@@ -365,12 +377,16 @@ def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention
             return False
         return any(a <= o.start < b for o in others)
 
-    after = [p for p in periods if p.start >= mention.end and p.start - mention.end <= (
-             130 if shared else 70)
+    after = [p for p in periods if p.start >= mention.end and _gap(text, mention.end, p.start) <= (
+             130 if shared else AFTER_FAR)
              and not blocked(mention.end, p.start) and ";" not in text[mention.end:p.start]]
     before = [p for p in periods if p.end <= mention.start and mention.start - p.end <= 70
               and not blocked(p.end, mention.start)
               and not re.search(r";|\)|\bbut\b|\bwhereas\b|\bwhile\b", text[p.end:mention.start])]
+    if before and not shared:
+        # 'exceed its previous 2016-17 projection by £1.0 billion and remain on track … by the end
+        # of 2017-18': a period stated close before wins over one stated far after
+        after = [p for p in after if _gap(text, mention.end, p.start) <= AFTER_NEAR]
     # 'The budget for 2024/25 was £177bn, and for 2025/26 it is £183bn': a period after a
     # clause break belongs to the next clause when this one has its own
     if after and before and CLAUSE_BREAK.search(text[mention.end:after[0].start]):

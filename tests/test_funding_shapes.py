@@ -52,6 +52,15 @@ def test_the_kind_follows_what_the_money_is(text: str, kind: str) -> None:
      ["2018/19", "2018/19"]),
     ("The Department will spend over £1.5 billion on major schemes (those costing over £5 million) "
      "in the period 2011-12 to 2014-15.", ["2011/12 to 2014/15", None]),
+    # an aside with its own amount does not push the period out of reach
+    ("We have set aside over £2.4 billion for large regional rail upgrades (those costing over £50 million) "
+     "in the period from 2021/22 to 2024/25.", ["2021/22 to 2024/25", None]),
+    # a period stated at the end of a long clause still belongs to its amount ...
+    ("Councils also spent £412 million on residential placements in secure children's homes run by "
+     "independent providers in 2019-20 from their social care budgets.", ["2019/20"]),
+    # ... unless one is stated just before it
+    ("Receipts are expected to beat the 2019-20 forecast by £2.2 billion and stay on course to return the "
+     "remaining shares to private hands by the end of 2021-22.", ["2019/20"]),
 ])
 def test_the_period_is_the_one_the_sentence_gives_each_amount(text: str, periods: list) -> None:
     assert [period_for(text, m) for m in find_money(text)] == periods
