@@ -50,6 +50,8 @@ FISCAL = re.compile(
     r"\b(?P<y1>(?:19|20)\d{2})\s?[/\-–—]\s?(?P<y2>(?:19|20)?\d{2})\b(?![/\-–]\d)",
     re.I,
 )
+# 'It ran between 2004 and 2009', 'from 2015 to 2020': a span of calendar years
+YEAR_SPAN = re.compile(r"\b(?:between|from)\s+((?:19|20)\d{2})\s+(?:and|to|until)\s+((?:19|20)\d{2})\b(?![/\-–]\d)", re.I)
 FISCAL_RANGE = re.compile(
     r"\b((?:19|20)\d{2})\s?[/\-–—]\s?(\d{2})\s+(?:to|until|through|-|–)\s+((?:19|20)\d{2})\s?[/\-–—]\s?(\d{2})\b"
 )
@@ -212,6 +214,9 @@ def find_periods(text: str) -> list[Period]:
         first = normalise_period(f"{m.group(1)}/{m.group(2)}")
         last = normalise_period(f"{m.group(3)}/{m.group(4)}")
         found.append(Period(f"{first} to {last}", m.start(), m.end()))
+    for m in YEAR_SPAN.finditer(text):
+        if 0 < int(m.group(2)) - int(m.group(1)) <= 20 and free(m.start(), m.end()):
+            found.append(Period(f"{m.group(1)}-{m.group(2)}", m.start(), m.end()))
     for m in FISCAL.finditer(text):
         y1, y2 = m.group("y1"), m.group("y2")
         if len(y2) == 2 and (int(y2) - int(y1[2:])) % 100 != 1:
@@ -257,7 +262,7 @@ CLAUSE_BREAK = re.compile(r",\s+(?:and|but|while|whereas|with|compared)\b|;|\.\s
 
 RATE_UNIT = re.compile(
     r"^\s*(?P<per>per|a|an|each)\s+(?P<unit>head|person|capita|resident|patient|pupil|QALY|unit|user|household|"
-    r"litre|share|prescription|item)"
+    r"litre|share|prescription|item)(?:\d{1,3}(?![\d,.]*\w))?"  # 'per QALY250 gained': a footnote number glued on
     r"(?:\s+(?:of\s+(?:the\s+)?population|gained))?(?:\s+(?P<per2>per|a|each)\s+(?P<time>year|annum|month|week))?\b",
     re.I,
 )
@@ -350,6 +355,9 @@ def _shared_unit(text: str, mention: MoneyMention, mentions: list[MoneyMention])
     return None
 
 
+# what joins two amounts of one clause: '£10m of DfT funding together with £5m', '£5m on roads and £3m'
+COORDINATED = re.compile(r"(?:\s+(?:of|on|for|in)\s+[\w’'\- ]{1,40}?)?,?\s+(?:and|together\s+with|plus|as\s+well\s+as)\s+",
+                         re.I)
 AFTER_NEAR = 70  # characters from an amount to the period stated after it (an aside's amount not counted)
 AFTER_FAR = 90  # ... and how far, when no period is stated just before the amount
 
@@ -375,7 +383,14 @@ def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention
     def blocked(a: int, b: int) -> bool:
         if shared and a == mention.end and mention.end + shared.start() < b:
             return False
-        return any(a <= o.start < b for o in others)
+        between = [o for o in others if a <= o.start < b]
+        if b == mention.start and between and all(
+                COORDINATED.fullmatch(text[o.end:mention.start]) for o in between[-1:]):
+            # 'It ran between 2004 and 2009 and was funded by £10m of DfT funding together with
+            # £5m of local funding': amounts joined after the period share it
+            return any(not COORDINATED.fullmatch(text[o.end:n.start])
+                       for o, n in zip(between, between[1:] + [mention]))
+        return bool(between)
 
     after = [p for p in periods if p.start >= mention.end and _gap(text, mention.end, p.start) <= (
              130 if shared else AFTER_FAR)

@@ -58,6 +58,11 @@ def test_the_kind_follows_what_the_money_is(text: str, kind: str) -> None:
     # a period stated at the end of a long clause still belongs to its amount ...
     ("Councils also spent £412 million on residential placements in secure children's homes run by "
      "independent providers in 2019-20 from their social care budgets.", ["2019/20"]),
+    # a span of calendar years, shared by the amounts joined after it
+    ("The pilot ran between 2016 and 2019 and was paid for by £8 million of national funding together "
+     "with £3 million from the councils.", ["2016-2019", "2016-2019"]),
+    # a footnote number glued to the unit of a rate
+    ("The cost per quality-adjusted life year was £2,340 per QALY118 gained.", ["per QALY"]),
     # ... unless one is stated just before it
     ("Receipts are expected to beat the 2019-20 forecast by £2.2 billion and stay on course to return the "
      "remaining shares to private hands by the end of 2021-22.", ["2019/20"]),
