@@ -50,6 +50,7 @@ class RecPatterns:
     reported: list[re.Pattern] = field(default_factory=list)
     actors: list[re.Pattern] = field(default_factory=list)
     deadline: list[re.Pattern] = field(default_factory=list)
+    deadline_vague: list[re.Pattern] = field(default_factory=list)  # 'as soon as possible': only when no date is given
 
     @classmethod
     def from_dict(cls, data: dict) -> "RecPatterns":
@@ -99,14 +100,18 @@ def is_directive(text: str, patterns: RecPatterns) -> bool:
 
 
 def deadline_for(text: str, patterns: RecPatterns | None = None) -> str | None:
-    """'by July 2017', 'within 12 months of the publication of this Report', or None."""
+    """'by July 2017', 'within 12 months of the publication of this Report', else an urging
+    without a date ('at the earliest opportunity', 'as soon as possible'), or None."""
     patterns = patterns or load_recommendation_patterns()
-    best = None
-    for rx in patterns.deadline:
-        m = rx.search(text)
-        if m and (best is None or m.start() < best.start()):
-            best = m
-    return best.group(0).strip() if best else None
+    for group in (patterns.deadline, patterns.deadline_vague):
+        best = None
+        for rx in group:
+            m = rx.search(text)
+            if m and (best is None or m.start() < best.start()):
+                best = m
+        if best:
+            return best.group(0).strip()
+    return None
 
 
 def actor_by_rules(text: str) -> str | None:

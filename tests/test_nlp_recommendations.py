@@ -119,6 +119,10 @@ def test_reported_recommendations_only_in_short_news_texts() -> None:
          "within six months of the publication of this Report"),
         ("Before the end of 2027 there should be an audit.", "Before the end of 2027"),
         ("The Department should report regularly.", None),
+        # an urging without a date is the deadline when there is no date
+        ("The Government should publish the guidance at the earliest opportunity.", "at the earliest opportunity"),
+        ("Pilots should be set up as soon as possible in three regions.", "as soon as possible"),
+        ("The review should start without delay and report by March 2027.", "by March 2027"),
     ],
 )
 def test_deadline_for(text: str, deadline: str | None) -> None:
