@@ -18,6 +18,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from nlp.columns import interleaved, suspect_joins
 from nlp.models import SourceDocument
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,9 @@ class Layout:
     seg_clean: list[int] = field(default_factory=list)
     seg_raw: list[int] = field(default_factory=list)
     seg_page: list[int | None] = field(default_factory=list)
+    # Where lines of side-by-side columns read across the page were joined (``nlp.columns``):
+    # empty unless the document's lines interleave its columns.
+    suspect_joins: list[int] = field(default_factory=list)
 
     def _seg(self, offset: int) -> int:
         return max(0, bisect.bisect_right(self.seg_clean, offset) - 1)
@@ -532,7 +536,8 @@ def build_layout(doc: SourceDocument) -> Layout:
             or TAG_END.search(b.current_text_tail(80)) is not None
     b.close_block()
     text = "".join(b.text_parts)
-    return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page)
+    joins = suspect_joins(text, b.seg_clean) if interleaved([ln.text for ln in lines]) else []
+    return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page, joins)
 
 
 def _standalone_line(b: _Builder, prev: _Line, line: _Line) -> bool:

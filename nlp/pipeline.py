@@ -32,6 +32,7 @@ from nlp.barrier_model import load_model as load_barrier_model
 from nlp.barrier_tuned import artefact_path, barrier_choice
 from nlp.barriers import (Taxonomy, action_start, is_candidate, load_taxonomy, score_sentences, skipped_blocks,
                           theme_vectors)
+from nlp.columns import crosses
 from nlp.layout import Layout, build_layout
 from nlp.models import SourceDocument
 from nlp.funding import Figure, FundingLimits, final_subjects, find_figures, specific_subject
@@ -407,15 +408,23 @@ class BarrierComponent:
         text = layout.text
         out: list[SentSpan] = []
         skip = skipped_blocks(layout, self.taxonomy)
+        across = 0
         for s in doc_sents(doc):
             if skip[s.block]:
                 continue
+            if layout.suspect_joins and (crosses(layout.suspect_joins, s.start, s.end) or text[s.start].islower()):
+                across += 1  # lines of two columns joined into one 'sentence' (word salad), or the tail of
+                continue  # a sentence whose head is lines away ('ence they gathered …' after 'the evid-')
             if budget.too_long("barrier_sentences_too_long", s.end - s.start):
                 continue  # a table or run-on line read as one sentence: not a finding, not embedded
             if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
                     and len(text[s.start:s.end].split()) < 8:
                 continue
             out.append(s)
+        if across:
+            doc.user_data.setdefault("refrain_notes", []).append(
+                f"barriers: the text reads side-by-side columns across the page; {across} sentences that join "
+                f"lines of different columns, or begin in the middle of one, were not classified")
         return out
 
     def _embedder(self):
