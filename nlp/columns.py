@@ -33,13 +33,13 @@ def _vocabulary(text: str) -> set[str]:
 
 def interleaved(lines: list[str]) -> bool:
     """Do the broken words at these lines' ends go on further down rather than on the next line?"""
+    broken = [(i, end.group(1).lower()) for i, line in enumerate(lines)
+              if (end := HYPHEN_END.search(line[-40:])) is not None]
+    if len(broken) < LEAST:
+        return False  # (most documents: no vocabulary to build)
     vocab = _vocabulary("\n".join(lines))
     next_line = further = 0
-    for i, line in enumerate(lines):
-        end = HYPHEN_END.search(line[-40:])
-        if end is None:
-            continue
-        part = end.group(1).lower()
+    for i, part in broken:
 
         def goes_on(j: int) -> bool:
             first = FIRST_WORD.match(lines[j]) if j < len(lines) else None
