@@ -490,6 +490,9 @@ def clean_subject(subject: str | None) -> str | None:
         # 'minimum prices of 50p' read for the 60p beside it: the phrase before the amount
         subject = re.sub(r"\s+(?:of|at|around|about|to|and|or)$", "", subject[:other[0].start].rstrip())
     subject = re.sub(r"[\d.,;:]+$", "", subject).strip(" ,;:-–")
+    # 'students from low and middle income backgrounds up to': the words that bound the amount
+    subject = re.sub(r"\s+(?:of\s+|by\s+)?(?:up\s+to|at\s+least|at\s+most|more\s+than|less\s+than|over|under|"
+                     r"around|about|nearly|almost|approximately|some)$", "", subject, flags=re.I)
     if not subject or not re.search(r"[A-Za-z]{2}", subject):
         return None
     if subject.lower() in GENERIC_SUBJECTS or MONTH_YEAR.fullmatch(subject) or FISCAL.search(subject) \

@@ -259,7 +259,11 @@ def _text(tokens) -> str | None:
     if not tokens:
         return None
     doc = tokens[0].doc
-    text = doc[tokens[0].i:tokens[-1].i + 1].text
+    last = tokens[-1].i
+    while last + 2 < len(doc) and not doc[last].whitespace_ and doc[last + 1].text in ("-", "‑") \
+            and not doc[last + 1].whitespace_ and doc[last + 2].is_alpha:
+        last += 2  # a compound is never cut at its hyphen: 'Non' of 'Non-compliance'
+    text = doc[tokens[0].i:last + 1].text
     text = re.sub(r"\s+", " ", text).strip(" ,;:-–")
     return text or None
 

@@ -199,3 +199,14 @@ def test_a_second_amount_with_words_left_out_repeats_the_first_measure(nlp, text
     """'… for a unit of cider would be about 19p and for wine about 31p': 31p is the same
     measure for wine, not 'wine'."""
     assert subjects(nlp, text)[1] == second
+
+
+@pytest.mark.parametrize("text, subject", [
+    # a hyphenated compound is never cut at its hyphen, however the parser splits it
+    ("Non-payment in this sector is estimated to cost over £90 million a year.", "cost of Non-payment"),
+    # the words that bound the amount are not part of what it is for
+    ("Grants will rise for carers from low income households up to £4,100 a year.",
+     "carers from low income households"),
+])
+def test_a_subject_keeps_whole_words_and_drops_the_bounds_of_the_amount(nlp, text: str, subject: str) -> None:
+    assert subjects(nlp, text) == [subject]
