@@ -331,7 +331,30 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
         found = clean_subject(raised.group(1))
         if found and not GENERIC_OWNER.match(found):
             return found
+    changed = _changed_from(view, m)
+    if changed:
+        return changed
     return clean_subject(named_fund(view, m)) or subject
+
+
+CHANGED_FROM = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|lift|lifting|"
+                          r"extend|extending|change|changing)s?\s+(?:the\s+|its\s+|their\s+)?"
+                          r"((?:[\w\-’']+\s+){0,4}?[\w\-’']+)\s+from\s+(?=£)", re.I)
+# what may stand between 'from' and a later amount of the same change: amounts, years, 'to', 'and'
+_FROM_TO_CHAIN = re.compile(r"(?:£[\d.,]+\s*(?:billion|million|bn|m|k)?|\s|,|\bto\b|\band\b|\bin\b|\bfrom\b|"
+                            r"\d{4}(?:\s?[-/–]\s?\d{2,4})?)*", re.I)
+
+
+def _changed_from(view: str, m: MoneyMention) -> str | None:
+    """'The government will increase the higher rate threshold from £42,385 in 2015-16 to
+    £43,000 in 2016-17 and to £43,600 in 2017-18': each amount of the change is the threshold's."""
+    found = None
+    for c in CHANGED_FROM.finditer(view, max(0, m.start - 200), m.start + 1):
+        found = c
+    if found is None or not _FROM_TO_CHAIN.fullmatch(view, found.end(), m.start):
+        return None
+    subject = clean_subject(found.group(1))
+    return subject if subject and not GENERIC_OWNER.match(subject) else None
 
 
 PURPOSE_AFTER = re.compile(r"^\s+(?:available\s+)?(?:(?:over|in|during|across)\s+(?:the\s+)?(?:next\s+)?\w+\s+\w+\s+)?"

@@ -31,12 +31,14 @@ MULTIPLIERS = {
 }
 _NUM = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # 'bil ion' / 'mil ion' / 'tril ion': a PDF conversion that lost the 'll' ligature.
-_MULT = r"tril\s?l?ion|tn|bil\s?l?ion|bn|b(?![a-z])|mil\s?l?ion|mn|m(?![a-z])|thousand|k(?![a-z])"
+_MULT = r"tril\s?l?ion|tn|bil\s?l?ion|billon|bn|b(?![a-z])|mil\s?l?ion|mn|m(?![a-z])|thousand|k(?![a-z])"
 MONEY = re.compile(
     rf"(?P<cur>£|GBP\s?)\s?(?P<num>{_NUM})(?:\s?(?P<mult>{_MULT}))?"
     rf"(?:\s?(?:–|-|—|to)\s?(?P<num2>{_NUM})\s?(?P<mult2>{_MULT}))?",
     re.I,
 )
+_RANGE_TOP = re.compile(rf"£\s?(?P<num>{_NUM})\s?(?P<mult>{_MULT})", re.I)
+_RANGE_JOIN = re.compile(r"\s?(?:–|-|—|to|and)\s?", re.I)
 # '5 million pounds', '2.5bn pounds'
 POUNDS_WORD = re.compile(rf"(?P<num>{_NUM})\s?(?P<mult>{_MULT})?\s+pounds\b", re.I)
 # '21p', '50p and 60p', '18 pence per litre': prices and rates in pence (minimum unit prices,
@@ -123,7 +125,7 @@ def _multiplier(word: str | None) -> float:
     if not word:
         return 1.0
     w = re.sub(r"\s", "", word.lower())
-    w = {"bilion": "billion", "milion": "million", "trilion": "trillion"}.get(w, w)
+    w = {"bilion": "billion", "billon": "billion", "milion": "million", "trilion": "trillion"}.get(w, w)
     return MULTIPLIERS.get(w, 1.0)
 
 
@@ -185,6 +187,14 @@ def find_money(text: str) -> list[MoneyMention]:
                 out.append(MoneyMention(m.group(0), value, m.start(), m.end(),
                                         bool(PER_UNIT.match(text[m.end():m.end() + 40]))))
     out.sort(key=lambda mm: mm.start)
+    for low, high in zip(out, out[1:]):
+        # '£1.8 to £3.6 billion', 'between £2 and £3 million': the unit written once, on the top
+        unit = _RANGE_TOP.fullmatch(text, high.start, high.end)
+        if unit and unit.group("mult") and re.fullmatch(r"£\s?\d{1,3}(?:\.\d+)?", low.surface) \
+                and _RANGE_JOIN.fullmatch(text, low.end, high.start):
+            factor = _multiplier(unit.group("mult"))
+            if low.amount < _number(unit.group("num")) and factor > 1:
+                low.amount *= factor
     return out
 
 

@@ -502,6 +502,9 @@ def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
     noun = MONEY_NOUNS.get(_verb_base(verb))
     if noun is None:
         return None
+    if noun == "income" and any(c.dep_ == "dobj" and not (c.i <= span.root.i <= c.right_edge.i and c.left_edge.i <= span.root.i)
+                                for c in verb.children):
+        return None  # 'raise the additional rate threshold from £125,140': something else is raised, not money
     owner = _clause_subject(verb, span)
     owner_text = _text(owner) if owner else None
     if on_what is None and owner_text is None:
@@ -649,11 +652,25 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 phrase = f"{_text(tokens)} cost of {bought}" if tokens else f"cost of {bought}"
                 if len(phrase.split()) <= MAX_WORDS:
                     return phrase
-            if tokens:
-                return _text(tokens)
+            if tokens and not {t.lower_ for t in tokens if t.pos_ != "DET"} <= WHO_ACTS:
+                return _text(tokens)  # ('the government will undertake £37bn of measures': who acts is not what)
             break
         node = head
-    return _aside(span) or _sentence_subject(span)
+    return _aside(span) or _sentence_subject(span) or _of_after(span)
+
+
+def _of_after(span) -> str | None:
+    """Last of all, what the amount is an amount of: 'the government will undertake around £37
+    billion of further consolidation measures' → 'further consolidation measures'."""
+    for child in span.root.children:
+        if child.dep_ == "prep" and child.lower_ == "of" and child.i >= span.end:
+            objs = [g for g in child.children if g.dep_ == "pobj" and g.pos_ in ("NOUN", "PROPN")]
+            tokens = _np(objs[0]) if objs and not TIME_WORDS.match(objs[0].text) else None
+            while tokens and tokens[-1].pos_ == "ADV":
+                tokens = tokens[:-1]  # '£10m of DfT funding together with …'
+            if tokens and _good(tokens) and len(tokens) <= MAX_WORDS:
+                return _text(tokens)
+    return None
 
 
 def _sentence_subject(span) -> str | None:

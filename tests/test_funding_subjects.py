@@ -210,3 +210,19 @@ def test_a_second_amount_with_words_left_out_repeats_the_first_measure(nlp, text
 ])
 def test_a_subject_keeps_whole_words_and_drops_the_bounds_of_the_amount(nlp, text: str, subject: str) -> None:
     assert subjects(nlp, text) == [subject]
+
+
+@pytest.mark.parametrize("text, found", [
+    # who acts is never the subject: what the amount is an amount of is
+    ("To reach balance in 2027-28 the government will carry out around £24 billion of further savings measures.",
+     ["further savings measures"]),
+    ("The government will provide £6 million of new funding.", ["new funding"]),
+    ("The government has sold over £4 billion of shares.", ["shares"]),
+    # every amount of a change is the changed thing's
+    ("The government will raise the additional rate threshold from £125,140 in 2024-25 to £128,000 in 2025-26 "
+     "and to £131,000 in 2026-27.", ["additional rate threshold"] * 3),
+    ("The government will increase the annual Carer Allowance earnings limit from £151 to £196.",
+     ["annual Carer Allowance earnings limit"] * 2),
+])
+def test_the_subject_is_what_the_amount_is_of_not_who_spends_it(nlp, text: str, found: list) -> None:
+    assert subjects(nlp, text) == found

@@ -220,3 +220,13 @@ def test_its_refers_back_to_the_fund_named_in_the_previous_sentence() -> None:
             "year, local areas pooled £5.3 billion.")
     [f] = extract(SourceDocument("x.md", "markdown", [text], False)).funding
     assert (f.subject, f.amount_gbp, f.period) == ("Better Care Fund", 5.3e9, "2015/16")
+
+
+def test_a_range_written_with_two_pound_signs_takes_its_unit_from_the_top() -> None:
+    """'(£1.8 to £3.6 billion in today's prices)': the low end is £1.8 billion, not £1.80; a
+    misspelt 'billon' is still a billion; a plain range of two sums stays as written."""
+    assert [m.amount for m in find_money("a gain of £1.8 to £3.6 billion in today's prices")] == [1.8e9, 3.6e9]
+    assert [m.amount for m in find_money("between £2 and £3 million a year")] == [2e6, 3e6]
+    assert [m.amount for m in find_money("a real terms increase of £8 billon")] == [8e9]
+    assert [m.amount for m in find_money("from £83,000 to £85,000")] == [83000, 85000]
+    assert [m.amount for m in find_money("between £500 and £1 million")] == [500, 1e6]
