@@ -474,6 +474,7 @@ MONEY_NOUNS = {"spend": "spending", "invest": "investment", "commit": "commitmen
                "save": "savings", "cost": "cost", "fund": "funding", "award": "awards",
                "earn": "earnings", "receive": "income", "raise": "income", "borrow": "borrowing",
                "pay": "payments", "repay": "repayments"}
+ANNOUNCING = re.compile(r"(?:announc|confirm|unveil|pledg|promis|outlin|reaffirm)")  # (no lemmatizer)
 MAX_WORDS = 12  # a subject names a thing; a longer phrase is a sentence, not a subject
 
 
@@ -652,8 +653,11 @@ def funding_subject(doc, start: int, end: int) -> str | None:
                 phrase = f"{_text(tokens)} cost of {bought}" if tokens else f"cost of {bought}"
                 if len(phrase.split()) <= MAX_WORDS:
                     return phrase
-            if tokens and not {t.lower_ for t in tokens if t.pos_ != "DET"} <= WHO_ACTS:
-                return _text(tokens)  # ('the government will undertake £37bn of measures': who acts is not what)
+            if tokens and not {t.lower_ for t in tokens if t.pos_ != "DET"} <= WHO_ACTS \
+                    and not ANNOUNCING.match(head.lower_):
+                # ('the government will undertake £37bn of measures', 'Autumn Statement 2016 announced
+                # £1.1bn from the NPIF': who acts or announces is not what the money is)
+                return _text(tokens)
             break
         node = head
     return _aside(span) or _sentence_subject(span) or _of_after(span)
