@@ -44,7 +44,11 @@ POUNDS_WORD = re.compile(rf"(?P<num>{_NUM})\s?(?P<mult>{_MULT})?\s+pounds\b", re
 # '21p', '50p and 60p', '18 pence per litre': prices and rates in pence (minimum unit prices,
 # duties, wage rises). Glued 'p' only, so '5 p' (a page?) is not money; '2p.m.', '4pm' and a
 # number inside another ('£1.50p', '3.5p' after a decimal point, 'A4p') are not either.
-PENCE = re.compile(r"(?<![\w£$€.,/\-])(?P<num>\d{1,3}(?:\.\d+)?)(?:p|\s?[Pp]ence)\b(?!\.?m\b)")
+PENCE = re.compile(r"(?<![\w£$€.,/\-])(?P<num>\d{1,3}(?:\.\d+)?)(?P<p>p|\s?[Pp]ence)\b(?!\.?m\b)")
+# A glued 'p' is a price only among the words of prices: '17p deletion' (a chromosome arm) is not
+PRICE_WORDS = re.compile(r"\b(?:prices?|costs?|per|levy|dut(?:y|ies)|charges?|rates?|rises?|fees?|pay|paid|wages?|"
+                         r"tax(?:es)?|units?|litres?|spend|spent|worth|minimum|maximum|increase[sd]?|cut|savings?|"
+                         r"pence|pounds?|shares?)\b|£|\d(?:\.\d+)?p\b", re.I)
 
 MONTHS = ANY_MONTH
 FISCAL = re.compile(
@@ -181,6 +185,10 @@ def find_money(text: str) -> list[MoneyMention]:
     for pattern, per_pound in ((POUNDS_WORD, 1), (PENCE, 100)):
         for m in pattern.finditer(text):
             if any(s <= m.start() < e for s, e in taken):
+                continue
+            if pattern is PENCE and m.group("p") == "p" and not (
+                    PRICE_WORDS.search(text, max(0, m.start() - 60), m.start())
+                    or PRICE_WORDS.search(text, m.end(), m.end() + 60)):
                 continue
             value = _number(m.group("num")) * _multiplier(m.groupdict().get("mult")) / per_pound
             if value > 0:

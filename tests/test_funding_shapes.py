@@ -217,3 +217,9 @@ def test_a_price_in_pence_ends_its_sentence(nlp) -> None:
 def test_a_price_shown_in_pence() -> None:
     from webapp.present import money
     assert [money(0.21), money(0.0935), money(3.3), money(5.3e9)] == ["21p", "9.35p", "£3.30", "£5.3 billion"]
+
+
+def test_a_number_glued_to_p_is_a_price_only_among_the_words_of_prices() -> None:
+    """Health documents write chromosome arms the way Budgets write prices."""
+    assert find_money("Patients with a 17p deletion respond poorly to the first-line treatment.") == []
+    assert [m.surface for m in find_money("The duty on a pint rose by 2p.")] == ["2p"]
