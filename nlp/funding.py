@@ -536,7 +536,8 @@ def _alternative(first: Figure, second: Figure, subject: str | None) -> str | No
     return clean_subject(phrase) if len(phrase.split()) <= 12 else None
 
 
-ELIDED = re.compile(r"(?:\s+(?:per|a|each)\s+[a-z]+)?\s*,?\s*(?:and|or|while|whereas|but)\s+(?P<prep>for|of|in|on|at)\s+(?P<what>[A-Za-z][\w\- ]{0,40}?)"
+ELIDED = re.compile(r"(?:\s+(?:per|a|each)\s+[a-z]+)?\s*,?\s*(?:and|or|while|whereas|but)\s+"
+                    r"(?P<prep>for|of|in|on|at)\s+(?P<what>[A-Za-z][\w\- ]{0,40}?)"
                     r"\s+(?:(?:at|around|about|of|is|was|would be|will be|just over|just under)\s+)*$", re.I)
 
 

@@ -402,12 +402,11 @@ def _stated_period(text: str, mention: MoneyMention, mentions: list[MoneyMention
         if shared and a == mention.end and mention.end + shared.start() < b:
             return False
         between = [o for o in others if a <= o.start < b]
-        if b == mention.start and between and all(
-                COORDINATED.fullmatch(text[o.end:mention.start]) for o in between[-1:]):
+        if b == mention.start and between:
             # 'It ran between 2004 and 2009 and was funded by £10m of DfT funding together with
             # £5m of local funding': amounts joined after the period share it
-            return any(not COORDINATED.fullmatch(text[o.end:n.start])
-                       for o, n in zip(between, between[1:] + [mention]))
+            chain = between + [mention]
+            return not all(COORDINATED.fullmatch(text[o.end:n.start]) for o, n in zip(chain, chain[1:]))
         return bool(between)
 
     after = [p for p in periods if p.start >= mention.end and _gap(text, mention.end, p.start) <= (

@@ -503,7 +503,7 @@ def _whose(verb, span, on_what: tuple[str, str] | None) -> str | None:
     noun = MONEY_NOUNS.get(_verb_base(verb))
     if noun is None:
         return None
-    if noun == "income" and any(c.dep_ == "dobj" and not (c.i <= span.root.i <= c.right_edge.i and c.left_edge.i <= span.root.i)
+    if noun == "income" and any(c.dep_ == "dobj" and not c.left_edge.i <= span.root.i <= c.right_edge.i
                                 for c in verb.children):
         return None  # 'raise the additional rate threshold from £125,140': something else is raised, not money
     owner = _clause_subject(verb, span)
