@@ -497,15 +497,18 @@ GENERIC_SUBJECTS = {
 }
 
 
+AMOUNT_IN_SUBJECT = re.compile(r"£\s?\d|(?<![\w.])\d{1,3}(?:\.\d+)?(?:p|\s?pence)\b")
+
+
 def clean_subject(subject: str | None) -> str | None:
     """Drop subjects that are periods, numbers, captions or generic words."""
     if not subject:
         return None
     subject = re.split(r"\s*[()]|\.\d|\s+Source\b|\s+X\s", subject)[0]
-    other = find_money(subject) if re.search(r"£|\dp\b|pence", subject) else []
-    if other and re.search(r"[A-Za-z]{2}", subject[:other[0].start]):
+    other = AMOUNT_IN_SUBJECT.search(subject)
+    if other and re.search(r"[A-Za-z]{2}", subject[:other.start()]):
         # 'minimum prices of 50p' read for the 60p beside it: the phrase before the amount
-        subject = re.sub(r"\s+(?:of|at|around|about|to|and|or)$", "", subject[:other[0].start].rstrip())
+        subject = re.sub(r"\s+(?:of|at|around|about|to|and|or)$", "", subject[:other.start()].rstrip())
     subject = re.sub(r"[\d.,;:]+$", "", subject).strip(" ,;:-–")
     # 'students from low and middle income backgrounds up to': the words that bound the amount
     subject = re.sub(r"\s+(?:of\s+|by\s+)?(?:up\s+to|at\s+least|at\s+most|more\s+than|less\s+than|over|under|"
