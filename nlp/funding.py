@@ -25,6 +25,7 @@ from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name
 from nlp.segment import SentSpan
 
 MONEY_HINT = re.compile(r"£|\bpounds\b|GBP|\dp\b|\d\s?[Pp]ence\b")
+PENCE_HINT = re.compile(r"\dp\b|\d\s?[Pp]ence\b")
 
 
 @dataclass(frozen=True)
@@ -81,7 +82,7 @@ def find_figures(text: str, sents: list[SentSpan], patterns: FundingPatterns,
         if not MONEY_HINT.search(text, s.start, s.end):
             continue
         if len(run.figures) >= limits.max_items:
-            dropped += text.count("£", s.start, s.end)  # counted, not read
+            dropped += text.count("£", s.start, s.end) + len(PENCE_HINT.findall(text, s.start, s.end))  # counted, not read
             continue
         context = ""
         if prev is not None and prev.block == s.block:

@@ -223,3 +223,12 @@ def test_a_number_glued_to_p_is_a_price_only_among_the_words_of_prices() -> None
     """Health documents write chromosome arms the way Budgets write prices."""
     assert find_money("Patients with a 17p deletion respond poorly to the first-line treatment.") == []
     assert [m.surface for m in find_money("The duty on a pint rose by 2p.")] == ["2p"]
+
+
+def test_the_cap_counts_prices_in_pence_it_did_not_read() -> None:
+    nlp = build_pipeline(barriers=False, use_parser=False)
+    nlp.get_pipe("refrain_funding").limits = FundingLimits(max_items=300, max_parsed=10)
+    text = "The duty on a pint rose by 5p per unit this year. " * 1000
+    result = extract(SourceDocument("duties.txt", "text", [text], False), nlp=nlp)
+    assert len(result.funding) == 300
+    assert any("700 more not extracted" in note for note in result.notes), result.notes
