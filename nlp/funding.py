@@ -346,9 +346,20 @@ _FROM_TO_CHAIN = re.compile(r"(?:£[\d.,]+\s*(?:billion|million|bn|m|k)?|\s|,|\b
                             r"\d{4}(?:\s?[-/–]\s?\d{2,4})?)*", re.I)
 
 
+CHANGED_BY = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|lift|lifting|boost|boosting)"
+                        r"s?\s+(?:the\s+|its\s+|their\s+)?((?:[\w\-’']+\s+){0,5}?[\w\-’']+)\s+by\s+"
+                        r"(?:(?:around|about|over|almost|nearly|more\s+than|up\s+to|a\s+further|an\s+extra)\s+)?$", re.I)
+
+
 def _changed_from(view: str, m: MoneyMention) -> str | None:
     """'The government will increase the higher rate threshold from £42,385 in 2015-16 to
-    £43,000 in 2016-17 and to £43,600 in 2017-18': each amount of the change is the threshold's."""
+    £43,000 in 2016-17 and to £43,600 in 2017-18': each amount of the change is the threshold's;
+    'commits to increase NHS funding in England by £10 billion': the amount changes NHS funding."""
+    by = CHANGED_BY.search(view, max(0, m.start - 120), m.start)
+    if by:
+        subject = clean_subject(by.group(1))
+        if subject and not GENERIC_OWNER.match(subject) and subject.lower() not in ("it", "them", "this"):
+            return subject
     found = None
     for c in CHANGED_FROM.finditer(view, max(0, m.start - 200), m.start + 1):
         found = c

@@ -223,6 +223,8 @@ def test_a_subject_keeps_whole_words_and_drops_the_bounds_of_the_amount(nlp, tex
      "and to £131,000 in 2026-27.", ["additional rate threshold"] * 3),
     ("The government will increase the annual Carer Allowance earnings limit from £151 to £196.",
      ["annual Carer Allowance earnings limit"] * 2),
+    ("The plan commits to increase mental health funding in Wales by £2 billion by 2028-29.",
+     ["mental health funding in Wales"]),
 ])
 def test_the_subject_is_what_the_amount_is_of_not_who_spends_it(nlp, text: str, found: list) -> None:
     assert subjects(nlp, text) == found
