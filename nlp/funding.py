@@ -292,7 +292,12 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     what is raised or cut to the amount ('pledged to raise the personal allowance to £12,500').
     A one-word subject ('capital') is the named fund's ('the Local Sustainable Transport Fund
     will provide ... (£210 million capital)'), and 'the fund' is the one ``context`` (the
-    text before the sentence) names: 'The fund will make £560m available for smarter choices'."""
+    text before the sentence) names: 'The fund will make £560m available for smarter choices'.
+    What an amount changes ('commits to increase NHS funding in England by £10 billion') is
+    its subject whatever the clause's subject is."""
+    changed = _changed_by(view, m)
+    if changed:
+        return changed
     if subject is not None and not GENERIC_OWNER.match(subject.strip()):
         fund = named_fund(view, m)
         if fund is None and context and PRONOUN_LEAD.match(view):
@@ -351,15 +356,18 @@ CHANGED_BY = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing
                         r"(?:(?:around|about|over|almost|nearly|more\s+than|up\s+to|a\s+further|an\s+extra)\s+)?$", re.I)
 
 
+def _changed_by(view: str, m: MoneyMention) -> str | None:
+    """'commits to increase NHS funding in England by £10 billion' → 'NHS funding in England'."""
+    by = CHANGED_BY.search(view, max(0, m.start - 120), m.start)
+    subject = clean_subject(by.group(1)) if by else None
+    if subject and not GENERIC_OWNER.match(subject) and subject.lower() not in ("it", "them", "this"):
+        return subject
+    return None
+
+
 def _changed_from(view: str, m: MoneyMention) -> str | None:
     """'The government will increase the higher rate threshold from £42,385 in 2015-16 to
-    £43,000 in 2016-17 and to £43,600 in 2017-18': each amount of the change is the threshold's;
-    'commits to increase NHS funding in England by £10 billion': the amount changes NHS funding."""
-    by = CHANGED_BY.search(view, max(0, m.start - 120), m.start)
-    if by:
-        subject = clean_subject(by.group(1))
-        if subject and not GENERIC_OWNER.match(subject) and subject.lower() not in ("it", "them", "this"):
-            return subject
+    £43,000 in 2016-17 and to £43,600 in 2017-18': each amount of the change is the threshold's."""
     found = None
     for c in CHANGED_FROM.finditer(view, max(0, m.start - 200), m.start + 1):
         found = c
