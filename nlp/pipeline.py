@@ -367,6 +367,13 @@ class RecommendationComponent:
         return strip_marker(text)[:600]
 
 
+# A sentence that is itself a question (not one that ends by quoting one): every question in
+# the labelled pool was read as no barrier
+QUESTION = re.compile(r"\W*(?:(?:and|but|so|yet|then)\W+)?(?:what|why|how|which|who|whom|whose|where|when|whether|is|are|"
+                      r"was|were|do|does|did|can|could|should|would|will|shall|has|have|had|may|might|must|to\s+what)"
+                      r"\b[^\n]*\?[\W]*$", re.I | re.S)
+
+
 @Language.factory(
     "refrain_barriers",
     default_config={"taxonomy": {"@misc": "refrain.barrier_taxonomy.v1"}, "threshold": None, "use_parser": True,
@@ -420,6 +427,8 @@ class BarrierComponent:
             if layout.blocks[s.block].kind == "heading" and layout.blocks[s.block].label is None \
                     and len(text[s.start:s.end].split()) < 8:
                 continue
+            if QUESTION.match(text, s.start, s.end):
+                continue  # 'Why does measuring NHS productivity matter?' asks; it states no obstacle
             out.append(s)
         if across:
             doc.user_data.setdefault("refrain_notes", []).append(

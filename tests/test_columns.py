@@ -54,3 +54,14 @@ def test_the_barrier_classifier_does_not_read_word_salad_and_says_so() -> None:
     assert "ence they gathered" not in quoted  # the tail of 'the evid-', two lines up
     # a sentence printed whole on one line is read as before
     assert any(b.sentence.startswith("Local partners told us that shared budgets") for b in result.barriers)
+
+
+def test_a_question_is_not_read_as_a_barrier_but_a_statement_quoting_one_is() -> None:
+    """'Why does joint commissioning stall?' asks; it states no obstacle (every question in the
+    labelled pool was read as no barrier). A statement that ends by quoting a question is read."""
+    text = ("Why does joint commissioning keep stalling in so many places?\n\n"
+            "Managers told us that councils and hospitals still could not share care records, and "
+            "nobody would answer the question “who owns the data?”\n")
+    quoted = [b.sentence for b in extract(SourceDocument("notes.md", "markdown", [text], False)).barriers]
+    assert not any(s.startswith("Why does") for s in quoted)
+    assert any(s.startswith("Managers told us") for s in quoted), quoted
