@@ -126,7 +126,11 @@ def actor_from_doc(doc) -> str | None:
 
 def _clean_actor(actor: str) -> str | None:
     actor = re.sub(r"^(?:Recommendation\s+\d+[a-z]?\s*[:.\-–]\s*)", "", actor).strip()
-    actor = re.sub(r"\s+(?:each|also|now|therefore|jointly|together)$", "", actor)
+    # 'the Government (a) establish …' (a list of what it should do), 'Departmental Chief
+    # Scientific Advisers, whether or not they have experience of …': the body, not the rest
+    actor = re.split(r"\s*\((?:[a-z]|[ivx]+|\d{1,2})(?:\)|$)|,\s+(?:whether|who|which|where|in\s+particular)\b|:",
+                     actor)[0]
+    actor = re.sub(r"\s+(?:each|also|now|therefore|jointly|together)$", "", actor).strip(" ,")
     if not actor or len(actor.split()) > 25:
         return None
     return actor

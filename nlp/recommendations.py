@@ -128,7 +128,7 @@ def actor_by_rules(text: str) -> str | None:
 
 _NAME_WORD = r"(?:[A-Z][\w&’'\-]*|governments?|departments?|and|of|for|the|&)"
 RECOMMEND_THAT = re.compile(
-    rf"\brecommends?\s+that\s+((?:the\s+)?[A-Z][\w&’'\-]*(?:,?\s+{_NAME_WORD})*)(?=,?\s+[a-z])"
+    rf"\brecommends?\s+that\s+((?:the\s+)?[A-Z][\w&’'\-]*(?:,?\s+{_NAME_WORD})*)(?=,?\s+[a-z]|\s*:)"
 )
 
 

@@ -190,6 +190,8 @@ def test_recommendation_paragraphs_after_numbered_conclusions_take_their_number(
          "HM Treasury and the Department"),
         ("We recommend that the Department publish, within six months, a fully funded strategy.", "the Department"),
         ("The Inquiry recommends that the Secretary of State be made a standing member.", None),
+        # a list of what the body should do follows a colon
+        ("To this end, we recommend that the Government: • publish guidance for councils;", "the Government"),
     ],
 )
 def test_named_actor_of_recommend_that(sentence: str, actor: str | None) -> None:
@@ -237,6 +239,11 @@ def test_a_recommendation_is_cited_on_the_page_where_it_recommends(tmp_path) -> 
          "targets that can be measured.", "the Government"),
         ("We encourage integrated care boards to publish their plans.", "integrated care boards"),
         ("We recommend that the Government should review the scheme.", "the Government"),
+        # the body, without the list or the aside that follows it
+        ("We recommend that the Government (a) set targets for fewer car journeys and (b) publish them.",
+         "the Government"),
+        ("Regional directors of public health, whether or not they trained in the behavioural sciences, should "
+         "take advice from specialists.", "Regional directors of public health"),
     ],
 )
 def test_the_actor_of_a_recommendation_that_urges(sentence: str, actor: str) -> None:
