@@ -93,7 +93,7 @@ def actor_from_doc(doc) -> str | None:
     """Who a recommendation asks to act: the subject of its first modal verb.
 
     'The Department should set out ...' → 'The Department'; a passive without an agent
-    ('Training should be uncapped') → None; 'should be introduced by NHS England' →
+    ('Training should be uncapped') → None, unless a later ask names someone; 'should be introduced by NHS England' →
     'NHS England'; 'I recommend that X should ...' → X; a pronoun is resolved to another
     subject in the same sentence ('As STPs develop ..., they should ...' → 'STPs').
     """
@@ -114,7 +114,7 @@ def actor_from_doc(doc) -> str | None:
             actor = _span_text(asked[0].subtree) if asked else None
             actor = {"them": "they", "him": "he", "her": "she", "us": "we"}.get((actor or "").lower(), actor)
         if actor is None:
-            return None
+            continue  # a passive names no one; a later ask may ('… should be applied: • The Government should …')
         if actor.lower() in PRONOUNS:
             others = [t for t in doc if t.dep_ == "nsubj" and t.lower_ not in PRONOUNS and t.i < verb.i]
             if actor.lower() in ("they", "it") and others:
