@@ -38,7 +38,7 @@ def _stated_at(text: str, start: int, end: int) -> int:
     [next page] In relation to the current agreements, we recommend that …'): then the
     recommending sentence, which is what a reader cites."""
     body = text[start:end]
-    first = re.search(r"[.!?][\"'”’)\]]*\s", body)
+    first = re.search(r"(?<![\d\s])[.!?][\"'”’)\]]*\s", body)  # (not the '.' of its label, '8.19. ')
     if first is None or DIRECTIVE.search(body, 0, first.start()):
         return start
     found = RECOMMENDING.search(body, first.end())

@@ -223,6 +223,9 @@ def test_a_recommendation_is_cited_on_the_page_where_it_recommends(tmp_path) -> 
     path = tmp_path / "report.pdf"
     path.write_bytes(render_pdf("title: Community diagnostics\n---\n" + f"\n{PAGE_BREAK}\n".join(
         [page1, page2, page3])))
+    from nlp.extract import _stated_at
+    text = "8.3. The Department should publish its plan. We recommend that it also reports each year."
+    assert _stated_at(text, 0, len(text)) == 0  # its label's full stop is not the end of its first sentence
     recs = {r.label: r.page for r in extract(load_document(path),
                                              nlp=build_pipeline(barriers=False, use_parser=False)).recommendations}
     assert recs == {"7.3": 1, "7.4": 2, "7.5": 2, "7.6": 3}
