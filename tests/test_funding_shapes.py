@@ -38,6 +38,10 @@ def figures(nlp, text: str):
     ("The Chancellor announced £4 billion of deficit reduction measures in June.", "saving"),
     # a sum that names its programme is an allocation
     ("The Department confirmed a £400m programme to support the uptake of electric vans.", "allocation"),
+    # revenue as a kind of funding (beside capital) is money given, tax revenue is income
+    ("The fund will provide capital as well as revenue funding (£120 million capital, £180 million revenue).",
+     "allocation"),
+    ("Council tax revenue of £41 billion was collected last year.", "other"),
 ])
 def test_the_kind_follows_what_the_money_is(text: str, kind: str) -> None:
     assert kind_for(text, find_money(text)[-1]) == kind
