@@ -19,6 +19,8 @@ import nlp.spacy_import  # noqa: F401  (before spaCy: see its docstring)
 from spacy.language import Language
 
 from nlp.embed import Embedder, shared_embedder
+from nlp.funding import footnote_figures
+from nlp.money import clean_subject
 from nlp.layout import build_layout
 from nlp.cover import document_metadata
 from nlp.models import Barrier, ExtractedDocument, Funding, Recommendation, Response, SourceDocument
@@ -43,6 +45,28 @@ def _stated_at(text: str, start: int, end: int) -> int:
         return start
     found = RECOMMENDING.search(body, first.end())
     return start + found.start() if found else start
+
+
+
+def _footnote_funding(footnotes: list[tuple[int | None, str]], reader) -> list[Funding]:
+    """Funding figures a PDF states only in its footnotes, cited on the footnote's page; their
+    subjects read from the parse as the body's are, when the pipeline parses."""
+    found = footnote_figures(footnotes, reader.patterns, reader.limits)
+    parsed = {}
+    if found and reader.use_parser:
+        from nlp.parse import funding_subject, parse
+
+        views = list(dict.fromkeys(fig.view for _, _, fig, _ in found))[:reader.limits.max_parsed]
+        parsed = dict(zip(views, parse(views)))
+    out = []
+    for page, sentence, fig, subject in found:
+        m = fig.mention
+        pdoc = parsed.get(fig.view)
+        read = clean_subject(funding_subject(pdoc, m.start, m.end)) if pdoc is not None else None
+        out.append(Funding(amount_gbp=m.amount, mention=m.surface, subject=read or subject, period=fig.period,
+                           kind=fig.kind, sentence=sentence, page=page, per_unit=m.per_unit))
+    return out
+
 
 __all__ = ["extract", "sentences", "Sentence", "default_pipeline"]
 
@@ -97,6 +121,8 @@ def extract(doc: SourceDocument, *, embedder: Embedder | None = None,
             kind=rec.kind, sentence=text[rec.sentence_start:rec.sentence_end], page=page(span.start_char),
             per_unit=rec.per_unit,
         ))
+    if layout.footnotes and "refrain_funding" in nlp.pipe_names:
+        out.funding.extend(_footnote_funding(layout.footnotes, nlp.get_pipe("refrain_funding")))
     for span in sdoc.spans.get(SPANS_RECOMMENDATIONS, []):
         cand = span._.refrain_recommendation
         out.recommendations.append(Recommendation(

@@ -96,6 +96,27 @@ def find_figures(text: str, sents: list[SentSpan], patterns: FundingPatterns,
     return run
 
 
+def footnote_figures(footnotes: list[tuple[int | None, str]], patterns: FundingPatterns,
+                     limits: FundingLimits = FundingLimits()) -> list[tuple[int | None, str, Figure, str | None]]:
+    """(page, sentence, figure, subject) of every amount a PDF's footnotes state ('2 A 2007
+    Foresight report … estimated that … obesity-related diseases will cost society £49.9
+    billion a year by 2050'). The footnotes stay out of the running text; their subjects come
+    from the rules alone (no parse)."""
+    from nlp.segment import split_text
+
+    out: list[tuple[int | None, str, Figure, str | None]] = []
+    for page, note in footnotes:
+        if not MONEY_HINT.search(note):
+            continue
+        sents = [SentSpan(a, b, 0) for a, b in split_text(note)]
+        for fig in find_figures(note, sents, patterns, limits).figures:
+            subject = specific_subject(fig.view, fig.mention, fig.subject, fig.context)
+            out.append((page, note[fig.sentence_start:fig.sentence_end], fig, subject))
+            if len(out) >= limits.max_items:
+                return out
+    return out
+
+
 def _read_sentence(run: FundingRun, text: str, s: SentSpan, context: str, patterns: FundingPatterns,
                    limits: FundingLimits, table: TableCells | None = None) -> int:
     """Figures of one sentence into ``run``; returns how many were dropped by the cap."""

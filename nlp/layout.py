@@ -53,6 +53,9 @@ class Layout:
     # Where lines of side-by-side columns read across the page were joined (``nlp.columns``):
     # empty unless the document's lines interleave its columns.
     suspect_joins: list[int] = field(default_factory=list)
+    # The footnotes a PDF page's footnote zone held, (page, text): left out of the running text
+    # (their citations are not prose), read for the funding figures they state.
+    footnotes: list[tuple[int | None, str]] = field(default_factory=list)
 
     def _seg(self, offset: int) -> int:
         return max(0, bisect.bisect_right(self.seg_clean, offset) - 1)
@@ -235,8 +238,8 @@ def _superscript_refs(text: str) -> set[str]:
     return set(re.findall(r"(?<=[A-Za-z.,;:)\]”’\"])(\d{1,3})(?=[\s.,;:)]|$)", text))
 
 
-def _strip_footnotes(lines: list[_Line]) -> list[_Line]:
-    """Drop the footnote zone at the bottom of a PDF page."""
+def _strip_footnotes(lines: list[_Line], zone: list[_Line] | None = None) -> list[_Line]:
+    """Drop the footnote zone at the bottom of a PDF page (its lines go to ``zone``)."""
     if len(lines) < 2:
         return lines
     body_refs = _superscript_refs(" ".join(ln.text for ln in lines))
@@ -250,13 +253,27 @@ def _strip_footnotes(lines: list[_Line]) -> list[_Line]:
                 cut = i
     if cut is None:
         return lines
+    if zone is not None:
+        zone.extend(lines[cut:])
     return lines[:cut]
+
+
+def _footnotes(zone: list[_Line]) -> list[tuple[int | None, str]]:
+    """(page, text) of each footnote in the footnote zones' lines: a numbered line starts one."""
+    out: list[tuple[int | None, str]] = []
+    for ln in zone:
+        m = FOOTNOTE_START.match(ln.text)
+        if m or not out or out[-1][0] != ln.page:
+            out.append((ln.page, ln.text[m.end():] if m else ln.text))
+        else:
+            out[-1] = (ln.page, f"{out[-1][1]} {ln.text}")
+    return out
 
 
 MAX_RUNNING = 100  # running header/footer lines kept for unpaged text (real documents: a few)
 
 
-def _clean_pages(doc: SourceDocument) -> list[_Line]:
+def _clean_pages(doc: SourceDocument, zone: list[_Line] | None = None) -> list[_Line]:
     pages = _page_lines(doc)
     out: list[_Line] = []
     if doc.paged:
@@ -272,7 +289,7 @@ def _clean_pages(doc: SourceDocument) -> list[_Line]:
                 if CODE_LINE.match(ln.text):
                     continue
                 kept.append(ln)
-            out.extend(_strip_footnotes(kept))
+            out.extend(_strip_footnotes(kept, zone))
         return out
     # Unpaged text (markdown or text converted from a PDF still carries page furniture).
     lines = pages[0] if pages else []
@@ -475,7 +492,8 @@ def _item_kind(item: tuple, line: _Line, nxt: _Line | None, width: float, paged:
 
 def build_layout(doc: SourceDocument) -> Layout:
     """Clean, block-structured text of ``doc`` (see the module docstring)."""
-    lines = _clean_pages(doc)
+    zone: list[_Line] = []
+    lines = _clean_pages(doc, zone)
     width = _typical_width(lines) if doc.paged else 10_000.0
     b = _Builder()
     prev: _Line | None = None
@@ -537,7 +555,7 @@ def build_layout(doc: SourceDocument) -> Layout:
     b.close_block()
     text = "".join(b.text_parts)
     joins = suspect_joins(text, b.seg_clean) if interleaved([ln.text for ln in lines]) else []
-    return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page, joins)
+    return Layout(text, b.blocks, doc.paged, b.seg_clean, b.seg_raw, b.seg_page, joins, _footnotes(zone))
 
 
 def _standalone_line(b: _Builder, prev: _Line, line: _Line) -> bool:

@@ -236,3 +236,24 @@ def test_the_cap_counts_prices_in_pence_it_did_not_read() -> None:
     result = extract(SourceDocument("duties.txt", "text", [text], False), nlp=nlp)
     assert len(result.funding) == 300
     assert any("700 more not extracted" in note for note in result.notes), result.notes
+
+
+def test_a_figure_stated_only_in_a_footnote_is_found_on_its_page(tmp_path) -> None:
+    """Committee reports put figures in footnotes ('2 A 2007 Foresight report … estimated that …
+    obesity-related diseases will cost society £49.9 billion a year by 2050'). The footnote zone
+    stays out of the running text; its figures are read, cited on the footnote's page."""
+    pages = [
+        "Chapter 2: Delayed discharges\n\n"
+        "Councils and hospitals told us that delays in leaving hospital were rising in every region.3 "
+        "The committee heard that the cause was a shortage of home care staff.4\n\n"
+        "3 The Department estimated in 2019 that delayed discharges cost the NHS £820 million a year.\n"
+        "4 Oral evidence, 12 March 2024, Q 41.",
+        "Chapter 3: What should change\n\nWe recommend that the Department publish a workforce plan.",
+    ]
+    path = tmp_path / "report.pdf"
+    path.write_bytes(render_pdf("title: Delayed discharges\n---\n" + f"\n{PAGE_BREAK}\n".join(pages)))
+    result = extract(load_document(path), nlp=build_pipeline(barriers=False))
+    assert [(f.mention, f.page) for f in result.funding] == [("£820 million", 1)]
+    assert result.funding[0].sentence.startswith("The Department estimated in 2019")
+    from nlp.layout import build_layout
+    assert "£820 million" not in build_layout(load_document(path)).text  # the zone is not running text
