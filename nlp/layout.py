@@ -235,7 +235,10 @@ def _is_toc_page(lines: list[_Line]) -> bool:
 
 def _superscript_refs(text: str) -> set[str]:
     """Footnote numbers glued to a word or punctuation in running text ('area.217', 'model5')."""
-    return set(re.findall(r"(?<=[A-Za-z.,;:)\]”’\"])(\d{1,3})(?=[\s.,;:)]|$)", text))
+    # after a word, or after a word's punctuation; not the decimals of '£3.8 billion' or the
+    # thousands of '1,234', which would make an NAO report's numbered paragraph 8 a 'footnote'
+    return {a or b for a, b in re.findall(r"(?<=[A-Za-z)\]”’\"])(\d{1,3})(?=[\s.,;:)]|$)|"
+                                          r"(?<=[A-Za-z)\]”’\"][.,;:])(\d{1,3})(?=[\s.,;:)]|$)", text)}
 
 
 def _strip_footnotes(lines: list[_Line], zone: list[_Line] | None = None) -> list[_Line]:

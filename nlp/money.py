@@ -147,6 +147,9 @@ def find_money(text: str) -> list[MoneyMention]:
     """Every pound amount in ``text``, in order. Percentages and bare numbers are not money."""
     out: list[MoneyMention] = []
     for m in MONEY.finditer(text):
+        if m.group("cur") == "£" and text[m.end("cur"):m.end("cur") + 1].isspace() \
+                and text[max(0, m.start() - 2):m.start()].strip() == "£":
+            continue  # a table's header row of pound signs ('£ £ £ £ 1 Outcomes First …'): no amount
         num = m.group("num")
         end = m.end()
         mult = m.group("mult")

@@ -257,3 +257,22 @@ def test_a_figure_stated_only_in_a_footnote_is_found_on_its_page(tmp_path) -> No
     assert result.funding[0].sentence.startswith("The Department estimated in 2019")
     from nlp.layout import build_layout
     assert "£820 million" not in build_layout(load_document(path)).text  # the zone is not running text
+
+
+def test_an_nao_summary_paragraph_at_the_foot_of_a_page_is_not_a_footnote(tmp_path) -> None:
+    """NAO summaries number their paragraphs ('3 From the outset …'); a decimal in the page
+    ('£5.3 billion') is not a footnote mark, so paragraph 3 at the foot of the page stays text."""
+    from nlp.layout import build_layout
+    page = ("Summary\n\n"
+            "1 In the 2013 Spending Round the government announced a pooled budget of £5.3 billion.\n\n"
+            "2 Local areas had to agree one plan for their share of the money.\n\n"
+            "3 From the outset the Department assumed that the fund would save the NHS £1 billion in 2015-16.")
+    path = tmp_path / "nao.pdf"
+    path.write_bytes(render_pdf("title: Planning the fund\n---\n" + page + f"\n{PAGE_BREAK}\nAppendix\n\nMethods."))
+    layout = build_layout(load_document(path))
+    assert "From the outset the Department assumed" in layout.text and layout.footnotes == []
+
+
+def test_a_header_row_of_pound_signs_is_not_an_amount() -> None:
+    assert find_money("Total debt: latest accounts £ £ £ £ 1 Outcomes First (152,075,000)") == []
+    assert [m.amount for m in find_money("It cost £ 5 million.")] == [5e6]
