@@ -24,8 +24,8 @@ from nlp.money import (Cue, FundingPatterns, MoneyMention, Period, adjacent_name
                        subject_for)
 from nlp.segment import SentSpan
 
-MONEY_HINT = re.compile(r"£|\bpounds\b|GBP|\dp\b|\d\s?[Pp]ence\b")
 PENCE_HINT = re.compile(r"\dp\b|\d\s?[Pp]ence\b")
+MONEY_HINT = re.compile(r"£|\bpounds\b|GBP|" + PENCE_HINT.pattern)
 
 
 @dataclass(frozen=True)
@@ -299,8 +299,10 @@ def _table_figure(m: MoneyMention, vm: MoneyMention, cell: Cell, view: str, s: S
 
 
 GENERIC_OWNER = re.compile(r"^(?:the\s+)?(?:government|department|ministers?|we|it|they|chancellor|treasury)$", re.I)
-RAISED_TO = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|freeze|freezing|lift|lifting|"
-                       r"set|setting|cap|capping)s?\s+(?:the\s+|its\s+|their\s+)?((?:[\w\-’']+\s+){0,4}?[\w\-’']+)"
+# verbs of changing an amount, shared by the rules below
+_CHANGING = r"raise|raising|increase|increasing|reduce|reducing|cut|cutting|lift|lifting"
+RAISED_TO = re.compile(rf"\b(?:{_CHANGING}|freeze|freezing|set|setting|cap|capping)s?\s+(?:the\s+|its\s+|their\s+)?"
+                       r"((?:[\w\-’']+\s+){0,4}?[\w\-’']+)"
                        r"\s+(?:from\s+£[\d.,]+\s*(?:billion|million|bn|m)?\s+)?(?:to|at)\s+$", re.I)
 
 
@@ -364,15 +366,14 @@ def specific_subject(view: str, m: MoneyMention, subject: str | None, context: s
     return clean_subject(named_fund(view, m)) or subject
 
 
-CHANGED_FROM = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|lift|lifting|"
-                          r"extend|extending|change|changing)s?\s+(?:the\s+|its\s+|their\s+)?"
+CHANGED_FROM = re.compile(rf"\b(?:{_CHANGING}|extend|extending|change|changing)s?\s+(?:the\s+|its\s+|their\s+)?"
                           r"((?:[\w\-’']+\s+){0,4}?[\w\-’']+)\s+from\s+(?=£)", re.I)
 # what may stand between 'from' and a later amount of the same change: amounts, years, 'to', 'and'
 _FROM_TO_CHAIN = re.compile(r"(?:£[\d.,]+\s*(?:billion|million|bn|m|k)?|\s|,|\bto\b|\band\b|\bin\b|\bfrom\b|"
                             r"\d{4}(?:\s?[-/–]\s?\d{2,4})?)*", re.I)
 
 
-CHANGED_BY = re.compile(r"\b(?:raise|raising|increase|increasing|reduce|reducing|cut|cutting|lift|lifting|boost|boosting)"
+CHANGED_BY = re.compile(rf"\b(?:{_CHANGING}|boost|boosting)"
                         r"s?\s+(?:the\s+|its\s+|their\s+)?((?:[\w\-’']+\s+){0,5}?[\w\-’']+)\s+by\s+"
                         r"(?:(?:around|about|over|almost|nearly|more\s+than|up\s+to|a\s+further|an\s+extra)\s+)?$", re.I)
 
