@@ -1,6 +1,7 @@
 """Does fine-tuning MiniLM's top layers beat the frozen-vector barrier model? A pilot on grouped folds.
 
     python -m bench.barrier_finetune [--folds 0] [--layers 2] [--epochs 4] [--lr 5e-5] [--threads 1]
+                                     [--train-fraction 1.0]
 
 The shipped model is logistic regression over frozen all-MiniLM-L6-v2 vectors plus cue features
 (``nlp.barrier_training``). Here the top ``--layers`` transformer layers are trained instead,
@@ -14,7 +15,11 @@ Both models are fitted on the same training part of the same grouped fold (``fol
 documents held out, handwritten cases always training) and scored on its real sentences:
 average precision, and F1 at the fold's best threshold (optimistic for both alike). The
 out-of-fold probabilities (barrier, and the tuned head's themes) are written to ``--out`` so
-blends can be scored without retraining.
+blends can be scored without retraining. ``--test-shards 1-4`` keeps the test folds of the
+first labelling round while training on every later round's sentences from the other
+documents. ``--train-fraction`` keeps that share of each fold's
+real training sentences (a fixed random draw, stratified by label; handwritten cases stay): the
+learning curve, on the same test folds, says how much more labelling would buy.
 CPU only and slow on a shared 2-core machine (one fold, four epochs, one thread: about 5 CPU
 minutes, two layers or all six), so it is a bench; ``kb train-barriers --tuned`` trains the shipped model with the same
 recipe (``nlp/barrier_finetune.py``).
@@ -30,7 +35,7 @@ import numpy as np
 
 from nlp.barrier_finetune import LAYERS, SEED, Recipe, Trainer, hidden_states  # the recipe lives in nlp/
 from nlp.barrier_model import cue_features
-from nlp.barrier_training import DATA_DIR, _logreg, best_threshold, folds, load_examples, prf
+from nlp.barrier_training import DATA_DIR, HANDWRITTEN, _logreg, best_threshold, folds, load_examples, prf
 from nlp.barriers import load_taxonomy
 from nlp.sentence_quality import is_prose
 
@@ -42,8 +47,49 @@ def best_f1(y: np.ndarray, p: np.ndarray) -> dict:
     return {**{n: float(v) for n, v in m.items() if n != "support"}, "support": m["support"], "threshold": t}
 
 
+def subsample(tr: np.ndarray, y: np.ndarray, hand: list[bool], fraction: float, fold: int) -> np.ndarray:
+    """``fraction`` of a fold's real training sentences, the same share of barriers and of the
+    rest (a fixed draw per fold), with every handwritten case kept."""
+    if fraction >= 1.0:
+        return tr
+    rng = np.random.default_rng(SEED + fold)
+    keep = [i for i in tr if hand[i]]
+    for label in (0, 1):
+        part = np.array([i for i in tr if not hand[i] and y[i] == label])
+        keep += rng.choice(part, max(1, round(fraction * len(part))), replace=False).tolist()
+    return np.sort(np.array(keep))
+
+
+def shard_numbers(data_dir: Path = DATA_DIR) -> dict[str, int]:
+    """Labelled sentence id -> the number of its ``labelled/shard-N.jsonl``."""
+    out = {}
+    for f in (data_dir / "labelled").glob("shard-*.jsonl"):
+        n = int(f.stem.split("-")[1])
+        for line in f.read_text(encoding="utf-8").splitlines():
+            row = json.loads(line) if line.strip() else {}
+            if "id" in row:
+                out[row["id"]] = n
+    return out
+
+
+def fixed_test_folds(ex, docs: list[str], y: np.ndarray, test_shards: set[int]) -> list[tuple]:
+    """The grouped folds of an earlier, smaller labelled set (the sentences of ``test_shards``
+    plus the handwritten cases, in their order), tested on its sentences only, but trained on
+    every labelled sentence of the other documents: what later labelling rounds buy, measured
+    on an unchanged test set."""
+    shard = shard_numbers()
+    old = np.array([i for i, e in enumerate(ex) if e.doc.startswith(HANDWRITTEN) or shard.get(e.id) in test_shards])
+    out = []
+    for _tr, te in folds([docs[i] for i in old], y[old], 5, True):
+        test = old[te]
+        held = {docs[i] for i in test}
+        out.append((np.array([i for i in range(len(ex)) if docs[i] not in held]), test))
+    return out
+
+
 def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, out: Path,
-        seed: int = SEED, theme_weight: float = 0.5, theme_balance: bool = False) -> dict:
+        seed: int = SEED, theme_weight: float = 0.5, theme_balance: bool = False,
+        train_fraction: float = 1.0, test_shards: set[int] | None = None) -> dict:
     import torch
     from sklearn.metrics import average_precision_score
 
@@ -60,11 +106,14 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
     trainer = Trainer(hidden, lens, cues, y, ty, Recipe(layers=layers, epochs=epochs, lr=lr, seed=seed,
                                                              theme_weight=theme_weight, theme_balance=theme_balance))
 
-    split = folds(docs, y, 5, True)
+    split = folds(docs, y, 5, True) if not test_shards else fixed_test_folds(ex, docs, y, test_shards)
     x = np.hstack([vectors, cues])
-    result: dict = {"layers": layers, "epochs": epochs, "lr": lr, "seed": seed, "folds": {}}
+    result: dict = {"layers": layers, "epochs": epochs, "lr": lr, "seed": seed, "train_fraction": train_fraction,
+                    "folds": {}}
     for fi in fold_ids:
         tr, te = split[fi]
+        tr = subsample(tr, y, [d.startswith(HANDWRITTEN) for d in docs], train_fraction, fi)
+        result.setdefault("train_sentences", {})[fi] = len(tr)
         frozen = _logreg(x[tr], y[tr], 1.0).predict_proba(x[te])[:, 1]
         curve, t0 = [], time.process_time()
 
@@ -94,6 +143,13 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
     return result
 
 
+def _shards(spec: str) -> set[int] | None:
+    if not spec:
+        return None
+    lo, _, hi = spec.partition("-")
+    return set(range(int(lo), int(hi or lo) + 1))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--folds", default="0", help="comma-separated grouped folds to run (0-4)")
@@ -104,10 +160,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=SEED, help="torch and batch-order seed (the folds stay fixed)")
     ap.add_argument("--theme-weight", type=float, default=0.5, help="weight of the themes' loss")
     ap.add_argument("--theme-balance", action="store_true", help="weight each theme's positives by its rarity")
+    ap.add_argument("--train-fraction", type=float, default=1.0,
+                    help="share of each fold's real training sentences to train on (learning curve)")
+    ap.add_argument("--test-shards", default="",
+                    help="e.g. 1-4: test on the folds of those shards' sentences alone, train on all the rest")
     ap.add_argument("--out", type=Path, default=Path("barrier_finetune.json"))
     a = ap.parse_args()
     res = run([int(f) for f in a.folds.split(",")], a.layers, a.epochs, a.lr, a.threads, a.out, a.seed,
-              a.theme_weight, a.theme_balance)
+              a.theme_weight, a.theme_balance, a.train_fraction, _shards(a.test_shards))
     for fi, r in res["folds"].items():
         print(f"fold {fi}:", {k: r[k] for k in ("frozen", "tuned", "mean_of_both")})
     for name in ("frozen", "tuned"):

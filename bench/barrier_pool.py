@@ -8,6 +8,14 @@ labelled looks like what the classifier sees. The pool is stratified so barriers
 rare: sentences the cue rules flag, sentences with theme vocabulary but no cue, random
 prose, and some junk (tables, garbled columns) for the quality label. Documents and pages
 measured in dev gold are excluded. Fixed seed: the same inputs give the same shards.
+
+A later round draws more with ``--exclude DIR --first-shard N``: sentences already in the
+pool shards under ``DIR`` (by id, and by their letters alone, since the splitter has changed
+how a few sentences end since the first draw) are not drawn again, and the new shards are
+numbered on from ``N``:
+
+    python -m bench.barrier_pool ../shared/corpus samples --total 2000 --shards 8 --seed 15 \
+        --exclude nlp/data/barrier_training/pool --first-shard 5
 """
 from __future__ import annotations
 
@@ -110,13 +118,38 @@ def population(roots: list[Path], taxonomy) -> dict[str, dict[str, list[dict]]]:
     return by_stratum
 
 
-def build_pool(roots: list[Path], total: int = 2400, seed: int = 14) -> list[dict]:
+def letters(text: str) -> str:
+    return re.sub(r"[^a-z]", "", text.lower())
+
+
+def drawn_before(pool_dir: Path) -> tuple[set[str], set[str]]:
+    """Ids and letter keys of the sentences in an earlier pool's shards."""
+    ids, keys = set(), set()
+    for f in sorted(pool_dir.glob("shard-*.jsonl")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                ids.add(row["id"])
+                keys.add(letters(row["text"]))
+    return ids, keys
+
+
+def build_pool(roots: list[Path], total: int = 2400, seed: int = 14,
+               exclude: list[Path] = ()) -> list[dict]:
     rng = random.Random(seed)
     by_stratum = population(roots, load_taxonomy())
+    ids, keys = set(), set()
+    for d in exclude:
+        i, k = drawn_before(d)
+        ids |= i
+        keys |= k
+    if ids:
+        by_stratum = {st: {d: [r for r in rows if r["id"] not in ids and letters(r["text"]) not in keys]
+                           for d, rows in docs.items()} for st, docs in by_stratum.items()}
     quotas = {"flagged": 0.40, "topic": 0.20, "prose": 0.35, "junk": 0.05}
     pool: list[dict] = []
     for st, share in quotas.items():
-        docs = by_stratum[st]
+        docs = by_stratum.get(st, {})
         want = int(total * share)
         # Each document's share grows with the square root of its size: long inquiry
         # volumes contribute more, but cannot swamp the short plans and guidance.
@@ -140,12 +173,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--total", type=int, default=2400)
     ap.add_argument("--shards", type=int, default=4)
     ap.add_argument("--seed", type=int, default=14)
+    ap.add_argument("--exclude", type=Path, action="append", default=[],
+                    help="a pool directory whose sentences are not drawn again")
+    ap.add_argument("--first-shard", type=int, default=1, help="number of the first shard written")
     args = ap.parse_args(argv)
-    pool = build_pool(args.roots, args.total, args.seed)
+    pool = build_pool(args.roots, args.total, args.seed, args.exclude)
     args.out.mkdir(parents=True, exist_ok=True)
     for n in range(args.shards):
         rows = pool[n::args.shards]
-        with (args.out / f"shard-{n + 1}.jsonl").open("w", encoding="utf-8") as fh:
+        with (args.out / f"shard-{n + args.first_shard}.jsonl").open("w", encoding="utf-8") as fh:
             for row in rows:
                 fh.write(json.dumps(row, ensure_ascii=False) + "\n")
     counts = defaultdict(int)
