@@ -1,7 +1,7 @@
 """Does fine-tuning MiniLM's top layers beat the frozen-vector barrier model? A pilot on grouped folds.
 
     python -m bench.barrier_finetune [--folds 0] [--layers 2] [--epochs 4] [--lr 5e-5] [--threads 1]
-                                     [--train-fraction 1.0]
+                                     [--train-fraction 1.0] [--test-shards 1-4]
 
 The shipped model is logistic regression over frozen all-MiniLM-L6-v2 vectors plus cue features
 (``nlp.barrier_training``). Here the top ``--layers`` transformer layers are trained instead,
@@ -72,12 +72,13 @@ def shard_numbers(data_dir: Path = DATA_DIR) -> dict[str, int]:
     return out
 
 
-def fixed_test_folds(ex, docs: list[str], y: np.ndarray, test_shards: set[int]) -> list[tuple]:
+def fixed_test_folds(ex, docs: list[str], y: np.ndarray, test_shards: set[int],
+                     data_dir: Path = DATA_DIR) -> list[tuple]:
     """The grouped folds of an earlier, smaller labelled set (the sentences of ``test_shards``
     plus the handwritten cases, in their order), tested on its sentences only, but trained on
     every labelled sentence of the other documents: what later labelling rounds buy, measured
     on an unchanged test set."""
-    shard = shard_numbers()
+    shard = shard_numbers(data_dir)
     old = np.array([i for i, e in enumerate(ex) if e.doc.startswith(HANDWRITTEN) or shard.get(e.id) in test_shards])
     out = []
     for _tr, te in folds([docs[i] for i in old], y[old], 5, True):

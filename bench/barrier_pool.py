@@ -16,6 +16,13 @@ numbered on from ``N``:
 
     python -m bench.barrier_pool ../shared/corpus samples --total 2000 --shards 8 --seed 15 \
         --exclude nlp/data/barrier_training/pool --first-shard 5
+
+drew shards 5-12 (1,963 sentences: some strata ran short) when the pool held shards 1-4, and
+
+    python -m bench.barrier_pool ../shared/corpus samples --total 4000 --shards 16 --seed 16 \
+        --exclude nlp/data/barrier_training/pool --first-shard 13
+
+drew shards 13-28 (3,622) when it held shards 1-12.
 """
 from __future__ import annotations
 
