@@ -35,7 +35,8 @@ import numpy as np
 
 from nlp.barrier_finetune import LAYERS, SEED, Recipe, Trainer, hidden_states  # the recipe lives in nlp/
 from nlp.barrier_model import cue_features
-from nlp.barrier_training import DATA_DIR, HANDWRITTEN, _logreg, best_threshold, folds, load_examples, prf
+from nlp.barrier_training import (DATA_DIR, HANDWRITTEN, _logreg, best_threshold, folds, load_examples, prf,
+                                  read_jsonl)
 from nlp.barriers import load_taxonomy
 from nlp.sentence_quality import is_prose
 
@@ -62,14 +63,8 @@ def subsample(tr: np.ndarray, y: np.ndarray, hand: list[bool], fraction: float, 
 
 def shard_numbers(data_dir: Path = DATA_DIR) -> dict[str, int]:
     """Labelled sentence id -> the number of its ``labelled/shard-N.jsonl``."""
-    out = {}
-    for f in (data_dir / "labelled").glob("shard-*.jsonl"):
-        n = int(f.stem.split("-")[1])
-        for line in f.read_text(encoding="utf-8").splitlines():
-            row = json.loads(line) if line.strip() else {}
-            if "id" in row:
-                out[row["id"]] = n
-    return out
+    return {r["id"]: int(f.stem.split("-")[1]) for f in (data_dir / "labelled").glob("shard-*.jsonl")
+            for r in read_jsonl(f) if "id" in r}
 
 
 def fixed_test_folds(ex, docs: list[str], y: np.ndarray, test_shards: set[int],
@@ -111,9 +106,10 @@ def run(fold_ids: list[int], layers: int, epochs: int, lr: float, threads: int, 
     x = np.hstack([vectors, cues])
     result: dict = {"layers": layers, "epochs": epochs, "lr": lr, "seed": seed, "train_fraction": train_fraction,
                     "folds": {}}
+    hand = [d.startswith(HANDWRITTEN) for d in docs]
     for fi in fold_ids:
         tr, te = split[fi]
-        tr = subsample(tr, y, [d.startswith(HANDWRITTEN) for d in docs], train_fraction, fi)
+        tr = subsample(tr, y, hand, train_fraction, fi)
         result.setdefault("train_sentences", {})[fi] = len(tr)
         frozen = _logreg(x[tr], y[tr], 1.0).predict_proba(x[te])[:, 1]
         curve, t0 = [], time.process_time()

@@ -36,6 +36,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+from nlp.barrier_training import read_jsonl
 from nlp.barriers import cue_strength, is_candidate, keyword_hits, load_taxonomy, skipped_blocks
 from nlp.layout import build_layout
 from nlp.segment import sentence_spans
@@ -131,14 +132,8 @@ def letters(text: str) -> str:
 
 def drawn_before(pool_dir: Path) -> tuple[set[str], set[str]]:
     """Ids and letter keys of the sentences in an earlier pool's shards."""
-    ids, keys = set(), set()
-    for f in sorted(pool_dir.glob("shard-*.jsonl")):
-        for line in f.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                ids.add(row["id"])
-                keys.add(letters(row["text"]))
-    return ids, keys
+    rows = [r for f in sorted(pool_dir.glob("shard-*.jsonl")) for r in read_jsonl(f) if "id" in r]
+    return {r["id"] for r in rows}, {letters(r["text"]) for r in rows}
 
 
 def build_pool(roots: list[Path], total: int = 2400, seed: int = 14,
